@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * msgq: named, kernel-owned mailboxes behind one character device.
+ *
+ * The device /dev/msgq is a namespace handle: it is bound to the IPC
+ * namespace of the process that opened it, and its ioctls create, open and
+ * unlink mailboxes by name (MSGQ_IOC_CREATE, MSGQ_IOC_OPEN, MSGQ_IOC_UNLINK).
+ * CREATE and OPEN return a new file descriptor, a *mailbox handle*, bound to
+ * one mailbox for one or both directions. A mailbox handle supports:
+ *
+ *   write(2)   send one whole message at priority 0
+ *   read(2)    receive one whole message (EMSGSIZE if the buffer is short)
+ *   poll(2)    EPOLLIN: a message is waiting; EPOLLOUT: a send would not
+ *              block; EPOLLHUP|EPOLLERR: the mailbox is gone (owner died)
+ *   MSGQ_IOC_SEND, MSGQ_IOC_RECV, MSGQ_IOC_GETATTR,
+ *   MSGQ_IOC_SEND_BATCH, MSGQ_IOC_RECV_BATCH
+ *
+ * Conventions: every struct has explicit padding, pointers travel as __u64,
+ * and every field named __reserved or __pad must be zero on input (EINVAL
+ * otherwise), so that later versions can give them meaning. Unknown flag bits
+ * are rejected with EINVAL. Unknown ioctls fail with ENOTTY.
+ *
+ * Errors common to every ioctl:
+ *   EFAULT   a pointer (to the struct, a name or a buffer) is not accessible
+ *   EINVAL   unknown flag bits, non-zero reserved fields, bad values
+ *   ENOTTY   the ioctl does not apply to this kind of handle
+ */
+#ifndef _UAPI_LINUX_MSGQ_H
+#define _UAPI_LINUX_MSGQ_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define MSGQ_DEVICE_PATH	"/dev/msgq"
+
+/*
+ * Names: 1 to MSGQ_NAME_MAX bytes of printable, non-space ASCII (0x21-0x7e),
+ * NUL-terminated. Empty or non-printable: EINVAL. Longer: ENAMETOOLONG.
+ */
+#define MSGQ_NAME_MAX		255
+
+/* Priorities: 0 (lowest, the default of write(2)) to MSGQ_PRIO_MAX - 1. */
+#define MSGQ_PRIO_MAX		64
+
+/* Upper bounds enforced at create; the limits may be tuned lower (README). */
+#define MSGQ_MAX_MSGS_LIMIT	65536
+#define MSGQ_MAX_MSGSIZE_LIMIT	(1U << 20)
+
+/* Flags for struct msgq_create.flags and struct msgq_open.flags. */
+#define MSGQ_O_SEND		(1U << 0)	/* handle may send */
+#define MSGQ_O_RECV		(1U << 1)	/* handle may receive */
+#define MSGQ_O_NONBLOCK		(1U << 2)	/* handle starts O_NONBLOCK */
+#define MSGQ_O_CLOEXEC		(1U << 3)	/* handle starts FD_CLOEXEC */
+#define MSGQ_O_EXCL		(1U << 4)	/* create: EEXIST if it exists */
+#define MSGQ_O_OWNED		(1U << 5)	/* create: dies with this handle */
+#define MSGQ_O_RDWR		(MSGQ_O_SEND | MSGQ_O_RECV)
+#define MSGQ_OPEN_FLAGS		(MSGQ_O_RDWR | MSGQ_O_NONBLOCK | MSGQ_O_CLOEXEC)
+#define MSGQ_CREATE_FLAGS	(MSGQ_OPEN_FLAGS | MSGQ_O_EXCL | MSGQ_O_OWNED)
+
+/**
+ * struct msgq_create - MSGQ_IOC_CREATE: create (or open) a named mailbox
+ * @name:        in: pointer to the NUL-terminated name
+ * @flags:       in: MSGQ_CREATE_FLAGS; at least one of MSGQ_O_SEND/RECV
+ * @mode:        in: permission bits (0777 mask), reduced by the umask
+ * @max_msgs:    in: capacity in messages; 0 makes a rendezvous mailbox,
+ *               in which a send waits for a receiver to take the message
+ * @max_msgsize: in: largest message in bytes, 1..MSGQ_MAX_MSGSIZE_LIMIT
+ * @__reserved:  must be zero
+ *
+ * Without MSGQ_O_EXCL an existing mailbox of that name is opened instead
+ * and @max_msgs, @max_msgsize and @mode are ignored, as with mq_open(3).
+ * With MSGQ_O_OWNED the mailbox is removed when the returned handle (the
+ * owner) is closed: blocked and later calls on other handles fail with
+ * EIDRM and poll reports EPOLLHUP|EPOLLERR.
+ *
+ * Returns a new mailbox handle (a file descriptor). Errors: EEXIST (with
+ * MSGQ_O_EXCL), EINVAL (limits out of range), ENAMETOOLONG, EACCES (opening
+ * an existing mailbox without permission), ENOSPC (too many mailboxes),
+ * EMFILE (per-user byte quota exceeded), ENOMEM.
+ */
+struct msgq_create {
+	__u64 name;
+	__u32 flags;
+	__u32 mode;
+	__u32 max_msgs;
+	__u32 max_msgsize;
+	__u64 __reserved[2];
+};
+
+/**
+ * struct msgq_open - MSGQ_IOC_OPEN: open an existing mailbox by name
+ * @name:       in: pointer to the NUL-terminated name
+ * @flags:      in: MSGQ_OPEN_FLAGS; at least one of MSGQ_O_SEND/RECV
+ * @__pad:      must be zero
+ * @__reserved: must be zero
+ *
+ * Returns a new mailbox handle. Errors: ENOENT, EACCES (receiving needs read
+ * permission, sending write permission), ENAMETOOLONG, EINVAL.
+ */
+struct msgq_open {
+	__u64 name;
+	__u32 flags;
+	__u32 __pad;
+	__u64 __reserved[2];
+};
+
+/**
+ * struct msgq_unlink - MSGQ_IOC_UNLINK: remove a name
+ * @name:  in: pointer to the NUL-terminated name
+ * @flags: in: must be zero
+ * @__pad: must be zero
+ *
+ * The name disappears at once; handles already open keep working, and the
+ * mailbox is freed with the last of them. Errors: ENOENT, EACCES (only the
+ * mailbox's owner uid or CAP_IPC_OWNER may unlink).
+ */
+struct msgq_unlink {
+	__u64 name;
+	__u32 flags;
+	__u32 __pad;
+};
+
+/**
+ * struct msgq_timespec - a time, as struct __kernel_timespec
+ * @tv_sec:  seconds, >= 0
+ * @tv_nsec: nanoseconds, 0..999999999 (EINVAL otherwise)
+ */
+struct msgq_timespec {
+	__s64 tv_sec;
+	__s64 tv_nsec;
+};
+
+/* Flags for struct msgq_send.flags and struct msgq_recv.flags. */
+#define MSGQ_F_NONBLOCK		(1U << 0)	/* EAGAIN instead of waiting */
+#define MSGQ_F_TIMEOUT		(1U << 1)	/* @timeout is valid */
+#define MSGQ_F_ABSTIME		(1U << 2)	/* @timeout is absolute */
+#define MSGQ_F_SYNC		(1U << 3)	/* send: wait until received */
+#define MSGQ_F_PEEK		(1U << 4)	/* recv: copy, do not dequeue */
+#define MSGQ_SEND_FLAGS		(MSGQ_F_NONBLOCK | MSGQ_F_TIMEOUT | \
+				 MSGQ_F_ABSTIME | MSGQ_F_SYNC)
+#define MSGQ_RECV_FLAGS		(MSGQ_F_NONBLOCK | MSGQ_F_TIMEOUT | \
+				 MSGQ_F_ABSTIME | MSGQ_F_PEEK)
+
+/*
+ * Timeouts: with MSGQ_F_TIMEOUT a call that would wait gives up with
+ * ETIMEDOUT once @timeout has passed, never earlier. With MSGQ_F_ABSTIME the
+ * timeout is an absolute time on @clockid (CLOCK_REALTIME, as
+ * mq_timedsend(3), or CLOCK_MONOTONIC); without it, a relative interval
+ * measured on CLOCK_MONOTONIC (@clockid must then be 0). An invalid timeout
+ * or clock is EINVAL even if the call would not have waited.
+ *
+ * Signals: a wait without a timeout or with an absolute one is restarted
+ * under SA_RESTART, otherwise it fails with EINTR; a wait with a relative
+ * timeout always fails with EINTR, as a restart could not honour it.
+ */
+
+/**
+ * struct msgq_send - MSGQ_IOC_SEND: send one message
+ * @buf:        in: pointer to the message
+ * @len:        in: message length, 0..max_msgsize (EMSGSIZE otherwise)
+ * @prio:       in: priority, 0..MSGQ_PRIO_MAX - 1
+ * @flags:      in: MSGQ_SEND_FLAGS
+ * @clockid:    in: clock of an absolute timeout
+ * @timeout:    in: see "Timeouts"
+ * @__reserved: must be zero
+ *
+ * Waits while the mailbox is full. With MSGQ_F_SYNC, returns only once a
+ * receiver has dequeued this message; if the wait is cut short (signal,
+ * timeout) the message is withdrawn and the error returned, unless it was
+ * already taken, in which case the send reports success. A rendezvous
+ * mailbox (max_msgs 0) treats every send as MSGQ_F_SYNC; there a
+ * non-blocking send succeeds only if a receiver is already waiting.
+ *
+ * Errors: EAGAIN (full, non-blocking), ETIMEDOUT, EINTR, EMSGSIZE, EBADF
+ * (handle not opened for sending), EIDRM (the owned mailbox is gone).
+ */
+struct msgq_send {
+	__u64 buf;
+	__u32 len;
+	__u32 prio;
+	__u32 flags;
+	__u32 clockid;
+	struct msgq_timespec timeout;
+	__u64 __reserved[2];
+};
+
+/**
+ * struct msgq_recv - MSGQ_IOC_RECV: receive one message
+ * @buf:        in: pointer to the buffer
+ * @cap:        in: buffer capacity in bytes
+ * @flags:      in: MSGQ_RECV_FLAGS
+ * @clockid:    in: clock of an absolute timeout
+ * @len:        out: message length (also set on EMSGSIZE: the size needed)
+ * @prio:       out: message priority
+ * @pid:        out: sender's thread-group id in the receiver's pid
+ *              namespace, 0 if the sender is not visible there
+ * @uid:        out: sender's euid in the receiver's user namespace
+ * @sent_ns:    out: CLOCK_REALTIME time of the send, in nanoseconds
+ * @timeout:    in: see "Timeouts"
+ * @__reserved: must be zero
+ *
+ * Takes the oldest message of the highest priority present, or with
+ * MSGQ_F_PEEK copies it and leaves it in place. A buffer smaller than that
+ * message fails with EMSGSIZE, and a fault writing the buffer with EFAULT;
+ * either way the message stays first in line. Waits while empty.
+ *
+ * Errors: EAGAIN, ETIMEDOUT, EINTR, EMSGSIZE, EFAULT, EBADF (handle not
+ * opened for receiving), EIDRM.
+ */
+struct msgq_recv {
+	__u64 buf;
+	__u32 cap;
+	__u32 flags;
+	__u32 clockid;
+	__u32 len;
+	__u32 prio;
+	__s32 pid;
+	__u32 uid;
+	__u32 __pad;
+	__u64 sent_ns;
+	struct msgq_timespec timeout;
+	__u64 __reserved[2];
+};
+
+/* Bits of struct msgq_attr.flags */
+#define MSGQ_ATTR_OWNED		(1U << 0)	/* created with MSGQ_O_OWNED */
+#define MSGQ_ATTR_DEAD		(1U << 1)	/* owner gone: EIDRM */
+#define MSGQ_ATTR_UNLINKED	(1U << 2)	/* the name was removed */
+
+/**
+ * struct msgq_attr - MSGQ_IOC_GETATTR: limits and state of a mailbox
+ * @max_msgs:       capacity in messages (0: rendezvous)
+ * @max_msgsize:    largest message in bytes
+ * @cur_msgs:       messages queued now
+ * @flags:          MSGQ_ATTR_* bits
+ * @cur_bytes:      bytes of payload queued now
+ * @total_sent:     messages ever enqueued
+ * @total_received: messages ever dequeued by a receiver
+ * @mode:           permission bits
+ * @uid:            owner uid, in the caller's user namespace
+ * @gid:            owner gid, in the caller's user namespace
+ * @handle_flags:   this handle's MSGQ_O_SEND/RECV/NONBLOCK bits
+ * @__reserved:     zeroed
+ */
+struct msgq_attr {
+	__u32 max_msgs;
+	__u32 max_msgsize;
+	__u32 cur_msgs;
+	__u32 flags;
+	__u64 cur_bytes;
+	__u64 total_sent;
+	__u64 total_received;
+	__u32 mode;
+	__u32 uid;
+	__u32 gid;
+	__u32 handle_flags;
+	__u64 __reserved[4];
+};
+
+#define MSGQ_IOC_MAGIC		0xB6
+
+/* On /dev/msgq */
+#define MSGQ_IOC_CREATE		_IOW(MSGQ_IOC_MAGIC, 0x01, struct msgq_create)
+#define MSGQ_IOC_OPEN		_IOW(MSGQ_IOC_MAGIC, 0x02, struct msgq_open)
+#define MSGQ_IOC_UNLINK		_IOW(MSGQ_IOC_MAGIC, 0x03, struct msgq_unlink)
+
+/* On a mailbox handle */
+#define MSGQ_IOC_SEND		_IOW(MSGQ_IOC_MAGIC, 0x10, struct msgq_send)
+#define MSGQ_IOC_RECV		_IOWR(MSGQ_IOC_MAGIC, 0x11, struct msgq_recv)
+#define MSGQ_IOC_GETATTR	_IOR(MSGQ_IOC_MAGIC, 0x12, struct msgq_attr)
+
+#endif /* _UAPI_LINUX_MSGQ_H */
