@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
+/*
+ * libmsgq: a thin C API over the msgq kernel module's UAPI.
+ *
+ * Installed as <msgq.h>. It includes the kernel UAPI header as
+ * <linux/msgq.h>, installed beside it, which defines the structs, flags and
+ * limits used here (struct msgq_attr, struct msgq_send, struct msgq_recv,
+ * MSGQ_O_*, MSGQ_F_*, MSGQ_PRIO_MAX, ...) and documents every semantic.
+ *
+ * Error convention, used by every function, as in libc: on failure a
+ * function returns -1 and sets errno; on success it returns a value >= 0
+ * (a file descriptor, a message length, or 0). errno is left untouched on
+ * success.
+ *
+ * Handles: msgq_create() and msgq_open() return a *mailbox handle*, an
+ * ordinary file descriptor. That descriptor is the pollable fd: hand it to
+ * poll(2), epoll(7) or an event loop directly (EPOLLIN: a message is
+ * waiting; EPOLLOUT: a send would not block). It can also be read(2) and
+ * written(2) (one whole message at priority 0), passed over a UNIX socket,
+ * inherited across fork(2), and set O_NONBLOCK with fcntl(2). Close it with
+ * msgq_close() or close(2).
+ *
+ * The library keeps no global state and starts no threads: every function
+ * is one ioctl(2) or system call on the descriptor it is given (the name
+ * functions without _at open /dev/msgq, issue one ioctl and close it
+ * again). Thread safety is therefore that of the kernel object.
+ *
+ * Sizes: message lengths travel to the kernel as 32-bit values. A send
+ * longer than UINT32_MAX fails with EMSGSIZE (the kernel's limit is far
+ * lower anyway); a receive capacity above UINT32_MAX is clamped.
+ */
+#ifndef LIBMSGQ_MSGQ_H
+#define LIBMSGQ_MSGQ_H
+
+#include <sys/types.h>	/* mode_t, ssize_t */
+#include <stddef.h>	/* size_t */
+#include <time.h>	/* struct timespec */
+#include <linux/msgq.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * msgq_dev_open - open /dev/msgq (O_RDWR | O_CLOEXEC).
+ *
+ * The device handle is bound to the IPC namespace of the caller at open
+ * time; keep it to create, open and unlink mailboxes of that namespace with
+ * the _at variants, even after a setns(2)/unshare(2).
+ * Returns the device fd, or -1 with errno (ENOENT: module not loaded).
+ */
+int msgq_dev_open(void);
+
+/*
+ * msgq_create - create (or, without MSGQ_O_EXCL, open) a named mailbox.
+ * @name:        1..MSGQ_NAME_MAX printable non-space ASCII bytes
+ * @flags:       MSGQ_CREATE_FLAGS; at least one of MSGQ_O_SEND/MSGQ_O_RECV
+ * @mode:        permission bits, reduced by the umask
+ * @max_msgs:    capacity in messages (0: rendezvous mailbox)
+ * @max_msgsize: largest message, 1..MSGQ_MAX_MSGSIZE_LIMIT bytes
+ *
+ * Returns a new mailbox handle, or -1 with errno (EEXIST, EINVAL,
+ * ENAMETOOLONG, EACCES, ENOSPC, EMFILE, ENOMEM, or open(2)'s errors on
+ * /dev/msgq).
+ */
+int msgq_create(const char *name, unsigned int flags, mode_t mode,
+		unsigned int max_msgs, size_t max_msgsize);
+int msgq_create_at(int devfd, const char *name, unsigned int flags,
+		   mode_t mode, unsigned int max_msgs, size_t max_msgsize);
+
+/*
+ * msgq_open - open an existing mailbox by name.
+ * @flags: MSGQ_OPEN_FLAGS; at least one of MSGQ_O_SEND/MSGQ_O_RECV
+ *
+ * Returns a new mailbox handle, or -1 with errno (ENOENT, EACCES, EINVAL,
+ * ENAMETOOLONG).
+ */
+int msgq_open(const char *name, unsigned int flags);
+int msgq_open_at(int devfd, const char *name, unsigned int flags);
+
+/*
+ * msgq_unlink - remove a mailbox's name. Open handles keep working; the
+ * mailbox is freed with the last of them, and the name can be reused at
+ * once. Returns 0, or -1 with errno (ENOENT, EACCES, EINVAL, ENAMETOOLONG).
+ */
+int msgq_unlink(const char *name);
+int msgq_unlink_at(int devfd, const char *name);
+
+/*
+ * msgq_send - send one message of @len bytes (0 is a valid message) at
+ * priority @prio (0..MSGQ_PRIO_MAX - 1, higher is received first).
+ * Waits while the mailbox is full, unless the handle is O_NONBLOCK.
+ * Returns 0, or -1 with errno (EAGAIN, EINTR, EMSGSIZE, EINVAL, EFAULT,
+ * EBADF, EIDRM).
+ */
+int msgq_send(int fd, const void *buf, size_t len, unsigned int prio);
+
+/*
+ * msgq_timedsend - msgq_send() that gives up with ETIMEDOUT at
+ * @abs_timeout, an absolute CLOCK_REALTIME time as for mq_timedsend(3).
+ * NULL waits without a timeout. An invalid @abs_timeout fails with EINVAL.
+ */
+int msgq_timedsend(int fd, const void *buf, size_t len, unsigned int prio,
+		   const struct timespec *abs_timeout);
+
+/*
+ * msgq_recv - receive the oldest message of the highest priority present
+ * into @buf (@cap bytes). Waits while the mailbox is empty, unless the
+ * handle is O_NONBLOCK. If @prio is not NULL it receives the priority.
+ * Returns the message length, or -1 with errno (EAGAIN, EINTR, EMSGSIZE:
+ * @cap is too small and the message stays first in line, EFAULT: the
+ * message stays first in line too, EBADF, EIDRM). Use msgq_recv_args() to
+ * learn the size needed after EMSGSIZE, or the sender's identity.
+ */
+ssize_t msgq_recv(int fd, void *buf, size_t cap, unsigned int *prio);
+
+/* msgq_timedrecv - msgq_recv() with an absolute CLOCK_REALTIME timeout. */
+ssize_t msgq_timedrecv(int fd, void *buf, size_t cap, unsigned int *prio,
+		       const struct timespec *abs_timeout);
+
+/*
+ * msgq_peek - copy the message msgq_recv() would return without removing
+ * it. Waits like msgq_recv(). Same return values.
+ */
+ssize_t msgq_peek(int fd, void *buf, size_t cap, unsigned int *prio);
+
+/* msgq_getattr - fill @attr (see struct msgq_attr). Returns 0 or -1. */
+int msgq_getattr(int fd, struct msgq_attr *attr);
+
+/* msgq_close - close a mailbox or device handle: close(2). */
+int msgq_close(int fd);
+
+/*
+ * msgq_send_args - MSGQ_IOC_SEND with a caller-filled struct msgq_send, for
+ * what the short forms do not offer: MSGQ_F_SYNC, MSGQ_F_NONBLOCK per call,
+ * relative or CLOCK_MONOTONIC timeouts. Unused fields must be zero
+ * (initialise the struct with = { 0 } or memset). Returns 0 or -1.
+ */
+int msgq_send_args(int fd, struct msgq_send *args);
+
+/*
+ * msgq_recv_args - MSGQ_IOC_RECV with a caller-filled struct msgq_recv
+ * (buf, cap, flags, clockid, timeout; the rest zero). On return the kernel
+ * has filled len, prio, pid, uid and sent_ns; after EMSGSIZE, len holds the
+ * size needed. Returns the message length, or -1 with errno.
+ */
+ssize_t msgq_recv_args(int fd, struct msgq_recv *args);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBMSGQ_MSGQ_H */

@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * libmsgq: each function is one ioctl(2) or system call; no global state,
+ * no threads. Errors: -1 and errno, as in libc (see <msgq.h>).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "msgq.h"
+
+#define ptr_to_u64(p)	((__u64)(uintptr_t)(p))
+
+int msgq_dev_open(void)
+{
+	return open(MSGQ_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+}
+
+/*
+ * Run one name ioctl on a device fd opened for the purpose, keeping the
+ * ioctl's errno across the close.
+ */
+static int dev_ioctl_once(unsigned long cmd, void *arg)
+{
+	int devfd, ret, saved;
+
+	devfd = msgq_dev_open();
+	if (devfd < 0)
+		return -1;
+	ret = ioctl(devfd, cmd, arg);
+	saved = errno;
+	close(devfd);
+	errno = saved;
+	return ret;
+}
+
+static int fill_create(struct msgq_create *c, const char *name,
+		       unsigned int flags, mode_t mode, unsigned int max_msgs,
+		       size_t max_msgsize)
+{
+	/* Out of the 32-bit field: out of range, as the kernel would say. */
+	if (max_msgsize > UINT32_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	memset(c, 0, sizeof(*c));
+	c->name = ptr_to_u64(name);
+	c->flags = flags;
+	c->mode = mode;
+	c->max_msgs = max_msgs;
+	c->max_msgsize = (__u32)max_msgsize;
+	return 0;
+}
+
+int msgq_create_at(int devfd, const char *name, unsigned int flags,
+		   mode_t mode, unsigned int max_msgs, size_t max_msgsize)
+{
+	struct msgq_create c;
+
+	if (fill_create(&c, name, flags, mode, max_msgs, max_msgsize))
+		return -1;
+	return ioctl(devfd, MSGQ_IOC_CREATE, &c);
+}
+
+int msgq_create(const char *name, unsigned int flags, mode_t mode,
+		unsigned int max_msgs, size_t max_msgsize)
+{
+	struct msgq_create c;
+
+	if (fill_create(&c, name, flags, mode, max_msgs, max_msgsize))
+		return -1;
+	return dev_ioctl_once(MSGQ_IOC_CREATE, &c);
+}
+
+int msgq_open_at(int devfd, const char *name, unsigned int flags)
+{
+	struct msgq_open o = { .name = ptr_to_u64(name), .flags = flags };
+
+	return ioctl(devfd, MSGQ_IOC_OPEN, &o);
+}
+
+int msgq_open(const char *name, unsigned int flags)
+{
+	struct msgq_open o = { .name = ptr_to_u64(name), .flags = flags };
+
+	return dev_ioctl_once(MSGQ_IOC_OPEN, &o);
+}
+
+int msgq_unlink_at(int devfd, const char *name)
+{
+	struct msgq_unlink u = { .name = ptr_to_u64(name) };
+
+	return ioctl(devfd, MSGQ_IOC_UNLINK, &u);
+}
+
+int msgq_unlink(const char *name)
+{
+	struct msgq_unlink u = { .name = ptr_to_u64(name) };
+
+	return dev_ioctl_once(MSGQ_IOC_UNLINK, &u);
+}
+
+static void set_abs_realtime(struct msgq_timespec *to, __u32 *flags,
+			     __u32 *clockid, const struct timespec *abs)
+{
+	if (!abs)
+		return;
+	/* Passed through unchecked: an invalid time is the kernel's EINVAL. */
+	to->tv_sec = (__s64)abs->tv_sec;
+	to->tv_nsec = (__s64)abs->tv_nsec;
+	*flags |= MSGQ_F_TIMEOUT | MSGQ_F_ABSTIME;
+	*clockid = CLOCK_REALTIME;
+}
+
+int msgq_timedsend(int fd, const void *buf, size_t len, unsigned int prio,
+		   const struct timespec *abs_timeout)
+{
+	struct msgq_send s = {
+		.buf = ptr_to_u64(buf),
+		.len = (__u32)len,
+		.prio = prio,
+	};
+
+	if (len > UINT32_MAX) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	set_abs_realtime(&s.timeout, &s.flags, &s.clockid, abs_timeout);
+	return ioctl(fd, MSGQ_IOC_SEND, &s);
+}
+
+int msgq_send(int fd, const void *buf, size_t len, unsigned int prio)
+{
+	return msgq_timedsend(fd, buf, len, prio, NULL);
+}
+
+static ssize_t do_recv(int fd, void *buf, size_t cap, unsigned int *prio,
+		       __u32 flags, const struct timespec *abs_timeout)
+{
+	struct msgq_recv r = {
+		.buf = ptr_to_u64(buf),
+		/* No message is larger than 4 GiB: clamping loses nothing. */
+		.cap = cap > UINT32_MAX ? UINT32_MAX : (__u32)cap,
+		.flags = flags,
+	};
+
+	set_abs_realtime(&r.timeout, &r.flags, &r.clockid, abs_timeout);
+	if (ioctl(fd, MSGQ_IOC_RECV, &r) < 0)
+		return -1;
+	if (prio)
+		*prio = r.prio;
+	return (ssize_t)r.len;
+}
+
+ssize_t msgq_recv(int fd, void *buf, size_t cap, unsigned int *prio)
+{
+	return do_recv(fd, buf, cap, prio, 0, NULL);
+}
+
+ssize_t msgq_timedrecv(int fd, void *buf, size_t cap, unsigned int *prio,
+		       const struct timespec *abs_timeout)
+{
+	return do_recv(fd, buf, cap, prio, 0, abs_timeout);
+}
+
+ssize_t msgq_peek(int fd, void *buf, size_t cap, unsigned int *prio)
+{
+	return do_recv(fd, buf, cap, prio, MSGQ_F_PEEK, NULL);
+}
+
+int msgq_getattr(int fd, struct msgq_attr *attr)
+{
+	return ioctl(fd, MSGQ_IOC_GETATTR, attr);
+}
+
+int msgq_close(int fd)
+{
+	return close(fd);
+}
+
+int msgq_send_args(int fd, struct msgq_send *args)
+{
+	return ioctl(fd, MSGQ_IOC_SEND, args);
+}
+
+ssize_t msgq_recv_args(int fd, struct msgq_recv *args)
+{
+	if (ioctl(fd, MSGQ_IOC_RECV, args) < 0)
+		return -1;
+	return (ssize_t)args->len;
+}
