@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: GPL-2.0
+# msgq: kernel module (Kbuild), libmsgq (lib/), selftests (selftests/).
+#   make [all]     module + lib + selftests, for the running kernel (KDIR)
+#   make check     every test, in QEMU guests (scripts/check.sh)
+#   make demo      the demo program in a QEMU guest
+KDIR ?= /lib/modules/$(shell uname -r)/build
+BUILD := $(CURDIR)/build
+DEMO_BIN := $(BUILD)/demo/bin/msgq-demo
+
+.PHONY: all module lib kselftest selftests clean check demo deps
+
+all: module lib selftests
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+lib:
+	@if [ -f lib/Makefile ]; then $(MAKE) -C lib; \
+	else echo "lib: no lib/Makefile yet, skipped"; fi
+
+kselftest:
+	scripts/kselftest.sh $(BUILD)/kselftest
+
+selftests: lib kselftest
+	$(MAKE) -C selftests
+
+deps:
+	scripts/deps.sh
+
+check:
+	scripts/check.sh
+
+$(DEMO_BIN): examples/demo.c lib
+	mkdir -p $(dir $@)
+	$(CC) -static -O2 -Wall -D_GNU_SOURCE -I uapi -I lib examples/demo.c \
+		lib/libmsgq.a -lpthread -o $@
+
+demo: deps
+	$(MAKE) lib
+	$(MAKE) $(DEMO_BIN)
+	scripts/demo.sh
+
+clean:
+	if [ -d $(KDIR) ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
+	if [ -f lib/Makefile ]; then $(MAKE) -C lib clean; fi
+	if [ -f $(BUILD)/kselftest/lib.mk ]; then $(MAKE) -C selftests clean; fi
+	rm -f selftests/*_test
+	rm -rf $(BUILD)

@@ -1,0 +1,110 @@
+#!/bin/bash
+# make check: every test of msgq, in QEMU guests. Run as root on Debian 12.
+#  1. installs what is missing (scripts/deps.sh), extracts the kselftest harness
+#  2. proves the log scanner on sample logs (scripts/test-scan-log.sh)
+#  3. builds libmsgq and the selftests, statically
+#  4. for each target kernel: builds msgq.ko against it, boots it with the
+#     module and the selftests (scripts/vm.sh), scans the log (scan-log.sh)
+# Targets: "6.1" (Debian's linux-image-amd64, always), then "debug" when
+# scripts/debug-kernel.sh is executable (it prints the built tree's path on
+# its last stdout line). Add a target by calling run_target.
+# Closes with "N passed, N failed[, N skipped]" summed over all targets; exits
+# non-zero when anything failed.
+#   Environment: MSGQ_TARGETS="6.1 debug" to choose targets,
+#                MSGQ_VM_TIMEOUT (seconds, whole guest run).
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+build=$top/build
+targets=${MSGQ_TARGETS:-6.1 debug}
+start=$(date +%s)
+
+step() { echo "== check: $*"; }
+
+step deps
+scripts/deps.sh
+scripts/kselftest.sh "$build/kselftest"
+
+step "scanner self-test"
+scripts/test-scan-log.sh
+
+step "build libmsgq and selftests (static)"
+make -s lib
+make -s -C selftests STATIC=1 OUTPUT="$build/selftests"
+
+# The payload: every selftest binary, settings, and the guest runner.
+payload=$build/payload
+rm -rf "$payload"
+mkdir -p "$payload/bin" "$payload/selftests"
+cp scripts/guest/run-selftests.sh "$payload/bin/"
+cp selftests/settings "$payload/selftests/"
+for c in selftests/*_test.c; do
+	[ -e "$c" ] || continue
+	t=$(basename "$c" .c)
+	cp "$build/selftests/$t" "$payload/selftests/"
+done
+nbins=$(find "$payload/selftests" -name '*_test' | wc -l)
+per=$(sed -n 's/^timeout=//p' selftests/settings)
+vm_timeout=${MSGQ_VM_TIMEOUT:-$((120 + nbins * (per + 15)))}
+
+total_pass=0 total_fail=0 total_skip=0 bad=
+# run_target NAME BZIMAGE KDIR [VM.SH OPTIONS...]
+run_target() {
+	local name=$1 image=$2 kdir=$3 out=$build/target-$1
+	shift 3
+	step "target $name: build msgq.ko against $kdir"
+	if ! scripts/build-module.sh "$kdir" "$out/module"; then
+		echo "check: target $name: module build failed"
+		bad="$bad $name"
+		return
+	fi
+	step "target $name: boot $image ($nbins selftest binaries)"
+	scripts/vm.sh --kernel "$image" --module "$out/module/msgq.ko" \
+		--payload "$payload" --cmd 'run-selftests.sh' \
+		--timeout "$vm_timeout" --log "$out/guest.log" "$@" || true
+	step "target $name: verdict (log: $out/guest.log)"
+	local verdict rc=0 p f s
+	verdict=$(scripts/scan-log.sh "$out/guest.log") || rc=$?
+	echo "$verdict" | sed "s/^/[$name] /"
+	read -r p f s < <(echo "$verdict" | tail -n1 |
+		sed -E 's/([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?/\1 \2 \4/')
+	total_pass=$((total_pass + p)) total_fail=$((total_fail + f))
+	total_skip=$((total_skip + ${s:-0}))
+	[ $rc = 0 ] || bad="$bad $name"
+}
+
+for t in $targets; do
+	case $t in
+	6.1 | 6.12)
+		image=$(ls /boot/vmlinuz-"$t".* 2>/dev/null | sort -V | tail -n1 || true)
+		if [ -z "$image" ]; then
+			[ "$t" = 6.1 ] || { step "target $t: no /boot/vmlinuz-$t.*, skipped"; continue; }
+			echo "check: no /boot/vmlinuz-6.1.* (apt-get install linux-image-amd64)"
+			exit 1
+		fi
+		kver=${image#/boot/vmlinuz-}
+		run_target "$t" "$image" "/usr/src/linux-headers-$kver"
+		;;
+	debug)
+		[ -x scripts/debug-kernel.sh ] || continue
+		step "target debug: scripts/debug-kernel.sh"
+		mkdir -p "$build"
+		if ! scripts/debug-kernel.sh | tee "$build/debug-kernel.out"; then
+			echo "check: scripts/debug-kernel.sh failed"
+			bad="$bad debug"
+			continue
+		fi
+		tree=$(tail -n1 "$build/debug-kernel.out")
+		run_target debug "$tree/arch/x86/boot/bzImage" "$tree"
+		;;
+	*) echo "check: unknown target $t"; exit 2 ;;
+	esac
+done
+
+step "done in $(($(date +%s) - start)) s"
+[ -z "$bad" ] || echo "check: FAILED targets:$bad"
+line="$total_pass passed, $total_fail failed"
+[ "$total_skip" = 0 ] || line="$line, $total_skip skipped"
+echo "$line"
+[ -z "$bad" ]

@@ -1,0 +1,23 @@
+#!/bin/sh
+# make demo: run build/demo/bin/msgq-demo (built by the Makefile) in a QEMU
+# guest running Debian's 6.1 kernel with msgq.ko loaded. Exits non-zero when
+# the demo fails or the guest reports any problem.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+build=$top/build
+image=$(ls /boot/vmlinuz-6.1.* | sort -V | tail -n1)
+kver=${image#/boot/vmlinuz-}
+scripts/build-module.sh "/usr/src/linux-headers-$kver" "$build/target-6.1/module"
+set +e
+scripts/vm.sh --kernel "$image" --module "$build/target-6.1/module/msgq.ko" \
+	--payload "$build/demo" --cmd 'msgq-demo' --timeout 300 \
+	--log "$build/demo.log"
+set -e
+scripts/scan-log.sh --no-tests "$build/demo.log" >"$build/demo.verdict" || {
+	grep '^scan:' "$build/demo.verdict"
+	echo "demo: FAILED (log: $build/demo.log)"
+	exit 1
+}
+echo "demo: ok"
