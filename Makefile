@@ -32,7 +32,7 @@ check:
 
 $(DEMO_BIN): examples/demo.c lib
 	mkdir -p $(dir $@)
-	$(CC) -static -O2 -Wall -D_GNU_SOURCE -I uapi -I lib examples/demo.c \
+	$(CC) -static -O2 -Wall -D_GNU_SOURCE -I uapi -I lib -I lib/include examples/demo.c \
 		lib/libmsgq.a -lpthread -o $@
 
 demo: deps
@@ -41,7 +41,9 @@ demo: deps
 	scripts/demo.sh
 
 clean:
-	if [ -d $(KDIR) ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
+	if [ -d $(KDIR) ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; \
+	else rm -f *.ko *.o *.mod *.mod.c .*.cmd module/*.o module/.*.cmd \
+		modules.order Module.symvers; fi
 	if [ -f lib/Makefile ]; then $(MAKE) -C lib clean; fi
 	if [ -f $(BUILD)/kselftest/lib.mk ]; then $(MAKE) -C selftests clean; fi
 	rm -f selftests/*_test

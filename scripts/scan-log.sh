@@ -40,7 +40,6 @@ function count(line, nested,    skip, bad) {
 /^MSGQ-RIG: dev FAILED/ { fail("/dev/msgq did not appear after insmod") }
 /^MSGQ-RIG: kmemleak FAILED/ { fail("kmemleak: " $0) }
 /^MSGQ-RIG: insmod ok/ { insmod = 1 }
-/^MSGQ-RIG: rmmod ok/ { rmmod = 1 }
 /^MSGQ-RIG: done rc=/ { done = 1; rc = substr($0, 19) }
 /^MSGQ-RIG-HOST: timeout/ { fail("host timeout: the guest hung") }
 # Nested per-case results of one binary.
@@ -58,11 +57,14 @@ function count(line, nested,    skip, bad) {
 }
 END {
 	if (!done) fail("no \"MSGQ-RIG: done\" marker: the guest panicked, hung or timed out")
-	else if (rc != "0") fail("guest reported done rc=" rc)
-	if (!insmod) fail("module was never loaded")
-	else if (!rmmod) fail("module was never unloaded")
+	else if (rc != "0" && !nr) fail("guest reported done rc=" rc)
+	if (!insmod) fail("the module was never loaded")
 	if (tests && !haveplan) fail("no KTAP plan line: the selftests did not run")
-	else if (tests && plan != nbins) fail("selftests planned " plan " binaries, reported " nbins + 0)
+	else if (tests && plan > nbins) {
+		failed += plan - nbins
+		fail(plan - nbins " of " plan " test binaries never finished")
+	} else if (tests && plan < nbins)
+		fail("selftests planned " plan " binaries, reported " nbins)
 	for (i = 0; i < nr; i++) print "scan: FAIL: " reasons[i]
 	line = (passed + 0) " passed, " (failed + 0) " failed"
 	if (skipped) line = line ", " skipped " skipped"

@@ -66,7 +66,8 @@ mark() { echo "MSGQ-RIG: $*"; }
 finish() {
 	mark "done rc=$1"
 	sync
-	poweroff -f
+	# With -no-reboot a reset ends qemu; unlike poweroff it needs no ACPI.
+	reboot -f
 	sleep 10	# never let init exit
 }
 kml=/sys/kernel/debug/kmemleak
