@@ -1,33 +1,49 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * msgq: module init and exit.
+ * msgq: module init and exit, and the /dev/msgq misc device.
+ *
+ * Init brings the parts up in order and exit takes them down in exactly
+ * the reverse order. Exit runs only once every file is closed (each file
+ * pins the module), so by then only names still hold mailboxes.
  */
-#include <linux/module.h>
-#include <linux/miscdevice.h>
-#include <linux/fs.h>
 
-static const struct file_operations msgq_dev_fops = {
-	.owner = THIS_MODULE,
-};
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+
+#include "internal.h"
 
 static struct miscdevice msgq_miscdev = {
-	.minor = MISC_DYNAMIC_MINOR,
-	.name = "msgq",
-	.fops = &msgq_dev_fops,
-	.mode = 0666,
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "msgq",
+	.fops	= &msgq_dev_fops,
+	.mode	= 0666,
 };
 
 static int __init msgq_init(void)
 {
-	return misc_register(&msgq_miscdev);
+	int err;
+
+	err = msgq_registry_init();
+	if (err)
+		return err;
+	err = misc_register(&msgq_miscdev);
+	if (err)
+		goto err_registry;
+	return 0;
+
+err_registry:
+	msgq_registry_exit();
+	return err;
 }
 
 static void __exit msgq_exit(void)
 {
 	misc_deregister(&msgq_miscdev);
+	msgq_registry_exit();
 }
 
 module_init(msgq_init);
 module_exit(msgq_exit);
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("Named kernel mailboxes with priorities and poll");
+MODULE_DESCRIPTION("Named kernel mailboxes with priorities, blocking and poll");
+MODULE_VERSION("0.1.0");

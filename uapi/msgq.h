@@ -44,15 +44,15 @@
 
 /* Upper bounds enforced at create; the limits may be tuned lower (README). */
 #define MSGQ_MAX_MSGS_LIMIT	65536
-#define MSGQ_MAX_MSGSIZE_LIMIT	(1U << 20)
+#define MSGQ_MAX_MSGSIZE_LIMIT	0x100000U	/* 1 MiB */
 
 /* Flags for struct msgq_create.flags and struct msgq_open.flags. */
-#define MSGQ_O_SEND		(1U << 0)	/* handle may send */
-#define MSGQ_O_RECV		(1U << 1)	/* handle may receive */
-#define MSGQ_O_NONBLOCK		(1U << 2)	/* handle starts O_NONBLOCK */
-#define MSGQ_O_CLOEXEC		(1U << 3)	/* handle starts FD_CLOEXEC */
-#define MSGQ_O_EXCL		(1U << 4)	/* create: EEXIST if it exists */
-#define MSGQ_O_OWNED		(1U << 5)	/* create: dies with this handle */
+#define MSGQ_O_SEND		0x01U	/* handle may send */
+#define MSGQ_O_RECV		0x02U	/* handle may receive */
+#define MSGQ_O_NONBLOCK		0x04U	/* handle starts O_NONBLOCK */
+#define MSGQ_O_CLOEXEC		0x08U	/* handle starts FD_CLOEXEC */
+#define MSGQ_O_EXCL		0x10U	/* create: EEXIST if it exists */
+#define MSGQ_O_OWNED		0x20U	/* create: dies with this handle */
 #define MSGQ_O_RDWR		(MSGQ_O_SEND | MSGQ_O_RECV)
 #define MSGQ_OPEN_FLAGS		(MSGQ_O_RDWR | MSGQ_O_NONBLOCK | MSGQ_O_CLOEXEC)
 #define MSGQ_CREATE_FLAGS	(MSGQ_OPEN_FLAGS | MSGQ_O_EXCL | MSGQ_O_OWNED)
@@ -131,11 +131,11 @@ struct msgq_timespec {
 };
 
 /* Flags for struct msgq_send.flags and struct msgq_recv.flags. */
-#define MSGQ_F_NONBLOCK		(1U << 0)	/* EAGAIN instead of waiting */
-#define MSGQ_F_TIMEOUT		(1U << 1)	/* @timeout is valid */
-#define MSGQ_F_ABSTIME		(1U << 2)	/* @timeout is absolute */
-#define MSGQ_F_SYNC		(1U << 3)	/* send: wait until received */
-#define MSGQ_F_PEEK		(1U << 4)	/* recv: copy, do not dequeue */
+#define MSGQ_F_NONBLOCK		0x01U	/* EAGAIN instead of waiting */
+#define MSGQ_F_TIMEOUT		0x02U	/* @timeout is valid */
+#define MSGQ_F_ABSTIME		0x04U	/* @timeout is absolute */
+#define MSGQ_F_SYNC		0x08U	/* send: wait until received */
+#define MSGQ_F_PEEK		0x10U	/* recv: copy, do not dequeue */
 #define MSGQ_SEND_FLAGS		(MSGQ_F_NONBLOCK | MSGQ_F_TIMEOUT | \
 				 MSGQ_F_ABSTIME | MSGQ_F_SYNC)
 #define MSGQ_RECV_FLAGS		(MSGQ_F_NONBLOCK | MSGQ_F_TIMEOUT | \
@@ -223,9 +223,9 @@ struct msgq_recv {
 };
 
 /* Bits of struct msgq_attr.flags */
-#define MSGQ_ATTR_OWNED		(1U << 0)	/* created with MSGQ_O_OWNED */
-#define MSGQ_ATTR_DEAD		(1U << 1)	/* owner gone: EIDRM */
-#define MSGQ_ATTR_UNLINKED	(1U << 2)	/* the name was removed */
+#define MSGQ_ATTR_OWNED		0x01U	/* created with MSGQ_O_OWNED */
+#define MSGQ_ATTR_DEAD		0x02U	/* owner gone: EIDRM */
+#define MSGQ_ATTR_UNLINKED	0x04U	/* the name was removed */
 
 /**
  * struct msgq_attr - MSGQ_IOC_GETATTR: limits and state of a mailbox

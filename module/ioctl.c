@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * msgq ioctls: the only file that knows the UAPI structs. Everything from
+ * userspace is checked here (flags, reserved fields, ranges, names, times)
+ * before the registry or a mailbox sees it.
+ */
+
+#include <linux/fs.h>
+#include <linux/pid.h>
+#include <linux/sched.h>
+#include <linux/string.h>
+#include <linux/time64.h>
+#include <linux/uaccess.h>
+#include <linux/cred.h>
+
+#include "internal.h"
+
+/* Copy a name in: 1..MSGQ_NAME_MAX printable non-space ASCII bytes. */
+static int copy_name(char name[MSGQ_NAME_MAX + 1], u64 uptr)
+{
+	long len, i;
+
+	len = strncpy_from_user(name, u64_to_user_ptr(uptr), MSGQ_NAME_MAX + 1);
+	if (len < 0)
+		return len;
+	if (len > MSGQ_NAME_MAX)
+		return -ENAMETOOLONG;
+	if (!len)
+		return -EINVAL;
+	for (i = 0; i < len; i++)
+		if (name[i] < 0x21 || name[i] > 0x7e)
+			return -EINVAL;
+	return 0;
+}
+
+static bool any_set(const void *p, size_t size)
+{
+	return memchr_inv(p, 0, size);
+}
+
+/* Turn the wait fields of a send or receive into a struct msgq_wait. */
+static int wait_from_args(struct msgq_wait *w, struct file *file, u32 flags,
+			  u32 clockid, const struct msgq_timespec *ts)
+{
+	struct timespec64 t = { .tv_sec = ts->tv_sec, .tv_nsec = ts->tv_nsec };
+
+	*w = (struct msgq_wait) {
+		.nonblock = (flags & MSGQ_F_NONBLOCK) ||
+			    (file->f_flags & O_NONBLOCK),
+		.restartable = true,
+	};
+	if (!(flags & MSGQ_F_TIMEOUT)) {
+		if ((flags & MSGQ_F_ABSTIME) || clockid || any_set(ts, sizeof(*ts)))
+			return -EINVAL;
+		return 0;
+	}
+	if (!timespec64_valid(&t))
+		return -EINVAL;
+
+	w->has_deadline = true;
+	if (flags & MSGQ_F_ABSTIME) {
+		if (clockid != CLOCK_REALTIME && clockid != CLOCK_MONOTONIC)
+			return -EINVAL;
+		w->clock = clockid;
+		w->deadline = timespec64_to_ktime(t);
+	} else {
+		/* A restart would start a relative timeout over: EINTR. */
+		if (clockid)
+			return -EINVAL;
+		w->clock = CLOCK_MONOTONIC;
+		w->deadline = ktime_add_safe(ktime_get(), timespec64_to_ktime(t));
+		w->restartable = false;
+	}
+	return 0;
+}
+
+static long dev_create(struct file *file, struct msgq_create __user *uargs)
+{
+	char name[MSGQ_NAME_MAX + 1];
+	struct msgq_create args;
+	struct msgq_mailbox *mb;
+	int err, fd;
+
+	if (copy_from_user(&args, uargs, sizeof(args)))
+		return -EFAULT;
+	if ((args.flags & ~MSGQ_CREATE_FLAGS) || !(args.flags & MSGQ_O_RDWR) ||
+	    any_set(args.__reserved, sizeof(args.__reserved)) ||
+	    (args.mode & ~0777))
+		return -EINVAL;
+	if (args.max_msgs > msgq_limit_max_msgs() || !args.max_msgsize ||
+	    args.max_msgsize > msgq_limit_max_msgsize())
+		return -EINVAL;
+	err = copy_name(name, args.name);
+	if (err)
+		return err;
+
+	mb = msgq_registry_create(file->private_data, name, args.flags,
+				  args.mode & ~current_umask(), args.max_msgs,
+				  args.max_msgsize);
+	if (IS_ERR(mb))
+		return PTR_ERR(mb);
+	fd = msgq_handle_install(mb, args.flags);
+	if (fd < 0) {
+		/* Nobody can own it now: take it down again. */
+		if (args.flags & MSGQ_O_OWNED) {
+			msgq_registry_forget(mb);
+			msgq_mailbox_kill(mb);
+		}
+		msgq_mailbox_put(mb);
+	}
+	return fd;
+}
+
+static long dev_open(struct file *file, struct msgq_open __user *uargs)
+{
+	char name[MSGQ_NAME_MAX + 1];
+	struct msgq_mailbox *mb;
+	struct msgq_open args;
+	int err, fd;
+
+	if (copy_from_user(&args, uargs, sizeof(args)))
+		return -EFAULT;
+	if ((args.flags & ~MSGQ_OPEN_FLAGS) || !(args.flags & MSGQ_O_RDWR) ||
+	    args.__pad || any_set(args.__reserved, sizeof(args.__reserved)))
+		return -EINVAL;
+	err = copy_name(name, args.name);
+	if (err)
+		return err;
+
+	mb = msgq_registry_open(file->private_data, name, args.flags);
+	if (IS_ERR(mb))
+		return PTR_ERR(mb);
+	fd = msgq_handle_install(mb, args.flags);
+	if (fd < 0)
+		msgq_mailbox_put(mb);
+	return fd;
+}
+
+static long dev_unlink(struct file *file, struct msgq_unlink __user *uargs)
+{
+	char name[MSGQ_NAME_MAX + 1];
+	struct msgq_unlink args;
+	int err;
+
+	if (copy_from_user(&args, uargs, sizeof(args)))
+		return -EFAULT;
+	if (args.flags || args.__pad)
+		return -EINVAL;
+	err = copy_name(name, args.name);
+	if (err)
+		return err;
+	return msgq_registry_unlink(file->private_data, name);
+}
+
+long msgq_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	void __user *argp = (void __user *)arg;
+
+	switch (cmd) {
+	case MSGQ_IOC_CREATE:
+		return dev_create(file, argp);
+	case MSGQ_IOC_OPEN:
+		return dev_open(file, argp);
+	case MSGQ_IOC_UNLINK:
+		return dev_unlink(file, argp);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static long mailbox_send(struct file *file, struct msgq_send __user *uargs)
+{
+	struct msgq_mailbox *mb = file->private_data;
+	struct msgq_send args;
+	struct msgq_msg *msg;
+	struct msgq_wait w;
+	int err;
+
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (copy_from_user(&args, uargs, sizeof(args)))
+		return -EFAULT;
+	if ((args.flags & ~MSGQ_SEND_FLAGS) || args.prio >= MSGQ_PRIO_MAX ||
+	    any_set(args.__reserved, sizeof(args.__reserved)))
+		return -EINVAL;
+	err = wait_from_args(&w, file, args.flags, args.clockid, &args.timeout);
+	if (err)
+		return err;
+	if (args.len > mb->max_msgsize)
+		return -EMSGSIZE;
+
+	msg = msgq_msg_create(u64_to_user_ptr(args.buf), args.len, args.prio);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
+	return msgq_mailbox_send(mb, msg, args.flags & MSGQ_F_SYNC, &w);
+}
+
+/*
+ * A receive into a struct msgq_recv: the payload, then the fields that
+ * describe it, both written before the message is given up, so that a
+ * fault on either leaves the message first in line.
+ */
+struct recv_ioctl {
+	struct msgq_buffer_receiver r;
+	struct msgq_recv args;
+	struct msgq_recv __user *uargs;
+};
+
+static int deliver_recv_ioctl(struct msgq_receiver *rcv,
+			      const struct msgq_msg *msg)
+{
+	struct msgq_buffer_receiver *r =
+		container_of(rcv, struct msgq_buffer_receiver, rcv);
+	struct recv_ioctl *ri = container_of(r, struct recv_ioctl, r);
+	struct msgq_recv *args = &ri->args;
+
+	args->len = msg->len;
+	args->prio = msg->prio;
+	args->pid = pid_vnr(msg->sender);
+	args->uid = from_kuid_munged(current_user_ns(), msg->uid);
+	args->sent_ns = msg->sent_ns;
+	if (copy_to_user(r->buf, msg->data, msg->len) ||
+	    copy_to_user(ri->uargs, args, sizeof(*args)))
+		return -EFAULT;
+	return 0;
+}
+
+static long mailbox_recv(struct file *file, struct msgq_recv __user *uargs)
+{
+	struct recv_ioctl ri = { .uargs = uargs };
+	struct msgq_recv *args = &ri.args;
+	struct msgq_wait w;
+	int err;
+
+	if (!(file->f_mode & FMODE_READ))
+		return -EBADF;
+	if (copy_from_user(args, uargs, sizeof(*args)))
+		return -EFAULT;
+	if ((args->flags & ~MSGQ_RECV_FLAGS) || args->__pad ||
+	    any_set(args->__reserved, sizeof(args->__reserved)))
+		return -EINVAL;
+	err = wait_from_args(&w, file, args->flags, args->clockid,
+			     &args->timeout);
+	if (err)
+		return err;
+
+	msgq_buffer_receiver_init(&ri.r, u64_to_user_ptr(args->buf), args->cap);
+	ri.r.rcv.deliver = deliver_recv_ioctl;
+	err = msgq_mailbox_recv(file->private_data, &ri.r.rcv,
+				args->flags & MSGQ_F_PEEK, &w);
+	if (err == -EMSGSIZE) {
+		/* Tell the caller how large a buffer it needs. */
+		args->len = ri.r.rcv.len;
+		if (copy_to_user(&uargs->len, &args->len, sizeof(args->len)))
+			return -EFAULT;
+	}
+	return err;
+}
+
+static long mailbox_getattr(struct file *file, struct msgq_attr __user *uattr)
+{
+	struct msgq_mailbox *mb = file->private_data;
+	struct msgq_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	msgq_mailbox_getattr(mb, &attr);
+	if (!msgq_registry_linked(mb))
+		attr.flags |= MSGQ_ATTR_UNLINKED;
+	if (file->f_mode & FMODE_READ)
+		attr.handle_flags |= MSGQ_O_RECV;
+	if (file->f_mode & FMODE_WRITE)
+		attr.handle_flags |= MSGQ_O_SEND;
+	if (file->f_flags & O_NONBLOCK)
+		attr.handle_flags |= MSGQ_O_NONBLOCK;
+	return copy_to_user(uattr, &attr, sizeof(attr)) ? -EFAULT : 0;
+}
+
+long msgq_mailbox_ioctl(struct file *file, unsigned int cmd,
+			unsigned long arg)
+{
+	void __user *argp = (void __user *)arg;
+
+	switch (cmd) {
+	case MSGQ_IOC_SEND:
+		return mailbox_send(file, argp);
+	case MSGQ_IOC_RECV:
+		return mailbox_recv(file, argp);
+	case MSGQ_IOC_GETATTR:
+		return mailbox_getattr(file, argp);
+	default:
+		return -ENOTTY;
+	}
+}

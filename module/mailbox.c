@@ -1,0 +1,523 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * msgq mailbox: the priority queue of messages, waiting and wakeups.
+ *
+ * Priorities are a bitmap over MSGQ_PRIO_MAX FIFO lists: enqueue is a
+ * list_add_tail() and a bit set, dequeue takes the first message of the
+ * highest set bit. Both cost the same whatever the depth of the queue and
+ * the number of priorities in use.
+ *
+ * Waiting: receivers sleep on recv_wait and senders on send_wait, both as
+ * exclusive waiters, so a message wakes one receiver and a freed slot one
+ * sender. A woken waiter re-checks its condition before it looks at signals
+ * or its deadline, so a wakeup it was given is never dropped: it takes the
+ * message (or the slot) instead of failing. A waiter is on its wait queue
+ * before it drops the mailbox lock, and a waker changes the state under
+ * that lock before it calls wake_up(), so no wakeup falls in between.
+ *
+ * A receive copies the message out after dropping the lock. Meanwhile the
+ * message is off the lists but still counted in cur_msgs, so the mailbox
+ * never holds more than max_msgs even when the copy fails and the message
+ * goes back first in line.
+ */
+
+#include <linux/bitmap.h>
+#include <linux/cred.h>
+#include <linux/fs.h>
+#include <linux/hrtimer.h>
+#include <linux/mm.h>
+#include <linux/pid.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+#include <linux/uaccess.h>
+
+#include "internal.h"
+
+#define EPOLL_RECV	(EPOLLIN | EPOLLRDNORM)
+#define EPOLL_SEND	(EPOLLOUT | EPOLLWRNORM)
+
+struct msgq_mailbox *msgq_mailbox_alloc(const char *name, size_t name_len,
+					u32 max_msgs, u32 max_msgsize,
+					umode_t mode)
+{
+	struct msgq_mailbox *mb;
+	int prio;
+
+	mb = kzalloc(struct_size(mb, name, name_len + 1), GFP_KERNEL_ACCOUNT);
+	if (!mb)
+		return NULL;
+
+	spin_lock_init(&mb->lock);
+	for (prio = 0; prio < MSGQ_PRIO_MAX; prio++)
+		INIT_LIST_HEAD(&mb->levels[prio]);
+	init_waitqueue_head(&mb->recv_wait);
+	init_waitqueue_head(&mb->send_wait);
+	kref_init(&mb->ref);
+	INIT_HLIST_NODE(&mb->name_node);
+	mb->max_msgs = max_msgs;
+	mb->max_msgsize = max_msgsize;
+	mb->uid = current_fsuid();
+	mb->gid = current_fsgid();
+	mb->mode = mode;
+	memcpy(mb->name, name, name_len);
+	return mb;
+}
+
+static void msgq_mailbox_release(struct kref *ref)
+{
+	struct msgq_mailbox *mb = container_of(ref, struct msgq_mailbox, ref);
+	struct msgq_msg *msg, *tmp;
+	unsigned int prio;
+
+	/* No handle is left, so no receiver holds a message and no sender waits. */
+	for_each_set_bit(prio, mb->levels_used, MSGQ_PRIO_MAX)
+		list_for_each_entry_safe(msg, tmp, &mb->levels[prio], link)
+			msgq_msg_put(msg);
+	msgq_quota_uncharge(mb);
+	kfree(mb);
+}
+
+void msgq_mailbox_put(struct msgq_mailbox *mb)
+{
+	kref_put(&mb->ref, msgq_mailbox_release);
+}
+
+/*
+ * Allocate a message and copy its payload in, before any lock is taken. The
+ * memory is charged to the sender's memory cgroup.
+ */
+struct msgq_msg *msgq_msg_create(const void __user *buf, u32 len, u32 prio)
+{
+	struct msgq_msg *msg;
+
+	msg = kvmalloc(struct_size(msg, data, len), GFP_KERNEL_ACCOUNT);
+	if (!msg)
+		return ERR_PTR(-ENOMEM);
+	if (copy_from_user(msg->data, buf, len)) {
+		kvfree(msg);
+		return ERR_PTR(-EFAULT);
+	}
+	refcount_set(&msg->ref, 1);
+	msg->sender = get_pid(task_tgid(current));
+	msg->uid = current_euid();
+	msg->sent_ns = ktime_get_real_ns();
+	msg->sync = NULL;
+	msg->len = len;
+	msg->prio = prio;
+	return msg;
+}
+
+void msgq_msg_put(struct msgq_msg *msg)
+{
+	if (refcount_dec_and_test(&msg->ref)) {
+		put_pid(msg->sender);
+		kvfree(msg);
+	}
+}
+
+static struct msgq_msg *first_msg(struct msgq_mailbox *mb)
+{
+	unsigned long prio;
+
+	lockdep_assert_held(&mb->lock);
+	prio = find_last_bit(mb->levels_used, MSGQ_PRIO_MAX);
+	if (prio == MSGQ_PRIO_MAX)
+		return NULL;
+	return list_first_entry(&mb->levels[prio], struct msgq_msg, link);
+}
+
+/* Put @msg on its list, at the tail or (given back by a receiver) the head. */
+static void list_msg(struct msgq_mailbox *mb, struct msgq_msg *msg, bool head)
+{
+	lockdep_assert_held(&mb->lock);
+	if (head)
+		list_add(&msg->link, &mb->levels[msg->prio]);
+	else
+		list_add_tail(&msg->link, &mb->levels[msg->prio]);
+	__set_bit(msg->prio, mb->levels_used);
+	mb->listed++;
+}
+
+static void unlist_msg(struct msgq_mailbox *mb, struct msgq_msg *msg)
+{
+	lockdep_assert_held(&mb->lock);
+	list_del(&msg->link);
+	if (list_empty(&mb->levels[msg->prio]))
+		__clear_bit(msg->prio, mb->levels_used);
+	mb->listed--;
+}
+
+static void count_msg(struct msgq_mailbox *mb, struct msgq_msg *msg, int sign)
+{
+	lockdep_assert_held(&mb->lock);
+	mb->cur_msgs += sign;
+	mb->cur_bytes += sign * (s64)msg->len;
+}
+
+/* A receiver is asleep for every message listed and one more is waiting. */
+static bool receiver_waiting(struct msgq_mailbox *mb)
+{
+	lockdep_assert_held(&mb->lock);
+	return mb->recv_sleepers > mb->listed;
+}
+
+/*
+ * Would a send that may not wait succeed now? A synchronous non-blocking
+ * send, like every non-blocking send to a rendezvous mailbox, needs a
+ * receiver already waiting, so that its own wait is only for that receiver.
+ */
+static bool send_fits(struct msgq_mailbox *mb, bool sync)
+{
+	lockdep_assert_held(&mb->lock);
+	if (mb->max_msgs && mb->cur_msgs >= mb->max_msgs)
+		return false;
+	return !sync || receiver_waiting(mb);
+}
+
+/*
+ * Sleep once on @wq until woken, signalled or past the deadline. Called and
+ * returns with mb->lock held, but drops it while asleep. Returns 0 once
+ * awake again, when the caller must re-check its condition, or the error
+ * that ends the wait.
+ */
+static int wait_once(struct msgq_mailbox *mb, wait_queue_head_t *wq,
+		     struct wait_queue_entry *wait, bool exclusive,
+		     bool receiver, struct msgq_wait *w)
+	__must_hold(&mb->lock)
+{
+	if (w->nonblock)
+		return -EAGAIN;
+	if (w->expired)
+		return -ETIMEDOUT;
+	if (signal_pending(current))
+		return w->restartable ? -ERESTARTSYS : -EINTR;
+
+	if (exclusive)
+		prepare_to_wait_exclusive(wq, wait, TASK_INTERRUPTIBLE);
+	else
+		prepare_to_wait(wq, wait, TASK_INTERRUPTIBLE);
+	if (receiver) {
+		mb->recv_sleepers++;
+		/* On a rendezvous mailbox a waiting receiver is room to send. */
+		if (!mb->max_msgs)
+			wake_up_poll(&mb->send_wait, EPOLL_SEND);
+	}
+	spin_unlock(&mb->lock);
+
+	if (!w->has_deadline)
+		schedule();
+	else if (!schedule_hrtimeout_range_clock(&w->deadline, 0,
+						 HRTIMER_MODE_ABS, w->clock))
+		w->expired = true;
+
+	spin_lock(&mb->lock);
+	if (receiver)
+		mb->recv_sleepers--;
+	return 0;
+}
+
+/* The error ending a wait for delivery, 0 to go on waiting. */
+static int delivery_wait_error(struct msgq_wait *w)
+{
+	if (w->expired)
+		return -ETIMEDOUT;
+	if (signal_pending(current))
+		return w->restartable ? -ERESTARTSYS : -EINTR;
+	return 0;
+}
+
+/*
+ * Wait until a receiver has taken the message of a synchronous send. Cut
+ * short, the message is withdrawn, unless a receiver is copying it right
+ * now: then the outcome of that copy decides, so that a message is never
+ * both delivered and reported as failed.
+ */
+static int wait_delivery(struct msgq_mailbox *mb, struct msgq_msg *msg,
+			 struct msgq_sync *sync, struct msgq_wait *w)
+	__must_hold(&mb->lock)
+{
+	int err;
+
+	for (;;) {
+		switch (sync->state) {
+		case MSGQ_SYNC_DELIVERED:
+			return 0;
+		case MSGQ_SYNC_DROPPED:
+			return -EIDRM;
+		case MSGQ_SYNC_INFLIGHT:
+			/* A copy_to_user() away from an outcome: ignore signals. */
+			set_current_state(TASK_UNINTERRUPTIBLE);
+			spin_unlock(&mb->lock);
+			schedule();
+			spin_lock(&mb->lock);
+			continue;
+		case MSGQ_SYNC_QUEUED:
+			break;
+		}
+
+		err = delivery_wait_error(w);
+		if (err) {
+			unlist_msg(mb, msg);
+			count_msg(mb, msg, -1);
+			mb->total_sent--;
+			msg->sync = NULL;
+			return err;
+		}
+
+		set_current_state(TASK_INTERRUPTIBLE);
+		spin_unlock(&mb->lock);
+		if (!w->has_deadline)
+			schedule();
+		else if (!schedule_hrtimeout_range_clock(&w->deadline, 0,
+							 HRTIMER_MODE_ABS,
+							 w->clock))
+			w->expired = true;
+		spin_lock(&mb->lock);
+	}
+}
+
+/* Tell a synchronous sender how its message fared. Its stack is live. */
+static void sync_update(struct msgq_msg *msg, enum msgq_sync_state state)
+{
+	if (!msg->sync)
+		return;
+	msg->sync->state = state;
+	wake_up_process(msg->sync->task);
+	if (state == MSGQ_SYNC_DELIVERED || state == MSGQ_SYNC_DROPPED)
+		msg->sync = NULL;
+}
+
+/**
+ * msgq_mailbox_send - queue a message, waiting for room if needed
+ * @mb:   the mailbox
+ * @msg:  the message, from msgq_msg_create(); consumed in all cases
+ * @sync: return only once a receiver has taken the message
+ * @w:    how to wait
+ *
+ * Every send to a rendezvous mailbox (max_msgs 0) is synchronous.
+ */
+int msgq_mailbox_send(struct msgq_mailbox *mb, struct msgq_msg *msg,
+		      bool sync, struct msgq_wait *w)
+{
+	struct msgq_sync waiter = { .task = current };
+	DEFINE_WAIT(wait);
+	int err;
+
+	sync = sync || !mb->max_msgs;
+	spin_lock(&mb->lock);
+	for (;;) {
+		if (mb->dead) {
+			err = -EIDRM;
+			goto err_unlock;
+		}
+		if (send_fits(mb, sync && w->nonblock))
+			break;
+		err = wait_once(mb, &mb->send_wait, &wait, true, false, w);
+		if (err)
+			goto err_unlock;
+	}
+	finish_wait(&mb->send_wait, &wait);
+
+	list_msg(mb, msg, false);
+	count_msg(mb, msg, 1);
+	mb->total_sent++;
+	if (!sync) {
+		spin_unlock(&mb->lock);
+		wake_up_poll(&mb->recv_wait, EPOLL_RECV);
+		kill_fasync(&mb->fasync, SIGIO, POLL_IN);
+		return 0;
+	}
+
+	waiter.state = MSGQ_SYNC_QUEUED;
+	msg->sync = &waiter;
+	wake_up_poll(&mb->recv_wait, EPOLL_RECV);
+	err = wait_delivery(mb, msg, &waiter, w);
+	spin_unlock(&mb->lock);
+	kill_fasync(&mb->fasync, SIGIO, POLL_IN);
+	if (err && err != -EIDRM) {
+		/* Withdrawn: a slot is free again. */
+		wake_up_poll(&mb->send_wait, EPOLL_SEND);
+		msgq_msg_put(msg);
+	}
+	return err;
+
+err_unlock:
+	finish_wait(&mb->send_wait, &wait);
+	spin_unlock(&mb->lock);
+	msgq_msg_put(msg);
+	return err;
+}
+
+/**
+ * msgq_mailbox_recv - take (or peek at) the first message, waiting if none
+ * @mb:   the mailbox
+ * @rcv:  where the message goes
+ * @peek: copy the message out but leave it first in line
+ * @w:    how to wait
+ *
+ * A message too large for @rcv (-EMSGSIZE) or that @rcv fails to take
+ * (-EFAULT) stays first in line.
+ */
+int msgq_mailbox_recv(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
+		      bool peek, struct msgq_wait *w)
+{
+	struct msgq_msg *msg;
+	DEFINE_WAIT(wait);
+	bool wake_sender;
+	int err;
+
+	spin_lock(&mb->lock);
+	for (;;) {
+		if (mb->dead) {
+			err = -EIDRM;
+			goto out_unlock;
+		}
+		msg = first_msg(mb);
+		if (msg)
+			break;
+		/* A peek consumes nothing, so it must not take a wakeup. */
+		err = wait_once(mb, &mb->recv_wait, &wait, !peek, true, w);
+		if (err)
+			goto out_unlock;
+	}
+	finish_wait(&mb->recv_wait, &wait);
+
+	rcv->len = msg->len;
+	if (msg->len > rcv->cap) {
+		err = -EMSGSIZE;
+		goto out_unlock;
+	}
+	if (peek) {
+		refcount_inc(&msg->ref);
+		spin_unlock(&mb->lock);
+		err = rcv->deliver(rcv, msg);
+		msgq_msg_put(msg);
+		return err;
+	}
+	unlist_msg(mb, msg);
+	sync_update(msg, MSGQ_SYNC_INFLIGHT);
+	spin_unlock(&mb->lock);
+
+	err = rcv->deliver(rcv, msg);
+
+	spin_lock(&mb->lock);
+	if (err && !mb->dead) {
+		list_msg(mb, msg, true);
+		sync_update(msg, MSGQ_SYNC_QUEUED);
+		spin_unlock(&mb->lock);
+		/* We took a wakeup meant for this message: pass it on. */
+		wake_up_poll(&mb->recv_wait, EPOLL_RECV);
+		return err;
+	}
+	count_msg(mb, msg, -1);
+	if (!err)
+		mb->total_received++;
+	sync_update(msg, err ? MSGQ_SYNC_DROPPED : MSGQ_SYNC_DELIVERED);
+	wake_sender = !mb->dead;
+	spin_unlock(&mb->lock);
+	if (wake_sender)
+		wake_up_poll(&mb->send_wait, EPOLL_SEND);
+	msgq_msg_put(msg);
+	return err;
+
+out_unlock:
+	finish_wait(&mb->recv_wait, &wait);
+	spin_unlock(&mb->lock);
+	return err;
+}
+
+/**
+ * msgq_mailbox_kill - the owner is gone: drop every message, fail everyone
+ * @mb: the mailbox
+ *
+ * Blocked senders and receivers wake with EIDRM, synchronous senders learn
+ * that their message was dropped, and poll reports EPOLLHUP | EPOLLERR.
+ */
+void msgq_mailbox_kill(struct msgq_mailbox *mb)
+{
+	struct msgq_msg *msg, *tmp;
+	unsigned int prio;
+	LIST_HEAD(dropped);
+
+	spin_lock(&mb->lock);
+	mb->dead = true;
+	mb->owner = NULL;
+	for_each_set_bit(prio, mb->levels_used, MSGQ_PRIO_MAX) {
+		list_for_each_entry(msg, &mb->levels[prio], link) {
+			count_msg(mb, msg, -1);
+			sync_update(msg, MSGQ_SYNC_DROPPED);
+		}
+		list_splice_tail_init(&mb->levels[prio], &dropped);
+	}
+	bitmap_zero(mb->levels_used, MSGQ_PRIO_MAX);
+	mb->listed = 0;
+	spin_unlock(&mb->lock);
+
+	list_for_each_entry_safe(msg, tmp, &dropped, link)
+		msgq_msg_put(msg);
+	__wake_up(&mb->recv_wait, TASK_NORMAL, 0,
+		  poll_to_key(EPOLLHUP | EPOLLERR));
+	__wake_up(&mb->send_wait, TASK_NORMAL, 0,
+		  poll_to_key(EPOLLHUP | EPOLLERR));
+	kill_fasync(&mb->fasync, SIGIO, POLL_HUP);
+}
+
+bool msgq_mailbox_owned_by(struct msgq_mailbox *mb, struct file *file)
+{
+	bool owned;
+
+	spin_lock(&mb->lock);
+	owned = mb->owner == file;
+	spin_unlock(&mb->lock);
+	return owned;
+}
+
+/*
+ * poll_wait() queues us before the lock is taken to read the state, and
+ * every change of that state is made under the lock and followed by a
+ * wakeup, so either we see the change or we are woken by it.
+ */
+__poll_t msgq_mailbox_poll(struct msgq_mailbox *mb, struct file *file,
+			   poll_table *pt)
+{
+	__poll_t mask = 0;
+
+	if (file->f_mode & FMODE_READ)
+		poll_wait(file, &mb->recv_wait, pt);
+	if (file->f_mode & FMODE_WRITE)
+		poll_wait(file, &mb->send_wait, pt);
+
+	spin_lock(&mb->lock);
+	if (mb->dead) {
+		mask = EPOLLHUP | EPOLLERR;
+	} else {
+		if ((file->f_mode & FMODE_READ) && mb->listed)
+			mask |= EPOLL_RECV;
+		if ((file->f_mode & FMODE_WRITE) && send_fits(mb, !mb->max_msgs))
+			mask |= EPOLL_SEND;
+	}
+	spin_unlock(&mb->lock);
+	return mask;
+}
+
+void msgq_mailbox_getattr(struct msgq_mailbox *mb, struct msgq_attr *attr)
+{
+	spin_lock(&mb->lock);
+	attr->cur_msgs = mb->cur_msgs;
+	attr->cur_bytes = mb->cur_bytes;
+	attr->total_sent = mb->total_sent;
+	attr->total_received = mb->total_received;
+	if (mb->dead)
+		attr->flags |= MSGQ_ATTR_DEAD;
+	spin_unlock(&mb->lock);
+
+	attr->max_msgs = mb->max_msgs;
+	attr->max_msgsize = mb->max_msgsize;
+	attr->mode = mb->mode;
+	attr->uid = from_kuid_munged(current_user_ns(), mb->uid);
+	attr->gid = from_kgid_munged(current_user_ns(), mb->gid);
+	if (mb->owned)
+		attr->flags |= MSGQ_ATTR_OWNED;
+}

@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * msgq registry: mailbox names, one table per IPC namespace, and who may
+ * open or unlink what.
+ *
+ * A namespace gets a table (struct msgq_ns) with its first name and loses it
+ * with its last. The table pins its IPC namespace. A module cannot hook the
+ * teardown of a namespace, but it does not need to: once the table holds the
+ * only reference left, no task, mount or nsfs file can ever reach the
+ * namespace again, and the reaper unlinks its names and lets it go. The
+ * reaper runs before every create and every reap_interval_ms while any table
+ * exists.
+ */
+
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/hashtable.h>
+#include <linux/ipc_namespace.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/nsproxy.h>
+#include <linux/proc_ns.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/stringhash.h>
+#include <linux/workqueue.h>
+
+#include "internal.h"
+
+#define MSGQ_NS_HASH_BITS	7
+
+/**
+ * struct msgq_ns - the names of one IPC namespace
+ * @node:   in msgq_namespaces
+ * @ipc_ns: the namespace, pinned
+ * @count:  names linked
+ * @names:  mailboxes by name
+ *
+ * Every field is protected by msgq_registry_lock.
+ */
+struct msgq_ns {
+	struct list_head node;
+	struct ipc_namespace *ipc_ns;
+	u32 count;
+	DECLARE_HASHTABLE(names, MSGQ_NS_HASH_BITS);
+};
+
+/*
+ * msgq_registry_lock protects msgq_namespaces, every struct msgq_ns, and the
+ * ns and name_node fields of every mailbox. It nests outside mailbox->lock.
+ */
+static DEFINE_MUTEX(msgq_registry_lock);
+static LIST_HEAD(msgq_namespaces);
+
+static unsigned int reap_interval_ms = 1000;
+module_param(reap_interval_ms, uint, 0644);
+MODULE_PARM_DESC(reap_interval_ms,
+		 "How often the names of dead IPC namespaces are freed (ms)");
+
+static void msgq_reap_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(msgq_reap_work, msgq_reap_fn);
+
+struct ipc_namespace *msgq_ipc_ns_get_current(void)
+{
+	return get_ipc_ns(current->nsproxy->ipc_ns);
+}
+
+/* put_ipc_ns() is not exported; the namespace's own operations are. */
+void msgq_ipc_ns_put(struct ipc_namespace *ipc_ns)
+{
+	ipc_ns->ns.ops->put(&ipc_ns->ns);
+}
+
+static struct msgq_ns *ns_find(struct ipc_namespace *ipc_ns)
+{
+	struct msgq_ns *ns;
+
+	lockdep_assert_held(&msgq_registry_lock);
+	list_for_each_entry(ns, &msgq_namespaces, node)
+		if (ns->ipc_ns == ipc_ns)
+			return ns;
+	return NULL;
+}
+
+static struct msgq_ns *ns_create(struct ipc_namespace *ipc_ns)
+{
+	struct msgq_ns *ns;
+
+	lockdep_assert_held(&msgq_registry_lock);
+	ns = kzalloc(sizeof(*ns), GFP_KERNEL_ACCOUNT);
+	if (!ns)
+		return NULL;
+	ns->ipc_ns = get_ipc_ns(ipc_ns);
+	hash_init(ns->names);
+	list_add(&ns->node, &msgq_namespaces);
+	if (reap_interval_ms)
+		mod_delayed_work(system_wq, &msgq_reap_work,
+				 msecs_to_jiffies(reap_interval_ms));
+	return ns;
+}
+
+static void ns_destroy(struct msgq_ns *ns)
+{
+	lockdep_assert_held(&msgq_registry_lock);
+	list_del(&ns->node);
+	msgq_ipc_ns_put(ns->ipc_ns);
+	kfree(ns);
+}
+
+static u32 name_hash(const char *name)
+{
+	return full_name_hash(NULL, name, strlen(name));
+}
+
+static struct msgq_mailbox *name_find(struct msgq_ns *ns, const char *name)
+{
+	struct msgq_mailbox *mb;
+
+	lockdep_assert_held(&msgq_registry_lock);
+	hash_for_each_possible(ns->names, mb, name_node, name_hash(name))
+		if (!strcmp(mb->name, name))
+			return mb;
+	return NULL;
+}
+
+/*
+ * Drop @mb's name and the name's reference. Returns true when that was the
+ * last name of its table, which the caller then destroys.
+ */
+static bool name_unlink(struct msgq_mailbox *mb)
+{
+	struct msgq_ns *ns = mb->ns;
+
+	lockdep_assert_held(&msgq_registry_lock);
+	hash_del(&mb->name_node);
+	WRITE_ONCE(mb->ns, NULL);
+	msgq_mailbox_put(mb);
+	return !--ns->count;
+}
+
+/* Unlink every name of @ns, then destroy it. */
+static void ns_clear(struct msgq_ns *ns)
+{
+	struct msgq_mailbox *mb;
+	struct hlist_node *tmp;
+	int bkt;
+
+	lockdep_assert_held(&msgq_registry_lock);
+	hash_for_each_safe(ns->names, bkt, tmp, mb, name_node)
+		name_unlink(mb);
+	ns_destroy(ns);
+}
+
+/* Free the tables of namespaces that nothing but their table can reach. */
+static void reap_locked(void)
+{
+	struct msgq_ns *ns, *next;
+
+	lockdep_assert_held(&msgq_registry_lock);
+	list_for_each_entry_safe(ns, next, &msgq_namespaces, node)
+		if (refcount_read(&ns->ipc_ns->ns.count) == 1)
+			ns_clear(ns);
+}
+
+static void msgq_reap_fn(struct work_struct *work)
+{
+	mutex_lock(&msgq_registry_lock);
+	reap_locked();
+	if (!list_empty(&msgq_namespaces) && reap_interval_ms)
+		mod_delayed_work(system_wq, &msgq_reap_work,
+				 msecs_to_jiffies(reap_interval_ms));
+	mutex_unlock(&msgq_registry_lock);
+}
+
+/*
+ * Receiving needs read permission, sending write permission, as with
+ * mq_open(3); CAP_IPC_OWNER in the namespace's user namespace overrides.
+ */
+static int mailbox_permission(struct ipc_namespace *ipc_ns,
+			      struct msgq_mailbox *mb, u32 flags)
+{
+	umode_t granted = mb->mode;
+	umode_t need = 0;
+
+	if (flags & MSGQ_O_RECV)
+		need |= 04;
+	if (flags & MSGQ_O_SEND)
+		need |= 02;
+
+	if (uid_eq(current_fsuid(), mb->uid))
+		granted >>= 6;
+	else if (in_group_p(mb->gid))
+		granted >>= 3;
+	if (!(need & ~granted & 07))
+		return 0;
+	if (ns_capable(ipc_ns->user_ns, CAP_IPC_OWNER))
+		return 0;
+	return -EACCES;
+}
+
+/* Only the mailbox's owner uid, or CAP_IPC_OWNER, may remove its name. */
+static int unlink_permission(struct ipc_namespace *ipc_ns,
+			     struct msgq_mailbox *mb)
+{
+	if (uid_eq(current_fsuid(), mb->uid) ||
+	    ns_capable(ipc_ns->user_ns, CAP_IPC_OWNER))
+		return 0;
+	return -EACCES;
+}
+
+/**
+ * msgq_registry_create - create a named mailbox, or open an existing one
+ * @ipc_ns:      the namespace of the names
+ * @name:        a validated name
+ * @flags:       MSGQ_CREATE_FLAGS; MSGQ_O_OWNED implies MSGQ_O_EXCL
+ * @mode:        permission bits, umask applied
+ * @max_msgs:    capacity
+ * @max_msgsize: largest message
+ *
+ * Returns the mailbox with a reference for the caller's handle.
+ */
+struct msgq_mailbox *msgq_registry_create(struct ipc_namespace *ipc_ns,
+					  const char *name, u32 flags,
+					  umode_t mode, u32 max_msgs,
+					  u32 max_msgsize)
+{
+	struct msgq_mailbox *mb, *found;
+	struct msgq_ns *ns;
+	int err;
+
+	mb = msgq_mailbox_alloc(name, strlen(name), max_msgs, max_msgsize,
+				mode);
+	if (!mb)
+		return ERR_PTR(-ENOMEM);
+	mb->owned = flags & MSGQ_O_OWNED;
+
+	mutex_lock(&msgq_registry_lock);
+	reap_locked();
+	ns = ns_find(ipc_ns);
+	found = ns ? name_find(ns, name) : NULL;
+	if (found) {
+		err = -EEXIST;
+		if (flags & (MSGQ_O_EXCL | MSGQ_O_OWNED))
+			goto err_unlock;
+		err = mailbox_permission(ipc_ns, found, flags);
+		if (err)
+			goto err_unlock;
+		kref_get(&found->ref);
+		mutex_unlock(&msgq_registry_lock);
+		msgq_mailbox_put(mb);
+		return found;
+	}
+
+	err = -ENOSPC;
+	if (ns && ns->count >= msgq_limit_mailboxes())
+		goto err_unlock;
+	err = msgq_quota_charge(mb);
+	if (err)
+		goto err_unlock;
+	err = -ENOMEM;
+	if (!ns) {
+		ns = ns_create(ipc_ns);
+		if (!ns)
+			goto err_unlock;
+	}
+	hash_add(ns->names, &mb->name_node, name_hash(name));
+	ns->count++;
+	mb->ns = ns;
+	/* The allocation's reference is the name's; this one is the handle's. */
+	kref_get(&mb->ref);
+	mutex_unlock(&msgq_registry_lock);
+	return mb;
+
+err_unlock:
+	mutex_unlock(&msgq_registry_lock);
+	msgq_mailbox_put(mb);
+	return ERR_PTR(err);
+}
+
+/* Open an existing mailbox; returns it with a reference for the handle. */
+struct msgq_mailbox *msgq_registry_open(struct ipc_namespace *ipc_ns,
+					const char *name, u32 flags)
+{
+	struct msgq_mailbox *mb;
+	struct msgq_ns *ns;
+	int err = -ENOENT;
+
+	mutex_lock(&msgq_registry_lock);
+	ns = ns_find(ipc_ns);
+	mb = ns ? name_find(ns, name) : NULL;
+	if (!mb)
+		goto err_unlock;
+	err = mailbox_permission(ipc_ns, mb, flags);
+	if (err)
+		goto err_unlock;
+	kref_get(&mb->ref);
+	mutex_unlock(&msgq_registry_lock);
+	return mb;
+
+err_unlock:
+	mutex_unlock(&msgq_registry_lock);
+	return ERR_PTR(err);
+}
+
+int msgq_registry_unlink(struct ipc_namespace *ipc_ns, const char *name)
+{
+	struct msgq_mailbox *mb;
+	struct msgq_ns *ns;
+	int err = -ENOENT;
+
+	mutex_lock(&msgq_registry_lock);
+	ns = ns_find(ipc_ns);
+	mb = ns ? name_find(ns, name) : NULL;
+	if (!mb)
+		goto out_unlock;
+	err = unlink_permission(ipc_ns, mb);
+	if (err)
+		goto out_unlock;
+	if (name_unlink(mb))
+		ns_destroy(ns);
+out_unlock:
+	mutex_unlock(&msgq_registry_lock);
+	return err;
+}
+
+/* Remove @mb's name if it still has one (its owner is gone). */
+void msgq_registry_forget(struct msgq_mailbox *mb)
+{
+	struct msgq_ns *ns;
+
+	mutex_lock(&msgq_registry_lock);
+	ns = mb->ns;
+	if (ns && name_unlink(mb))
+		ns_destroy(ns);
+	mutex_unlock(&msgq_registry_lock);
+}
+
+bool msgq_registry_linked(struct msgq_mailbox *mb)
+{
+	return READ_ONCE(mb->ns);
+}
+
+int msgq_registry_init(void)
+{
+	return 0;
+}
+
+/* Every handle is closed: only names hold mailboxes now. */
+void msgq_registry_exit(void)
+{
+	struct msgq_ns *ns, *next;
+
+	cancel_delayed_work_sync(&msgq_reap_work);
+	mutex_lock(&msgq_registry_lock);
+	list_for_each_entry_safe(ns, next, &msgq_namespaces, node)
+		ns_clear(ns);
+	mutex_unlock(&msgq_registry_lock);
+}
