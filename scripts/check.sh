@@ -77,14 +77,11 @@ run_target() {
 for t in $targets; do
 	case $t in
 	6.1 | 6.12)
-		image=$(ls /boot/vmlinuz-"$t".* 2>/dev/null | sort -V | tail -n1 || true)
-		if [ -z "$image" ]; then
-			[ "$t" = 6.1 ] || { step "target $t: no /boot/vmlinuz-$t.*, skipped"; continue; }
-			echo "check: no /boot/vmlinuz-6.1.* (apt-get install linux-image-amd64)"
+		if ! read -r image kdir < <(scripts/guest-kernel.sh "$t"); then
+			[ "$t" = 6.1 ] || { step "target $t: no kernel, skipped"; continue; }
 			exit 1
 		fi
-		kver=${image#/boot/vmlinuz-}
-		run_target "$t" "$image" "/usr/src/linux-headers-$kver"
+		run_target "$t" "$image" "$kdir"
 		;;
 	debug)
 		[ -x scripts/debug-kernel.sh ] || continue

@@ -7,9 +7,9 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 build=$top/build
-image=$(ls /boot/vmlinuz-6.1.* | sort -V | tail -n1)
-kver=${image#/boot/vmlinuz-}
-scripts/build-module.sh "/usr/src/linux-headers-$kver" "$build/target-6.1/module"
+guest=$(scripts/guest-kernel.sh 6.1)
+image=${guest% *} kdir=${guest#* }
+scripts/build-module.sh "$kdir" "$build/target-6.1/module"
 set +e
 scripts/vm.sh --kernel "$image" --module "$build/target-6.1/module/msgq.ko" \
 	--payload "$build/demo" --cmd 'msgq-demo' --timeout 300 \
