@@ -10,7 +10,9 @@
 #ifndef MSGQ_TEST_UTIL_H
 #define MSGQ_TEST_UTIL_H
 
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -29,7 +31,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <msgq.h>
+/*
+ * By path, not <msgq.h>: with -I uapi ahead of -I lib/include on the
+ * command line, <msgq.h> would find the UAPI header instead.
+ */
+#include "../lib/include/msgq.h"
 
 #include "kselftest_harness.h"
 

@@ -12,12 +12,12 @@ TEST_F(msgq, create_returns_handle_with_limits)
 
 	MBOX_CREATE(7, 123);
 	ASSERT_EQ(0, msgq_getattr(self->fd, &a));
-	EXPECT_EQ(7, a.max_msgs);
-	EXPECT_EQ(123, a.max_msgsize);
-	EXPECT_EQ(0, a.cur_msgs);
-	EXPECT_EQ(0, a.cur_bytes);
-	EXPECT_EQ(0, a.total_sent);
-	EXPECT_EQ(0, a.total_received);
+	EXPECT_EQ(7U, a.max_msgs);
+	EXPECT_EQ(123U, a.max_msgsize);
+	EXPECT_EQ(0U, a.cur_msgs);
+	EXPECT_EQ(0U, a.cur_bytes);
+	EXPECT_EQ(0U, a.total_sent);
+	EXPECT_EQ(0U, a.total_received);
 	EXPECT_EQ(MSGQ_O_RDWR, a.handle_flags & MSGQ_O_RDWR);
 }
 
@@ -53,8 +53,8 @@ TEST_F(msgq, create_existing_opens_it)
 				   99, 999);
 	ASSERT_LE(0, self->fd2) TH_LOG("%s", strerror(errno));
 	ASSERT_EQ(0, msgq_getattr(self->fd2, &a));
-	EXPECT_EQ(4, a.max_msgs);
-	EXPECT_EQ(16, a.max_msgsize);
+	EXPECT_EQ(4U, a.max_msgs);
+	EXPECT_EQ(16U, a.max_msgsize);
 	ASSERT_EQ(0, msgq_send(self->fd, "same", 4, 0));
 	ASSERT_EQ(4, msgq_recv(self->fd2, buf, sizeof(buf), NULL));
 	ASSERT_EQ(0, memcmp(buf, "same", 4));
@@ -93,7 +93,7 @@ TEST_F(msgq, name_255_bytes_ok)
 
 	memset(self->extra + n, 'x', MSGQ_NAME_MAX - n);
 	self->extra[MSGQ_NAME_MAX] = '\0';
-	ASSERT_EQ(MSGQ_NAME_MAX, strlen(self->extra));
+	ASSERT_EQ((size_t)MSGQ_NAME_MAX, strlen(self->extra));
 	self->fd = msgq_create_at(self->dev, self->extra,
 				  MSGQ_O_RDWR | MSGQ_O_EXCL, 0600, 1, 1);
 	ASSERT_LE(0, self->fd) TH_LOG("%s", strerror(errno));
@@ -110,7 +110,7 @@ TEST_F(msgq, name_256_bytes_enametoolong)
 
 	memset(name + n, 'y', MSGQ_NAME_MAX + 1 - n);
 	name[MSGQ_NAME_MAX + 1] = '\0';
-	ASSERT_EQ(MSGQ_NAME_MAX + 1, strlen(name));
+	ASSERT_EQ((size_t)MSGQ_NAME_MAX + 1, strlen(name));
 	memcpy(self->extra, name, sizeof(name));
 	ASSERT_ERRNO(ENAMETOOLONG, msgq_create_at(self->dev, name,
 						  MSGQ_O_RDWR, 0600, 1, 1));
@@ -219,7 +219,7 @@ TEST_F(msgq, unlink_keeps_open_handles_working)
 	ASSERT_EQ(5, msgq_recv(self->fd, buf, sizeof(buf), NULL));
 	ASSERT_EQ(0, memcmp(buf, "after", 5));
 	ASSERT_EQ(0, msgq_getattr(self->fd, &a));
-	EXPECT_TRUE(a.flags & MSGQ_ATTR_UNLINKED);
+	EXPECT_NE(0U, a.flags & MSGQ_ATTR_UNLINKED);
 }
 
 /* a name can be created again at once; the new mailbox is a new one */
@@ -257,10 +257,10 @@ TEST_F(msgq, last_close_after_unlink_frees)
 				  4, 16);
 	ASSERT_LE(0, self->fd) TH_LOG("%s", strerror(errno));
 	ASSERT_EQ(0, msgq_getattr(self->fd, &a));
-	EXPECT_EQ(0, a.cur_msgs);
-	EXPECT_EQ(0, a.cur_bytes);
-	EXPECT_EQ(0, a.total_sent);
-	EXPECT_EQ(0, a.flags & MSGQ_ATTR_UNLINKED);
+	EXPECT_EQ(0U, a.cur_msgs);
+	EXPECT_EQ(0U, a.cur_bytes);
+	EXPECT_EQ(0U, a.total_sent);
+	EXPECT_EQ(0U, a.flags & MSGQ_ATTR_UNLINKED);
 }
 
 /* without unlink, a mailbox outlives all its handles (kernel-owned) */
@@ -276,14 +276,14 @@ TEST_F(msgq, mailbox_persists_without_handles)
 	ASSERT_LE(0, self->fd) TH_LOG("%s", strerror(errno));
 	ASSERT_EQ(4, msgq_recv(self->fd, buf, sizeof(buf), &prio));
 	ASSERT_EQ(0, memcmp(buf, "kept", 4));
-	ASSERT_EQ(9, prio);
+	ASSERT_EQ(9U, prio);
 }
 
 /* one process holds many mailboxes at once, each independent */
 TEST_F(msgq, many_mailboxes_per_process)
 {
 	enum { N = 32 };
-	char names[N][128];
+	char names[N][MSGQ_NAME_MAX + 1];
 	int fds[N], i;
 	char buf[8];
 
@@ -297,7 +297,7 @@ TEST_F(msgq, many_mailboxes_per_process)
 	for (i = 0; i < N; i++) {
 		int got;
 
-		ASSERT_EQ(sizeof(got), msgq_recv(fds[i], buf, sizeof(buf),
+		ASSERT_EQ((ssize_t)sizeof(got), msgq_recv(fds[i], buf, sizeof(buf),
 						 NULL));
 		memcpy(&got, buf, sizeof(got));
 		EXPECT_EQ(i, got);
@@ -317,7 +317,7 @@ TEST_F(msgq, create_mode_umask_and_owner)
 	umask(old);
 	ASSERT_LE(0, self->fd) TH_LOG("%s", strerror(errno));
 	ASSERT_EQ(0, msgq_getattr(self->fd, &a));
-	EXPECT_EQ(0640, a.mode & 07777);
+	EXPECT_EQ(0640U, a.mode & 07777);
 	EXPECT_EQ(geteuid(), a.uid);
 	EXPECT_EQ(getegid(), a.gid);
 }

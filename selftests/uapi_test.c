@@ -273,7 +273,7 @@ TEST_F(msgq, lib_size_above_u32)
 	/* a huge capacity is clamped, not truncated to a tiny one */
 	ASSERT_EQ(0, msgq_send(self->fd, "abc", 3, 2));
 	ASSERT_EQ(3, msgq_recv(self->fd, buf, (size_t)UINT32_MAX + 2, &prio));
-	ASSERT_EQ(2, prio);
+	ASSERT_EQ(2U, prio);
 }
 
 TEST_HARNESS_MAIN
