@@ -8,6 +8,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 bad=0 n=0
 for log in "$here"/testdata/*.log; do
+	[ -e "$log" ] || { echo "test-scan-log: no sample logs in $here/testdata"; exit 1; }
 	name=${log%.log}
 	opt=
 	case $(basename "$log") in demo-*) opt=--no-tests ;; esac

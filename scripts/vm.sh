@@ -112,7 +112,7 @@ chmod +x "$root/init" "$root/bin/busybox"
 mkdir -p "$(dirname "$log")"
 : >"$log"
 qemu=(qemu-system-x86_64 -accel "$accel" -cpu max -smp "$smp" -m "$mem"
-	-nographic -no-reboot -kernel "$kernel" -initrd "$work/initrd"
+	-nographic -nic none -no-reboot -kernel "$kernel" -initrd "$work/initrd"
 	-append "console=ttyS0 panic=-1 $append")
 set +e
 timeout -k 10 "$timeout" "${qemu[@]}" </dev/null 2>&1 | tee -a "$log"
