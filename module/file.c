@@ -40,7 +40,7 @@ const struct file_operations msgq_dev_fops = {
 	.llseek		= no_llseek,
 };
 
-static int deliver_to_buffer(struct msgq_receiver *rcv,
+static int deliver_to_buffer(struct msgq_receiver *rcv, unsigned int k,
 			     const struct msgq_msg *msg)
 {
 	struct msgq_buffer_receiver *r =

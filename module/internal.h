@@ -153,16 +153,22 @@ struct msgq_wait {
 };
 
 /**
- * struct msgq_receiver - where a receive puts the message
- * @cap:     largest message that fits
+ * struct msgq_receiver - where a receive puts messages
+ * @cap:     largest message that fits, for a single receive
  * @len:     out: length of the message found (also on -EMSGSIZE)
- * @deliver: copies @msg out; returns 0 or -EFAULT. Called without the
- *           mailbox lock; on failure the message goes back first in line.
+ * @caps:    batch: the capacity of each entry
+ * @taken:   batch: room for @count message pointers, scratch
+ * @deliver: copies @msg out as entry @k; returns 0 or -EFAULT. Called
+ *           without the mailbox lock; on failure the message (and those
+ *           after it in a batch) goes back first in line.
  */
 struct msgq_receiver {
 	u32 cap;
 	u32 len;
-	int (*deliver)(struct msgq_receiver *rcv, const struct msgq_msg *msg);
+	const u32 *caps;
+	struct msgq_msg **taken;
+	int (*deliver)(struct msgq_receiver *rcv, unsigned int k,
+		       const struct msgq_msg *msg);
 };
 
 /* mailbox.c: the queue, waiting and wakeups; knows nothing of ioctls */
@@ -176,6 +182,10 @@ int msgq_mailbox_send(struct msgq_mailbox *mb, struct msgq_msg *msg,
 		      bool sync, struct msgq_wait *w);
 int msgq_mailbox_recv(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 		      bool peek, struct msgq_wait *w);
+int msgq_mailbox_send_batch(struct msgq_mailbox *mb, struct msgq_msg **msgs,
+			    unsigned int count, struct msgq_wait *w);
+int msgq_mailbox_recv_batch(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
+			    unsigned int count, struct msgq_wait *w);
 void msgq_mailbox_kill(struct msgq_mailbox *mb);
 bool msgq_mailbox_owned_by(struct msgq_mailbox *mb, struct file *file);
 __poll_t msgq_mailbox_poll(struct msgq_mailbox *mb, struct file *file,

@@ -6,6 +6,8 @@
  */
 
 #include <linux/fs.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
 #include <linux/pid.h>
 #include <linux/sched.h>
 #include <linux/string.h>
@@ -206,7 +208,7 @@ struct recv_ioctl {
 	struct msgq_recv __user *uargs;
 };
 
-static int deliver_recv_ioctl(struct msgq_receiver *rcv,
+static int deliver_recv_ioctl(struct msgq_receiver *rcv, unsigned int k,
 			      const struct msgq_msg *msg)
 {
 	struct msgq_buffer_receiver *r =
@@ -275,6 +277,151 @@ static long mailbox_getattr(struct file *file, struct msgq_attr __user *uattr)
 	return copy_to_user(uattr, &attr, sizeof(attr)) ? -EFAULT : 0;
 }
 
+/* Check a batch's header and copy its array in. */
+static struct msgq_mmsg *batch_begin(struct file *file, struct msgq_batch *args,
+				     struct msgq_batch __user *uargs,
+				     struct msgq_wait *w)
+{
+	struct msgq_mmsg *mmsgs;
+	int err;
+
+	if (copy_from_user(args, uargs, sizeof(*args)))
+		return ERR_PTR(-EFAULT);
+	if ((args->flags & ~MSGQ_BATCH_FLAGS) || args->__pad ||
+	    any_set(args->__reserved, sizeof(args->__reserved)) ||
+	    !args->count || args->count > MSGQ_BATCH_MAX)
+		return ERR_PTR(-EINVAL);
+	err = wait_from_args(w, file, args->flags, args->clockid,
+			     &args->timeout);
+	if (err)
+		return ERR_PTR(err);
+	mmsgs = vmemdup_user(u64_to_user_ptr(args->msgs),
+			     array_size(args->count, sizeof(*mmsgs)));
+	return mmsgs;
+}
+
+static long mailbox_send_batch(struct file *file,
+			       struct msgq_batch __user *uargs)
+{
+	struct msgq_mailbox *mb = file->private_data;
+	struct msgq_mmsg *mmsgs;
+	struct msgq_batch args;
+	struct msgq_msg **msgs;
+	unsigned int n, k;
+	struct msgq_wait w;
+	int ret;
+
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (!mb->max_msgs)
+		return -EINVAL;
+	mmsgs = batch_begin(file, &args, uargs, &w);
+	if (IS_ERR(mmsgs))
+		return PTR_ERR(mmsgs);
+	msgs = kvmalloc_array(args.count, sizeof(*msgs), GFP_KERNEL);
+	ret = -ENOMEM;
+	if (!msgs)
+		goto out_free_mmsgs;
+
+	/* Copy every payload in first; a bad entry ends the batch there. */
+	for (n = 0; n < args.count; n++) {
+		struct msgq_mmsg *m = &mmsgs[n];
+		struct msgq_msg *msg;
+
+		ret = -EINVAL;
+		if (m->prio >= MSGQ_PRIO_MAX || m->pid || m->uid ||
+		    m->sent_ns || m->__reserved)
+			break;
+		ret = -EMSGSIZE;
+		if (m->len > mb->max_msgsize)
+			break;
+		msg = msgq_msg_create(u64_to_user_ptr(m->buf), m->len, m->prio);
+		ret = PTR_ERR(msg);
+		if (IS_ERR(msg))
+			break;
+		msgs[n] = msg;
+	}
+	if (n) {
+		ret = msgq_mailbox_send_batch(mb, msgs, n, &w);
+		for (k = max(ret, 0); k < n; k++)
+			msgq_msg_put(msgs[k]);
+	}
+	kvfree(msgs);
+out_free_mmsgs:
+	kvfree(mmsgs);
+	return ret;
+}
+
+struct recv_batch_ioctl {
+	struct msgq_receiver rcv;
+	struct msgq_mmsg *mmsgs;
+	struct msgq_mmsg __user *umsgs;
+};
+
+static int deliver_recv_batch(struct msgq_receiver *rcv, unsigned int k,
+			      const struct msgq_msg *msg)
+{
+	struct recv_batch_ioctl *rb =
+		container_of(rcv, struct recv_batch_ioctl, rcv);
+	struct msgq_mmsg *m = &rb->mmsgs[k];
+
+	m->len = msg->len;
+	m->prio = msg->prio;
+	m->pid = pid_vnr(msg->sender);
+	m->uid = from_kuid_munged(current_user_ns(), msg->uid);
+	m->sent_ns = msg->sent_ns;
+	if (copy_to_user(u64_to_user_ptr(m->buf), msg->data, msg->len) ||
+	    copy_to_user(&rb->umsgs[k], m, sizeof(*m)))
+		return -EFAULT;
+	return 0;
+}
+
+static long mailbox_recv_batch(struct file *file,
+			       struct msgq_batch __user *uargs)
+{
+	struct recv_batch_ioctl rb = { .rcv.deliver = deliver_recv_batch };
+	struct msgq_batch args;
+	unsigned int k;
+	struct msgq_wait w;
+	u32 *caps;
+	int ret;
+
+	if (!(file->f_mode & FMODE_READ))
+		return -EBADF;
+	rb.mmsgs = batch_begin(file, &args, uargs, &w);
+	if (IS_ERR(rb.mmsgs))
+		return PTR_ERR(rb.mmsgs);
+	rb.umsgs = u64_to_user_ptr(args.msgs);
+
+	ret = -EINVAL;
+	for (k = 0; k < args.count; k++)
+		if (rb.mmsgs[k].__reserved)
+			goto out_free_mmsgs;
+	ret = -ENOMEM;
+	caps = kvmalloc_array(args.count, sizeof(*caps), GFP_KERNEL);
+	if (!caps)
+		goto out_free_mmsgs;
+	rb.rcv.taken = kvmalloc_array(args.count, sizeof(*rb.rcv.taken),
+				      GFP_KERNEL);
+	if (!rb.rcv.taken)
+		goto out_free_caps;
+	for (k = 0; k < args.count; k++)
+		caps[k] = rb.mmsgs[k].len;
+	rb.rcv.caps = caps;
+
+	ret = msgq_mailbox_recv_batch(file->private_data, &rb.rcv, args.count,
+				      &w);
+	if (ret == -EMSGSIZE &&
+	    put_user(rb.rcv.len, &rb.umsgs[0].len))
+		ret = -EFAULT;
+	kvfree(rb.rcv.taken);
+out_free_caps:
+	kvfree(caps);
+out_free_mmsgs:
+	kvfree(rb.mmsgs);
+	return ret;
+}
+
 long msgq_mailbox_ioctl(struct file *file, unsigned int cmd,
 			unsigned long arg)
 {
@@ -287,6 +434,10 @@ long msgq_mailbox_ioctl(struct file *file, unsigned int cmd,
 		return mailbox_recv(file, argp);
 	case MSGQ_IOC_GETATTR:
 		return mailbox_getattr(file, argp);
+	case MSGQ_IOC_SEND_BATCH:
+		return mailbox_send_batch(file, argp);
+	case MSGQ_IOC_RECV_BATCH:
+		return mailbox_recv_batch(file, argp);
 	default:
 		return -ENOTTY;
 	}

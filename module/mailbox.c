@@ -392,7 +392,7 @@ int msgq_mailbox_recv(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 	if (peek) {
 		refcount_inc(&msg->ref);
 		spin_unlock(&mb->lock);
-		err = rcv->deliver(rcv, msg);
+		err = rcv->deliver(rcv, 0, msg);
 		msgq_msg_put(msg);
 		return err;
 	}
@@ -400,7 +400,7 @@ int msgq_mailbox_recv(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 	sync_update(msg, MSGQ_SYNC_INFLIGHT);
 	spin_unlock(&mb->lock);
 
-	err = rcv->deliver(rcv, msg);
+	err = rcv->deliver(rcv, 0, msg);
 
 	spin_lock(&mb->lock);
 	if (err && !mb->dead) {
@@ -462,6 +462,144 @@ void msgq_mailbox_kill(struct msgq_mailbox *mb)
 	__wake_up(&mb->send_wait, TASK_NORMAL, 0,
 		  poll_to_key(EPOLLHUP | EPOLLERR));
 	kill_fasync(&mb->fasync, SIGIO, POLL_HUP);
+}
+
+/**
+ * msgq_mailbox_send_batch - queue messages in order, in one lock round
+ * @mb:    the mailbox, not a rendezvous one
+ * @msgs:  the messages; those queued are consumed, the rest stay the caller's
+ * @count: number of @msgs
+ * @w:     how to wait for room
+ *
+ * Returns the number queued, or the error that stopped the first.
+ */
+int msgq_mailbox_send_batch(struct msgq_mailbox *mb, struct msgq_msg **msgs,
+			    unsigned int count, struct msgq_wait *w)
+{
+	unsigned int done = 0, unwoken = 0;
+	DEFINE_WAIT(wait);
+	int err = 0;
+
+	spin_lock(&mb->lock);
+	while (done < count) {
+		if (mb->dead) {
+			err = -EIDRM;
+			break;
+		}
+		if (!send_fits(mb, false)) {
+			/* Receivers must drain what we queued before we wait. */
+			if (unwoken)
+				__wake_up(&mb->recv_wait, TASK_NORMAL, unwoken,
+					  poll_to_key(EPOLL_RECV));
+			unwoken = 0;
+			err = wait_once(mb, &mb->send_wait, &wait, true, false,
+					w);
+			if (err)
+				break;
+			continue;
+		}
+		list_msg(mb, msgs[done], false);
+		count_msg(mb, msgs[done], 1);
+		mb->total_sent++;
+		done++;
+		unwoken++;
+	}
+	finish_wait(&mb->send_wait, &wait);
+	spin_unlock(&mb->lock);
+
+	if (unwoken) {
+		__wake_up(&mb->recv_wait, TASK_NORMAL, unwoken,
+			  poll_to_key(EPOLL_RECV));
+		kill_fasync(&mb->fasync, SIGIO, POLL_IN);
+	}
+	return done ?: err;
+}
+
+/**
+ * msgq_mailbox_recv_batch - take up to @count messages in one lock round
+ * @mb:    the mailbox
+ * @rcv:   where the messages go, with @caps and @taken for @count entries
+ * @count: most messages to take
+ * @w:     how to wait for the first message
+ *
+ * Returns the number taken, or the error that stopped the first.
+ */
+int msgq_mailbox_recv_batch(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
+			    unsigned int count, struct msgq_wait *w)
+{
+	unsigned int taken = 0, done, k;
+	struct msgq_msg *msg;
+	DEFINE_WAIT(wait);
+	int err = 0;
+
+	spin_lock(&mb->lock);
+	for (;;) {
+		if (mb->dead) {
+			err = -EIDRM;
+			goto out_unlock;
+		}
+		if (mb->listed)
+			break;
+		err = wait_once(mb, &mb->recv_wait, &wait, true, true, w);
+		if (err)
+			goto out_unlock;
+	}
+	finish_wait(&mb->recv_wait, &wait);
+
+	while (taken < count && (msg = first_msg(mb))) {
+		if (msg->len > rcv->caps[taken]) {
+			if (!taken) {
+				rcv->len = msg->len;
+				err = -EMSGSIZE;
+			}
+			break;
+		}
+		unlist_msg(mb, msg);
+		sync_update(msg, MSGQ_SYNC_INFLIGHT);
+		rcv->taken[taken++] = msg;
+	}
+	spin_unlock(&mb->lock);
+
+	for (done = 0; done < taken; done++) {
+		err = rcv->deliver(rcv, done, rcv->taken[done]);
+		if (err)
+			break;
+	}
+
+	spin_lock(&mb->lock);
+	for (k = 0; k < done; k++) {
+		count_msg(mb, rcv->taken[k], -1);
+		mb->total_received++;
+		sync_update(rcv->taken[k], MSGQ_SYNC_DELIVERED);
+	}
+	/* Put back what was not delivered, last first, to keep the order. */
+	for (k = taken; k-- > done; ) {
+		msg = rcv->taken[k];
+		if (mb->dead) {
+			count_msg(mb, msg, -1);
+			sync_update(msg, MSGQ_SYNC_DROPPED);
+			continue;
+		}
+		list_msg(mb, msg, true);
+		sync_update(msg, MSGQ_SYNC_QUEUED);
+		rcv->taken[k] = NULL;
+	}
+	spin_unlock(&mb->lock);
+
+	if (done)
+		__wake_up(&mb->send_wait, TASK_NORMAL, done,
+			  poll_to_key(EPOLL_SEND));
+	if (taken > done)
+		wake_up_poll(&mb->recv_wait, EPOLL_RECV);
+	for (k = 0; k < taken; k++)
+		if (rcv->taken[k])
+			msgq_msg_put(rcv->taken[k]);
+	return done ?: err;
+
+out_unlock:
+	finish_wait(&mb->recv_wait, &wait);
+	spin_unlock(&mb->lock);
+	return err;
 }
 
 bool msgq_mailbox_owned_by(struct msgq_mailbox *mb, struct file *file)

@@ -257,6 +257,69 @@ struct msgq_attr {
 	__u64 __reserved[4];
 };
 
+/* Largest number of messages in one batch. */
+#define MSGQ_BATCH_MAX		1024
+
+/**
+ * struct msgq_mmsg - one message of a batch
+ * @buf:        in: pointer to the payload (send) or the buffer (receive)
+ * @len:        send: in, the length; receive: in, the buffer's capacity,
+ *              out, the message's length
+ * @prio:       send: in, the priority; receive: out
+ * @pid:        receive: out, as in struct msgq_recv; send: must be zero
+ * @uid:        receive: out, as in struct msgq_recv; send: must be zero
+ * @sent_ns:    receive: out, as in struct msgq_recv; send: must be zero
+ * @__reserved: must be zero
+ */
+struct msgq_mmsg {
+	__u64 buf;
+	__u32 len;
+	__u32 prio;
+	__s32 pid;
+	__u32 uid;
+	__u64 sent_ns;
+	__u64 __reserved;
+};
+
+/**
+ * struct msgq_batch - MSGQ_IOC_SEND_BATCH, MSGQ_IOC_RECV_BATCH
+ * @msgs:       in: pointer to an array of @count struct msgq_mmsg
+ * @count:      in: entries in @msgs, 1..MSGQ_BATCH_MAX
+ * @flags:      in: MSGQ_F_NONBLOCK, MSGQ_F_TIMEOUT, MSGQ_F_ABSTIME
+ * @clockid:    in: clock of an absolute timeout
+ * @__pad:      must be zero
+ * @timeout:    in: see "Timeouts"
+ * @__reserved: must be zero
+ *
+ * Like sendmmsg(2)/recvmmsg(2), in one lock round and one wakeup. Returns
+ * the number of messages sent or received, at least 1; an error only if
+ * none was. Messages are taken in array order.
+ *
+ * Send: the payloads are copied in first; a bad entry k (EFAULT, EMSGSIZE,
+ * EINVAL for a priority) ends the batch at k. Then the messages are queued
+ * in order, waiting for room under the usual rules; a wait cut short
+ * (EAGAIN, ETIMEDOUT, a signal) returns how many were queued. Entries from
+ * the first not queued on are left untouched and unsent. Not allowed on a
+ * rendezvous mailbox (EINVAL): use MSGQ_IOC_SEND.
+ *
+ * Receive: waits (under the usual rules) for one message, then takes up to
+ * @count without waiting again. Stops before a message larger than its
+ * entry's capacity (EMSGSIZE if it is the first). A fault writing entry k
+ * puts messages k.. back first in line, in order, and returns k.
+ */
+struct msgq_batch {
+	__u64 msgs;
+	__u32 count;
+	__u32 flags;
+	__u32 clockid;
+	__u32 __pad;
+	struct msgq_timespec timeout;
+	__u64 __reserved[2];
+};
+
+#define MSGQ_BATCH_FLAGS	(MSGQ_F_NONBLOCK | MSGQ_F_TIMEOUT | \
+				 MSGQ_F_ABSTIME)
+
 #define MSGQ_IOC_MAGIC		0xB6
 
 /* On /dev/msgq */
@@ -268,5 +331,7 @@ struct msgq_attr {
 #define MSGQ_IOC_SEND		_IOW(MSGQ_IOC_MAGIC, 0x10, struct msgq_send)
 #define MSGQ_IOC_RECV		_IOWR(MSGQ_IOC_MAGIC, 0x11, struct msgq_recv)
 #define MSGQ_IOC_GETATTR	_IOR(MSGQ_IOC_MAGIC, 0x12, struct msgq_attr)
+#define MSGQ_IOC_SEND_BATCH	_IOW(MSGQ_IOC_MAGIC, 0x13, struct msgq_batch)
+#define MSGQ_IOC_RECV_BATCH	_IOW(MSGQ_IOC_MAGIC, 0x14, struct msgq_batch)
 
 #endif /* _UAPI_LINUX_MSGQ_H */
