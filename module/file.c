@@ -70,7 +70,9 @@ static ssize_t msgq_mailbox_read(struct file *file, char __user *buf,
 
 	msgq_buffer_receiver_init(&r, buf, count);
 	err = msgq_mailbox_recv(file->private_data, &r.rcv, false, &w);
-	return err ?: r.rcv.len;
+	if (err)
+		return err;
+	return r.rcv.len;
 }
 
 /* write(2): send one whole message at priority 0. */
@@ -91,7 +93,9 @@ static ssize_t msgq_mailbox_write(struct file *file, const char __user *buf,
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
 	err = msgq_mailbox_send(mb, msg, false, &w);
-	return err ?: count;
+	if (err)
+		return err;
+	return count;
 }
 
 static __poll_t msgq_mailbox_file_poll(struct file *file, poll_table *pt)

@@ -512,7 +512,7 @@ int msgq_mailbox_send_batch(struct msgq_mailbox *mb, struct msgq_msg **msgs,
 			  poll_to_key(EPOLL_RECV));
 		kill_fasync(&mb->fasync, SIGIO, POLL_IN);
 	}
-	return done ?: err;
+	return done ? (int)done : err;
 }
 
 /**
@@ -594,7 +594,7 @@ int msgq_mailbox_recv_batch(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 	for (k = 0; k < taken; k++)
 		if (rcv->taken[k])
 			msgq_msg_put(rcv->taken[k]);
-	return done ?: err;
+	return done ? (int)done : err;
 
 out_unlock:
 	finish_wait(&mb->recv_wait, &wait);
