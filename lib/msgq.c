@@ -193,3 +193,33 @@ ssize_t msgq_recv_args(int fd, struct msgq_recv *args)
 		return -1;
 	return (ssize_t)args->len;
 }
+
+int msgq_batch_args(int fd, int send, struct msgq_batch *args)
+{
+	return ioctl(fd, send ? MSGQ_IOC_SEND_BATCH : MSGQ_IOC_RECV_BATCH,
+		     args);
+}
+
+static int batch(int fd, int send, struct msgq_mmsg *msgs,
+		 unsigned int count, unsigned int flags)
+{
+	struct msgq_batch args = {
+		.msgs = ptr_to_u64(msgs),
+		.count = count,
+		.flags = flags,
+	};
+
+	return msgq_batch_args(fd, send, &args);
+}
+
+int msgq_send_batch(int fd, struct msgq_mmsg *msgs, unsigned int count,
+		    unsigned int flags)
+{
+	return batch(fd, 1, msgs, count, flags);
+}
+
+int msgq_recv_batch(int fd, struct msgq_mmsg *msgs, unsigned int count,
+		    unsigned int flags)
+{
+	return batch(fd, 0, msgs, count, flags);
+}

@@ -146,6 +146,35 @@ int msgq_send_args(int fd, struct msgq_send *args);
  */
 ssize_t msgq_recv_args(int fd, struct msgq_recv *args);
 
+/*
+ * msgq_send_batch - send msgs[0..count-1] in order in one call (one lock
+ * round, one wakeup), like sendmmsg(2). Each entry gives buf, len and prio
+ * (the other fields zero). @flags: MSGQ_F_NONBLOCK; for timeouts use
+ * msgq_batch_args(). Returns the number sent (>= 1; fewer than @count when
+ * the mailbox filled up without blocking, a wait timed out or was
+ * interrupted, or entry k was bad: k.. are then untouched), or -1 with
+ * errno when none was sent.
+ */
+int msgq_send_batch(int fd, struct msgq_mmsg *msgs, unsigned int count,
+		    unsigned int flags);
+
+/*
+ * msgq_recv_batch - receive up to @count messages in one call, like
+ * recvmmsg(2) with MSG_WAITFORONE: waits (unless MSGQ_F_NONBLOCK) for the
+ * first message, then takes what is there. Each entry gives buf and, in
+ * len, its capacity; the kernel fills len, prio, pid, uid and sent_ns.
+ * Returns the number received (>= 1), or -1 with errno.
+ */
+int msgq_recv_batch(int fd, struct msgq_mmsg *msgs, unsigned int count,
+		    unsigned int flags);
+
+/*
+ * msgq_batch_args - MSGQ_IOC_SEND_BATCH (@send non-zero) or
+ * MSGQ_IOC_RECV_BATCH with a caller-filled struct msgq_batch, for timeouts.
+ * Returns the number of messages moved, or -1 with errno.
+ */
+int msgq_batch_args(int fd, int send, struct msgq_batch *args);
+
 #ifdef __cplusplus
 }
 #endif
