@@ -205,6 +205,10 @@ struct msgq_mailbox *msgq_registry_open(struct ipc_namespace *ipc_ns,
 					const char *name, u32 flags);
 int msgq_registry_unlink(struct ipc_namespace *ipc_ns, const char *name);
 void msgq_registry_forget(struct msgq_mailbox *mb);
+void msgq_registry_for_each(struct ipc_namespace *ipc_ns,
+			    void (*fn)(struct msgq_mailbox *mb, void *arg),
+			    void *arg);
+unsigned int msgq_registry_namespaces(void);
 bool msgq_registry_linked(struct msgq_mailbox *mb);
 
 /* limits.c: tunables and the per-user byte quota */
@@ -213,6 +217,17 @@ u32 msgq_limit_max_msgs(void);
 u32 msgq_limit_max_msgsize(void);
 int msgq_quota_charge(struct msgq_mailbox *mb);
 void msgq_quota_uncharge(struct msgq_mailbox *mb);
+unsigned long msgq_quota_total(void);
+
+/* stats.c: live object counts in debugfs */
+int msgq_stats_init(void);
+void msgq_stats_exit(void);
+void msgq_stats_mailbox(int delta);
+void msgq_stats_msg(int delta, u32 len);
+
+/* procfs.c: /proc/msgq */
+int msgq_procfs_init(void);
+void msgq_procfs_exit(void);
 
 /* file.c: the device and mailbox file operations */
 extern const struct file_operations msgq_dev_fops;

@@ -104,3 +104,16 @@ void msgq_quota_uncharge(struct msgq_mailbox *mb)
 	quota_set(uid, quota_used(uid) - mb->quota_bytes);
 	mutex_unlock(&msgq_quota_lock);
 }
+
+/* Bytes reserved by all users together. */
+unsigned long msgq_quota_total(void)
+{
+	unsigned long uid, total = 0;
+	void *entry;
+
+	mutex_lock(&msgq_quota_lock);
+	xa_for_each(&msgq_quota, uid, entry)
+		total += xa_to_value(entry);
+	mutex_unlock(&msgq_quota_lock);
+	return total;
+}

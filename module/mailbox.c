@@ -62,6 +62,7 @@ struct msgq_mailbox *msgq_mailbox_alloc(const char *name, size_t name_len,
 	mb->gid = current_fsgid();
 	mb->mode = mode;
 	memcpy(mb->name, name, name_len);
+	msgq_stats_mailbox(1);
 	return mb;
 }
 
@@ -76,6 +77,7 @@ static void msgq_mailbox_release(struct kref *ref)
 		list_for_each_entry_safe(msg, tmp, &mb->levels[prio], link)
 			msgq_msg_put(msg);
 	msgq_quota_uncharge(mb);
+	msgq_stats_mailbox(-1);
 	kfree(mb);
 }
 
@@ -106,12 +108,14 @@ struct msgq_msg *msgq_msg_create(const void __user *buf, u32 len, u32 prio)
 	msg->sync = NULL;
 	msg->len = len;
 	msg->prio = prio;
+	msgq_stats_msg(1, len);
 	return msg;
 }
 
 void msgq_msg_put(struct msgq_msg *msg)
 {
 	if (refcount_dec_and_test(&msg->ref)) {
+		msgq_stats_msg(-1, msg->len);
 		put_pid(msg->sender);
 		kvfree(msg);
 	}

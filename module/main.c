@@ -23,23 +23,35 @@ static int __init msgq_init(void)
 {
 	int err;
 
-	err = msgq_registry_init();
+	err = msgq_stats_init();
 	if (err)
 		return err;
-	err = misc_register(&msgq_miscdev);
+	err = msgq_registry_init();
+	if (err)
+		goto err_stats;
+	err = msgq_procfs_init();
 	if (err)
 		goto err_registry;
+	err = misc_register(&msgq_miscdev);
+	if (err)
+		goto err_procfs;
 	return 0;
 
+err_procfs:
+	msgq_procfs_exit();
 err_registry:
 	msgq_registry_exit();
+err_stats:
+	msgq_stats_exit();
 	return err;
 }
 
 static void __exit msgq_exit(void)
 {
 	misc_deregister(&msgq_miscdev);
+	msgq_procfs_exit();
 	msgq_registry_exit();
+	msgq_stats_exit();
 }
 
 module_init(msgq_init);

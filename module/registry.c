@@ -340,6 +340,35 @@ bool msgq_registry_linked(struct msgq_mailbox *mb)
 	return READ_ONCE(mb->ns);
 }
 
+/* Call @fn on every mailbox named in @ipc_ns, under the registry lock. */
+void msgq_registry_for_each(struct ipc_namespace *ipc_ns,
+			    void (*fn)(struct msgq_mailbox *mb, void *arg),
+			    void *arg)
+{
+	struct msgq_mailbox *mb;
+	struct msgq_ns *ns;
+	int bkt;
+
+	mutex_lock(&msgq_registry_lock);
+	ns = ns_find(ipc_ns);
+	if (ns)
+		hash_for_each(ns->names, bkt, mb, name_node)
+			fn(mb, arg);
+	mutex_unlock(&msgq_registry_lock);
+}
+
+unsigned int msgq_registry_namespaces(void)
+{
+	struct msgq_ns *ns;
+	unsigned int n = 0;
+
+	mutex_lock(&msgq_registry_lock);
+	list_for_each_entry(ns, &msgq_namespaces, node)
+		n++;
+	mutex_unlock(&msgq_registry_lock);
+	return n;
+}
+
 int msgq_registry_init(void)
 {
 	return 0;
