@@ -191,7 +191,7 @@ static void bulk_producer(struct board *b, int go_fd)
 		send_job(fd, "bulk", i, PRIO_ROUTINE);
 		b->bulk_wait_ms[i] = now_ms() - t0;
 		__atomic_store_n(&b->bulk_sent, i + 1, __ATOMIC_SEQ_CST);
-		if (b->bulk_wait_ms[i] >= 5)
+		if (b->bulk_wait_ms[i] >= WORK_MS / 2)
 			say("        [bulk]     bulk#%u queued after waiting %.0f ms for a free slot\n",
 			    i, b->bulk_wait_ms[i]);
 	}
