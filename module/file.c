@@ -37,7 +37,6 @@ const struct file_operations msgq_dev_fops = {
 	.release	= msgq_dev_release,
 	.unlocked_ioctl	= msgq_dev_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
-	.llseek		= no_llseek,
 };
 
 static int deliver_to_buffer(struct msgq_receiver *rcv, unsigned int k,
@@ -131,7 +130,6 @@ static const struct file_operations msgq_mailbox_fops = {
 	.compat_ioctl	= compat_ptr_ioctl,
 	.fasync		= msgq_mailbox_fasync,
 	.release	= msgq_mailbox_release,
-	.llseek		= no_llseek,
 };
 
 /**

@@ -282,13 +282,19 @@ static int wait_delivery(struct msgq_mailbox *mb, struct msgq_msg *msg,
 	}
 }
 
-/* Tell a synchronous sender how its message fared. Its stack is live. */
+/*
+ * Tell a synchronous sender how its message fares. Its stack is live: it
+ * leaves only after seeing a final state under the mailbox lock, which the
+ * caller holds. Taking the message in flight needs no wakeup; every other
+ * change may end the sender's wait.
+ */
 static void sync_update(struct msgq_msg *msg, enum msgq_sync_state state)
 {
 	if (!msg->sync)
 		return;
 	msg->sync->state = state;
-	wake_up_process(msg->sync->task);
+	if (state != MSGQ_SYNC_INFLIGHT)
+		wake_up_process(msg->sync->task);
 	if (state == MSGQ_SYNC_DELIVERED || state == MSGQ_SYNC_DROPPED)
 		msg->sync = NULL;
 }
