@@ -220,6 +220,31 @@ static inline long task_nvcsw(pid_t pid, pid_t tid)
 }
 
 /* ------------------------------------------------------------------ */
+/* Live object counts: /sys/kernel/debug/msgq/stats */
+
+#define MSGQ_STATS_PATH	"/sys/kernel/debug/msgq/stats"
+
+/* The value of line "@key N" of the stats file, or -1 if unavailable. */
+static inline long long msgq_stat(const char *key)
+{
+	char line[128];
+	size_t klen = strlen(key);
+	long long v = -1;
+	FILE *f = fopen(MSGQ_STATS_PATH, "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, klen) && line[klen] == ' ') {
+			v = strtoll(line + klen + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}
+
+/* ------------------------------------------------------------------ */
 /* Small wrappers */
 
 /* depth of a mailbox, or -1 */

@@ -243,16 +243,34 @@ TEST_F(msgq, unlinked_name_reusable_at_once)
 	ASSERT_EQ(0, memcmp(buf, "new", 3));
 }
 
-/* unlink, then close the last handle: the mailbox and its messages go */
+/*
+ * unlink, then close the last handle: the mailbox and its messages are
+ * freed (the live counts in debugfs drop back), and the name starts anew
+ */
 TEST_F(msgq, last_close_after_unlink_frees)
 {
+	long long boxes0 = msgq_stat("mailboxes");
+	long long msgs0 = msgq_stat("messages");
+	bool counted = boxes0 >= 0 && msgs0 >= 0;
 	struct msgq_attr a;
 
+	if (!counted)
+		TH_LOG("no %s: checking by re-creating the name only",
+		       MSGQ_STATS_PATH);
 	MBOX_CREATE(4, 16);
 	ASSERT_EQ(0, msgq_send(self->fd, "gone", 4, 3));
 	ASSERT_EQ(0, msgq_send(self->fd, "gone", 4, 3));
 	ASSERT_EQ(0, msgq_unlink_at(self->dev, self->name));
+	if (counted) {
+		/* unlinked but open: still there */
+		ASSERT_EQ(boxes0 + 1, msgq_stat("mailboxes"));
+		ASSERT_EQ(msgs0 + 2, msgq_stat("messages"));
+	}
 	ASSERT_EQ(0, msgq_close(self->fd));
+	if (counted) {
+		ASSERT_EQ(boxes0, msgq_stat("mailboxes"));
+		ASSERT_EQ(msgs0, msgq_stat("messages"));
+	}
 	self->fd = msgq_create_at(self->dev, self->name, MSGQ_O_RDWR, 0600,
 				  4, 16);
 	ASSERT_LE(0, self->fd) TH_LOG("%s", strerror(errno));
@@ -263,15 +281,42 @@ TEST_F(msgq, last_close_after_unlink_frees)
 	EXPECT_EQ(0U, a.flags & MSGQ_ATTR_UNLINKED);
 }
 
+/* the last handle of a process goes away with the process too */
+TEST_F(msgq, last_holder_exit_after_unlink_frees)
+{
+	long long boxes0 = msgq_stat("mailboxes");
+	pid_t pid;
+
+	if (boxes0 < 0)
+		SKIP(return, "no %s", MSGQ_STATS_PATH);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		/* create, fill, unlink, and exit without closing */
+		int fd = msgq_create_at(self->dev, self->name,
+					MSGQ_O_RDWR | MSGQ_O_EXCL, 0600, 4, 16);
+
+		if (fd < 0 || msgq_send(fd, "x", 1, 0) ||
+		    msgq_unlink_at(self->dev, self->name))
+			_exit(1);
+		_exit(0);
+	}
+	ASSERT_EQ(0, wait_child_ms(pid, 10000));
+	ASSERT_EQ(boxes0, msgq_stat("mailboxes"));
+}
+
 /* without unlink, a mailbox outlives all its handles (kernel-owned) */
 TEST_F(msgq, mailbox_persists_without_handles)
 {
 	char buf[16];
 	unsigned int prio;
+	long long boxes;
 
 	MBOX_CREATE(4, 16);
 	ASSERT_EQ(0, msgq_send(self->fd, "kept", 4, 9));
+	boxes = msgq_stat("mailboxes");
 	ASSERT_EQ(0, msgq_close(self->fd));
+	ASSERT_EQ(boxes, msgq_stat("mailboxes"));
 	self->fd = msgq_open_at(self->dev, self->name, MSGQ_O_RECV);
 	ASSERT_LE(0, self->fd) TH_LOG("%s", strerror(errno));
 	ASSERT_EQ(4, msgq_recv(self->fd, buf, sizeof(buf), &prio));

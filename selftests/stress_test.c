@@ -21,8 +21,8 @@
 
 #define PRODUCERS	4
 #define CONSUMERS	4
-#define PER_PRODUCER	5000		/* 20000 messages in all */
-#define PREFILL		4096
+#define PER_PRODUCER	10000		/* 40000 messages in all */
+#define PREFILL		16384
 #define STRESS_TIMEOUT	240		/* seconds, per test */
 
 struct stress_msg {

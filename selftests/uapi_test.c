@@ -276,4 +276,92 @@ TEST_F(msgq, lib_size_above_u32)
 	ASSERT_EQ(2U, prio);
 }
 
+static void batch_args(struct msgq_batch *b, struct msgq_mmsg *m,
+		       unsigned int count)
+{
+	memset(b, 0, sizeof(*b));
+	b->msgs = ptr_to_u64(m);
+	b->count = count;
+}
+
+/* MSGQ_IOC_SEND_BATCH/RECV_BATCH: unknown flags are EINVAL */
+TEST_F(msgq, batch_unknown_flags_einval)
+{
+	struct msgq_mmsg m = { .buf = ptr_to_u64("x"), .len = 1 };
+	struct msgq_batch b;
+	unsigned int bit;
+
+	MBOX_CREATE(4, 16);
+	for (bit = 0; bit < 32; bit++) {
+		if (MSGQ_BATCH_FLAGS & (1U << bit))
+			continue;
+		batch_args(&b, &m, 1);
+		b.flags = 1U << bit;
+		ASSERT_EQ(-1, ioctl(self->fd, MSGQ_IOC_SEND_BATCH, &b))
+			TH_LOG("send: flag bit %u accepted", bit);
+		ASSERT_EQ(EINVAL, errno);
+		ASSERT_EQ(-1, ioctl(self->fd, MSGQ_IOC_RECV_BATCH, &b))
+			TH_LOG("recv: flag bit %u accepted", bit);
+		ASSERT_EQ(EINVAL, errno);
+	}
+	ASSERT_EQ(0, mbox_depth(self->fd));
+}
+
+/* batches: __pad, __reserved and a count of 0 or > MSGQ_BATCH_MAX */
+TEST_F(msgq, batch_pad_reserved_count_einval)
+{
+	struct msgq_mmsg m = { .buf = ptr_to_u64("x"), .len = 1 };
+	unsigned long cmds[] = { MSGQ_IOC_SEND_BATCH, MSGQ_IOC_RECV_BATCH };
+	struct msgq_batch b;
+	unsigned int i;
+
+	MBOX_CREATE(4, 16);
+	ASSERT_EQ(0, msgq_send(self->fd, "q", 1, 0));
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		batch_args(&b, &m, 1);
+		b.__pad = 1;
+		ASSERT_ERRNO(EINVAL, ioctl(self->fd, cmds[i], &b));
+		batch_args(&b, &m, 1);
+		b.__reserved[0] = 1;
+		ASSERT_ERRNO(EINVAL, ioctl(self->fd, cmds[i], &b));
+		batch_args(&b, &m, 1);
+		b.__reserved[1] = 1;
+		ASSERT_ERRNO(EINVAL, ioctl(self->fd, cmds[i], &b));
+		batch_args(&b, &m, 0);
+		ASSERT_ERRNO(EINVAL, ioctl(self->fd, cmds[i], &b));
+		batch_args(&b, &m, MSGQ_BATCH_MAX + 1);
+		ASSERT_ERRNO(EINVAL, ioctl(self->fd, cmds[i], &b));
+	}
+	ASSERT_EQ(1, mbox_depth(self->fd));
+}
+
+/* a batch entry's reserved word must be zero */
+TEST_F(msgq, batch_entry_reserved_einval)
+{
+	struct msgq_mmsg m = {
+		.buf = ptr_to_u64("x"), .len = 1, .__reserved = 1,
+	};
+	struct msgq_batch b;
+
+	MBOX_CREATE(4, 16);
+	batch_args(&b, &m, 1);
+	ASSERT_ERRNO(EINVAL, ioctl(self->fd, MSGQ_IOC_SEND_BATCH, &b));
+	ASSERT_EQ(0, mbox_depth(self->fd));
+	m.__reserved = 0;
+	m.pid = 1;	/* an output field: must be zero on send */
+	ASSERT_ERRNO(EINVAL, ioctl(self->fd, MSGQ_IOC_SEND_BATCH, &b));
+	ASSERT_EQ(0, mbox_depth(self->fd));
+}
+
+/* batch ioctls on /dev/msgq: ENOTTY */
+TEST_F(msgq, batch_on_device_enotty)
+{
+	struct msgq_mmsg m = { .buf = ptr_to_u64("x"), .len = 1 };
+	struct msgq_batch b;
+
+	batch_args(&b, &m, 1);
+	ASSERT_ERRNO(ENOTTY, ioctl(self->dev, MSGQ_IOC_SEND_BATCH, &b));
+	ASSERT_ERRNO(ENOTTY, ioctl(self->dev, MSGQ_IOC_RECV_BATCH, &b));
+}
+
 TEST_HARNESS_MAIN
