@@ -181,6 +181,37 @@ static bool send_fits(struct msgq_mailbox *mb, bool sync)
 }
 
 /*
+ * Will a wakeup on @wq find anyone? Read under mb->lock, this is exact
+ * enough: a sleeper queues itself under that lock, and a poller queues
+ * itself before it takes the lock to look at the state, so a waker that
+ * changed the state under the lock either sees the entry or the poller sees
+ * the new state.
+ */
+static bool waiters(struct msgq_mailbox *mb, struct wait_queue_head *wq)
+{
+	lockdep_assert_held(&mb->lock);
+	/* Ordered by mb->lock against sleepers and pollers, see above. */
+	return waitqueue_active(wq);
+}
+
+/* Largest message copied out under the mailbox lock. */
+#define MSGQ_LOCKED_COPY_MAX	PAGE_SIZE
+
+/*
+ * Copy out without sleeping, under the lock: fails (with nothing to undo)
+ * if a page of the destination is not resident.
+ */
+static int deliver_nofault(struct msgq_receiver *rcv, struct msgq_msg *msg)
+{
+	int err;
+
+	pagefault_disable();
+	err = rcv->deliver(rcv, 0, msg);
+	pagefault_enable();
+	return err;
+}
+
+/*
  * Sleep once on @wq until woken, signalled or past the deadline. Called and
  * returns with mb->lock held, but drops it while asleep. Returns 0 once
  * awake again, when the caller must re-check its condition, or the error
@@ -313,6 +344,7 @@ int msgq_mailbox_send(struct msgq_mailbox *mb, struct msgq_msg *msg,
 {
 	struct msgq_sync waiter = { .task = current };
 	DEFINE_WAIT(wait);
+	bool wake;
 	int err;
 
 	sync = sync || !mb->max_msgs;
@@ -334,8 +366,10 @@ int msgq_mailbox_send(struct msgq_mailbox *mb, struct msgq_msg *msg,
 	count_msg(mb, msg, 1);
 	mb->total_sent++;
 	if (!sync) {
+		wake = waiters(mb, &mb->recv_wait);
 		spin_unlock(&mb->lock);
-		wake_up_poll(&mb->recv_wait, EPOLL_RECV);
+		if (wake)
+			wake_up_poll(&mb->recv_wait, EPOLL_RECV);
 		kill_fasync(&mb->fasync, SIGIO, POLL_IN);
 		return 0;
 	}
@@ -375,7 +409,7 @@ int msgq_mailbox_recv(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 {
 	struct msgq_msg *msg;
 	DEFINE_WAIT(wait);
-	bool wake_sender;
+	bool wake;
 	int err;
 
 	spin_lock(&mb->lock);
@@ -406,28 +440,40 @@ int msgq_mailbox_recv(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 		msgq_msg_put(msg);
 		return err;
 	}
-	unlist_msg(mb, msg);
-	sync_update(msg, MSGQ_SYNC_INFLIGHT);
-	spin_unlock(&mb->lock);
 
-	err = rcv->deliver(rcv, 0, msg);
-
-	spin_lock(&mb->lock);
-	if (err && !mb->dead) {
-		list_msg(mb, msg, true);
-		sync_update(msg, MSGQ_SYNC_QUEUED);
+	/*
+	 * A small message whose destination is resident is copied out under
+	 * the lock, in one lock round. Otherwise it leaves the lists, still
+	 * counted, while it is copied with faults allowed.
+	 */
+	if (msg->len > MSGQ_LOCKED_COPY_MAX || deliver_nofault(rcv, msg)) {
+		unlist_msg(mb, msg);
+		sync_update(msg, MSGQ_SYNC_INFLIGHT);
 		spin_unlock(&mb->lock);
-		/* We took a wakeup meant for this message: pass it on. */
-		wake_up_poll(&mb->recv_wait, EPOLL_RECV);
-		return err;
+
+		err = rcv->deliver(rcv, 0, msg);
+
+		spin_lock(&mb->lock);
+		if (err && !mb->dead) {
+			list_msg(mb, msg, true);
+			sync_update(msg, MSGQ_SYNC_QUEUED);
+			spin_unlock(&mb->lock);
+			/* We took a wakeup meant for this message: pass it on. */
+			wake_up_poll(&mb->recv_wait, EPOLL_RECV);
+			return err;
+		}
+	} else {
+		unlist_msg(mb, msg);
+		err = 0;
 	}
+
 	count_msg(mb, msg, -1);
 	if (!err)
 		mb->total_received++;
 	sync_update(msg, err ? MSGQ_SYNC_DROPPED : MSGQ_SYNC_DELIVERED);
-	wake_sender = !mb->dead;
+	wake = !mb->dead && waiters(mb, &mb->send_wait);
 	spin_unlock(&mb->lock);
-	if (wake_sender)
+	if (wake)
 		wake_up_poll(&mb->send_wait, EPOLL_SEND);
 	msgq_msg_put(msg);
 	return err;
