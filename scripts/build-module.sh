@@ -11,7 +11,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$out"
 # Refresh the sources; keep objects so rebuilds stay incremental.
 rm -rf "$out/module" "$out/uapi"
-cp "$top/Kbuild" "$out/"
+cp "$top/Kbuild" "$top/VERSION" "$out/"
 for d in module uapi; do
 	mkdir -p "$out/$d"
 	find "$top/$d" -maxdepth 1 -type f \( -name '*.[ch]' -o -name Kbuild \) \
