@@ -46,6 +46,19 @@ static inline struct msgq_timespec ns_mts(uint64_t ns)
 	return ts;
 }
 
+/* ASSERT_ERRNO() with a message: @expr fails with -1 and errno @err. */
+#define ASSERT_FAILS(err, expr, fmt, ...) do {				\
+	errno = 0;							\
+	long __r = (long)(expr);					\
+	int __e = errno;						\
+	ASSERT_EQ(-1, __r) TH_LOG("%s succeeded (%ld), expected %s: "	\
+				  fmt, #expr, __r, strerror(err),	\
+				  ##__VA_ARGS__);			\
+	ASSERT_EQ((err), __e) TH_LOG("%s: %s, expected %s: " fmt,	\
+				     #expr, strerror(__e),		\
+				     strerror(err), ##__VA_ARGS__);	\
+} while (0)
+
 /* ------------------------------------------------------------------ */
 /* A thread that makes one call */
 
