@@ -73,7 +73,8 @@ enum call_op {
 
 /*
  * Zero it, set fd, op, id and, for CALL_RECV/CALL_SEND, any flags or
- * timeout in c->r / c->s (buf, len and cap are filled in by the thread).
+ * timeout in c->r / c->s (buf and len are filled in by the thread, and
+ * cap too unless set to something smaller than c->got).
  */
 struct call {
 	pthread_t th;
@@ -105,7 +106,8 @@ static void *call_fn(void *arg)
 	switch (c->op) {
 	case CALL_RECV:
 		c->r.buf = ptr_to_u64(&c->got);
-		c->r.cap = sizeof(c->got);
+		if (!c->r.cap || c->r.cap > sizeof(c->got))
+			c->r.cap = sizeof(c->got);
 		ret = msgq_recv_args(c->fd, &c->r);
 		break;
 	case CALL_SEND:
