@@ -3,11 +3,12 @@
 #   make [all]     module + lib + selftests, for the running kernel (KDIR)
 #   make check     every test, in QEMU guests (scripts/check.sh)
 #   make demo      the demo program in a QEMU guest
+#   make examples  build/examples/*, static (make check runs epoll_loop)
 KDIR ?= /lib/modules/$(shell uname -r)/build
 BUILD := $(CURDIR)/build
 DEMO_BIN := $(BUILD)/demo/bin/msgq-demo
 
-.PHONY: all module lib kselftest selftests clean check demo deps
+.PHONY: all module lib kselftest selftests clean check demo deps examples
 
 all: module lib selftests
 
@@ -33,6 +34,16 @@ check:
 $(DEMO_BIN): examples/demo.c lib
 	mkdir -p $(dir $@)
 	$(CC) -static -O2 -Wall -D_GNU_SOURCE -I uapi -I lib -I lib/include examples/demo.c \
+		lib/libmsgq.a -lpthread -o $@
+
+# Every examples/*.c but the demo, static for the VM (like the demo).
+EXAMPLES := $(patsubst examples/%.c,$(BUILD)/examples/%,\
+	$(filter-out examples/demo.c,$(wildcard examples/*.c)))
+examples: lib
+	$(MAKE) $(EXAMPLES)
+$(BUILD)/examples/%: examples/%.c lib/libmsgq.a
+	mkdir -p $(dir $@)
+	$(CC) -static -O2 -Wall -D_GNU_SOURCE -I uapi -I lib -I lib/include $< \
 		lib/libmsgq.a -lpthread -o $@
 
 demo: deps

@@ -32,8 +32,9 @@ scripts/test-scan-log.sh
 step "build libmsgq and selftests (static)"
 make -s lib
 make -s -C selftests STATIC=1 OUTPUT="$build/selftests"
+make -s examples
 
-# The payload: every selftest binary, settings, and the guest runner.
+# The payload: every selftest binary, settings, the guest runner, examples.
 payload=$build/payload
 rm -rf "$payload"
 mkdir -p "$payload/bin" "$payload/selftests"
@@ -44,7 +45,10 @@ for c in selftests/*_test.c; do
 	t=$(basename "$c" .c)
 	cp "$build/selftests/$t" "$payload/selftests/"
 done
-nbins=$(find "$payload/selftests" -name '*_test' | wc -l)
+# Examples that check themselves: run after the selftests, one TAP line each.
+mkdir -p "$payload/examples"
+cp "$build/examples/epoll_loop" "$payload/examples/"
+nbins=$(find "$payload/selftests" "$payload/examples" -type f -perm -u+x | wc -l)
 per=$(sed -n 's/^timeout=//p' selftests/settings)
 vm_timeout=${MSGQ_VM_TIMEOUT:-$((120 + nbins * (per + 15)))}
 

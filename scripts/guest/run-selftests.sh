@@ -1,23 +1,27 @@
 #!/bin/sh
 # Runs inside the guest (busybox): every *_test binary in DIR, one after the
-# other, each under the "timeout=" of DIR/settings. Prints KTAP like the
-# kernel's kselftest runner: one "ok N selftests: msgq: NAME" line per
-# binary, the binary's own output nested under "# ".
+# other, each under the "timeout=" of DIR/settings, then every program in
+# DIR/../examples (self-checking examples: exit 0 is a pass). Prints KTAP
+# like the kernel's kselftest runner: one "ok N selftests: msgq: NAME" line
+# per binary (examples as "example-NAME"), its own output nested under "# ".
 #   run-selftests.sh [DIR]      (default /opt/msgq/selftests)
 set -u
 
 dir=${1:-/opt/msgq/selftests}
+exdir=$(dirname "$dir")/examples
 limit=$(sed -n 's/^timeout=//p' "$dir/settings" 2>/dev/null)
 : "${limit:=45}"
 tests=$(ls "$dir" | grep '_test$')
+examples=$(ls "$exdir" 2>/dev/null)
 echo "TAP version 13"
-echo "1..$(echo $tests | wc -w)"
+echo "1..$(echo $tests $examples | wc -w)"
 n=0 bad=0
-for t in $tests; do
+# run_one DIR PROGRAM NAME
+run_one() {
 	n=$((n + 1))
-	hdr="selftests: msgq: $t"
+	hdr="selftests: msgq: $3"
 	echo "# $hdr"
-	(cd "$dir" && timeout -k 10 "$limit" "./$t" 2>&1; echo $? >/tmp/rc) |
+	(cd "$1" && timeout -k 10 "$limit" "./$2" 2>&1; echo $? >/tmp/rc) |
 		sed 's/^/# /'
 	rc=$(cat /tmp/rc)
 	case $rc in
@@ -26,5 +30,11 @@ for t in $tests; do
 	124 | 137 | 143) echo "not ok $n $hdr # TIMEOUT $limit seconds"; bad=1 ;;
 	*) echo "not ok $n $hdr # exit=$rc"; bad=1 ;;
 	esac
+}
+for t in $tests; do
+	run_one "$dir" "$t" "$t"
+done
+for e in $examples; do
+	run_one "$exdir" "$e" "example-$e"
 done
 exit $bad
