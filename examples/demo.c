@@ -192,8 +192,8 @@ static void bulk_producer(struct board *b, int go_fd)
 		b->bulk_wait_ms[i] = now_ms() - t0;
 		__atomic_store_n(&b->bulk_sent, i + 1, __ATOMIC_SEQ_CST);
 		if (b->bulk_wait_ms[i] >= WORK_MS / 2)
-			say("        [bulk]     bulk#%u queued after waiting %.0f ms for a free slot\n",
-			    i, b->bulk_wait_ms[i]);
+			say("        [bulk]     bulk#%u queued after waiting %.0f ms %s\n",
+			    i, b->bulk_wait_ms[i], "for a free slot");
 	}
 	_exit(0);
 }
@@ -211,7 +211,8 @@ static void consumer(struct board *b, pid_t bulk, pid_t urgent)
 
 	if (in < 0 || out < 0)
 		die("consumer", "msgq_open");
-	b->order_ok = b->sender_ok = 1;
+	b->order_ok = 1;
+	b->sender_ok = 1;
 	for (n = 0; n < ALL_JOBS; n++) {
 		struct job j;
 		struct msgq_recv r = {
@@ -265,7 +266,7 @@ int main(void)
 {
 	struct board *b;
 	pid_t bulk, urgent, cons;
-	int jobs, replies, go[2], i, got;
+	int jobs, replies, go[2], i, got, sent;
 	struct msgq_attr a;
 	double t0, blocked_ms = 0;
 	bool order;
@@ -319,11 +320,12 @@ int main(void)
 		die("demo", "write go");
 	t0 = now_ms();
 	sleep_ms(300);
-	say("        300 ms later: bulk has queued %d jobs, \"jobs\" holds %u/%d, bulk's state is '%c'\n",
-	    __atomic_load_n(&b->bulk_sent, __ATOMIC_SEQ_CST), depth(jobs),
-	    JOBS_SLOTS, proc_state(bulk));
-	expect(__atomic_load_n(&b->bulk_sent, __ATOMIC_SEQ_CST) == ROUTINE_FIRST &&
-	       proc_state(bulk) == 'S',
+	sent = __atomic_load_n(&b->bulk_sent, __ATOMIC_SEQ_CST);
+	say("        300 ms later: bulk has queued %d jobs, \"jobs\" holds %u/%d\n",
+	    sent, depth(jobs), JOBS_SLOTS);
+	say("        bulk's process state is '%c' (S: asleep in the kernel)\n",
+	    proc_state(bulk));
+	expect(sent == ROUTINE_FIRST && proc_state(bulk) == 'S',
 	       "bulk is blocked in msgq_send, asleep in the kernel (no spinning, no lost job)");
 
 	/* 4 */
@@ -343,10 +345,10 @@ int main(void)
 	expect(b->sender_ok, "every job names the process that really sent it");
 
 	/* 5 */
-	say("\nstep 5: flow control: the full mailbox held \"bulk\" back until the consumer caught up\n");
+	say("\nstep 5: flow control: a full \"jobs\" held bulk back until the consumer caught up\n");
 	for (i = ROUTINE_FIRST; i < ROUTINE_TOTAL; i++)
 		blocked_ms += b->bulk_wait_ms[i];
-	say("        bulk spent %.0f ms blocked over its last %d sends (the first waited %.0f ms)\n",
+	say("        bulk spent %.0f ms blocked in its last %d sends (the first: %.0f ms)\n",
 	    blocked_ms, ROUTINE_MORE, b->bulk_wait_ms[ROUTINE_FIRST]);
 	expect(b->bulk_wait_ms[ROUTINE_FIRST] >= 250 && now_ms() - t0 >= 250,
 	       "the first extra send waited for the consumer to start (>= 250 ms)");

@@ -334,6 +334,12 @@ FIXTURE_TEARDOWN(msgq)
 	close(self->dev);
 }
 
+/*
+ * Note for loops and ifs around ASSERT_*()/EXPECT_*(): the harness's
+ * macros expand to two statements (the check, then the TH_LOG handler), so
+ * such bodies always take braces, whatever checkpatch says.
+ */
+
 /* Create the test's main mailbox, read-write, exclusive. */
 #define MBOX_CREATE(max_msgs, max_msgsize) do {				\
 	self->fd = msgq_create_at(self->dev, self->name,		\
