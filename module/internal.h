@@ -10,7 +10,8 @@
  *                        holds an extra reference while it copies.
  *
  * Lock order: msgq_registry_lock (mutex) -> mailbox->lock (spinlock)
- *             -> wait queue locks. Nothing sleeps under mailbox->lock.
+ *             -> wait queue locks. Nothing sleeps under mailbox->lock; the
+ *             one user copy made under it runs with page faults disabled.
  */
 #ifndef _MSGQ_INTERNAL_H
 #define _MSGQ_INTERNAL_H
@@ -38,6 +39,8 @@ enum msgq_sync_state {
 	MSGQ_SYNC_INFLIGHT,	/* dequeued, being copied to a receiver */
 	MSGQ_SYNC_DELIVERED,	/* copied to a receiver: the send succeeded */
 	MSGQ_SYNC_DROPPED,	/* discarded with its dead mailbox */
+	MSGQ_SYNC_WITHDRAWN,	/* taken back by its sender, cut short */
+	MSGQ_SYNC_ABANDONED,	/* sender killed while a receiver copies */
 };
 
 /**
@@ -193,7 +196,6 @@ __poll_t msgq_mailbox_poll(struct msgq_mailbox *mb, struct file *file,
 void msgq_mailbox_getattr(struct msgq_mailbox *mb, struct msgq_attr *attr);
 
 /* registry.c: names, namespaces, permissions */
-int msgq_registry_init(void);
 void msgq_registry_exit(void);
 struct ipc_namespace *msgq_ipc_ns_get_current(void);
 void msgq_ipc_ns_put(struct ipc_namespace *ipc_ns);

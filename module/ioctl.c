@@ -44,7 +44,7 @@ static bool any_set(const void *p, size_t size)
 static int wait_from_args(struct msgq_wait *w, struct file *file, u32 flags,
 			  u32 clockid, const struct msgq_timespec *ts)
 {
-	struct timespec64 t = { .tv_sec = ts->tv_sec, .tv_nsec = ts->tv_nsec };
+	struct timespec64 t;
 
 	*w = (struct msgq_wait) {
 		.nonblock = (flags & MSGQ_F_NONBLOCK) ||
@@ -56,8 +56,11 @@ static int wait_from_args(struct msgq_wait *w, struct file *file, u32 flags,
 			return -EINVAL;
 		return 0;
 	}
-	if (!timespec64_valid(&t))
+	/* Check the 64-bit fields before a 32-bit long can truncate them. */
+	if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= NSEC_PER_SEC)
 		return -EINVAL;
+	t.tv_sec = ts->tv_sec;
+	t.tv_nsec = ts->tv_nsec;
 
 	w->has_deadline = true;
 	if (flags & MSGQ_F_ABSTIME) {
@@ -304,6 +307,7 @@ static long mailbox_send_batch(struct file *file,
 			       struct msgq_batch __user *uargs)
 {
 	struct msgq_mailbox *mb = file->private_data;
+	u64 bytes = 0, max_bytes;
 	struct msgq_mmsg *mmsgs;
 	struct msgq_batch args;
 	struct msgq_msg **msgs;
@@ -323,7 +327,14 @@ static long mailbox_send_batch(struct file *file,
 	if (!msgs)
 		goto out_free_mmsgs;
 
-	/* Copy every payload in first; a bad entry ends the batch there. */
+	/*
+	 * Copy every payload in first; a bad entry ends the batch there. So
+	 * does one past what the mailbox could hold, or 1 MiB if more: a
+	 * blocked batch pins no more memory than a full mailbox or one
+	 * largest message would.
+	 */
+	max_bytes = max_t(u64, (u64)mb->max_msgs * mb->max_msgsize,
+			  MSGQ_MAX_MSGSIZE_LIMIT);
 	for (n = 0; n < args.count; n++) {
 		struct msgq_mmsg *m = &mmsgs[n];
 		struct msgq_msg *msg;
@@ -334,6 +345,9 @@ static long mailbox_send_batch(struct file *file,
 			break;
 		ret = -EMSGSIZE;
 		if (m->len > mb->max_msgsize)
+			break;
+		bytes += m->len;
+		if (n && bytes > max_bytes)
 			break;
 		msg = msgq_msg_create(u64_to_user_ptr(m->buf), m->len, m->prio);
 		ret = PTR_ERR(msg);

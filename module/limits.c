@@ -12,6 +12,7 @@
 #include <linux/cred.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/overflow.h>
 #include <linux/xarray.h>
 
 #include "internal.h"
@@ -69,12 +70,15 @@ static int quota_set(unsigned long uid, unsigned long bytes)
 			       GFP_KERNEL));
 }
 
-/* Reserve @mb's bytes for its creator: EMFILE past the quota. */
+/*
+ * Reserve @mb's bytes for its creator: EMFILE past the quota, or past what
+ * an xarray value holds (LONG_MAX, 2 GiB on 32-bit), even for root.
+ */
 int msgq_quota_charge(struct msgq_mailbox *mb)
 {
 	unsigned long uid = __kuid_val(mb->uid);
-	unsigned long bytes = (unsigned long)mb->max_msgs * mb->max_msgsize;
-	unsigned long used;
+	u64 bytes = (u64)mb->max_msgs * mb->max_msgsize;
+	u64 used, total;
 	int err;
 
 	if (!bytes)
@@ -82,10 +86,11 @@ int msgq_quota_charge(struct msgq_mailbox *mb)
 	mutex_lock(&msgq_quota_lock);
 	used = quota_used(uid);
 	err = -EMFILE;
-	if (used + bytes > READ_ONCE(user_bytes) &&
-	    !capable(CAP_SYS_RESOURCE))
+	if (check_add_overflow(used, bytes, &total) || total > LONG_MAX)
 		goto out_unlock;
-	err = quota_set(uid, used + bytes);
+	if (total > READ_ONCE(user_bytes) && !capable(CAP_SYS_RESOURCE))
+		goto out_unlock;
+	err = quota_set(uid, total);
 	if (!err)
 		mb->quota_bytes = bytes;
 out_unlock:

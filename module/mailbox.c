@@ -195,7 +195,7 @@ static bool waiters(struct msgq_mailbox *mb, struct wait_queue_head *wq)
 }
 
 /* Largest message copied out under the mailbox lock. */
-#define MSGQ_LOCKED_COPY_MAX	PAGE_SIZE
+#define MSGQ_LOCKED_COPY_MAX	4096
 
 /*
  * Copy out without sleeping, under the lock: fails (with nothing to undo)
@@ -253,9 +253,16 @@ static int wait_once(struct msgq_mailbox *mb, wait_queue_head_t *wq,
 	return 0;
 }
 
-/* The error ending a wait for delivery, 0 to go on waiting. */
-static int delivery_wait_error(struct msgq_wait *w)
+/*
+ * The error ending a wait for delivery, 0 to go on waiting. A non-blocking
+ * send went ahead because a receiver was asleep; once none is left that
+ * could take the message (the one woken found its buffer too small, say),
+ * it gives up rather than wait for the next.
+ */
+static int delivery_wait_error(struct msgq_mailbox *mb, struct msgq_wait *w)
 {
+	if (w->nonblock && !mb->recv_sleepers)
+		return -EAGAIN;
 	if (w->expired)
 		return -ETIMEDOUT;
 	if (signal_pending(current))
@@ -282,22 +289,35 @@ static int wait_delivery(struct msgq_mailbox *mb, struct msgq_msg *msg,
 		case MSGQ_SYNC_DROPPED:
 			return -EIDRM;
 		case MSGQ_SYNC_INFLIGHT:
-			/* A copy_to_user() away from an outcome: ignore signals. */
-			set_current_state(TASK_UNINTERRUPTIBLE);
+			/*
+			 * A receiver's copy decides. Wait for it whatever the
+			 * deadline or signals say, unless we are being killed:
+			 * then the message is left to its receiver.
+			 */
+			if (fatal_signal_pending(current)) {
+				msg->sync = NULL;
+				sync->state = MSGQ_SYNC_ABANDONED;
+				return -EINTR;
+			}
+			set_current_state(TASK_KILLABLE);
 			spin_unlock(&mb->lock);
 			schedule();
 			spin_lock(&mb->lock);
 			continue;
 		case MSGQ_SYNC_QUEUED:
 			break;
+		default:
+			WARN_ON_ONCE(1);
+			return -EINVAL;
 		}
 
-		err = delivery_wait_error(w);
+		err = delivery_wait_error(mb, w);
 		if (err) {
 			unlist_msg(mb, msg);
 			count_msg(mb, msg, -1);
 			mb->total_sent--;
 			msg->sync = NULL;
+			sync->state = MSGQ_SYNC_WITHDRAWN;
 			return err;
 		}
 
@@ -376,12 +396,18 @@ int msgq_mailbox_send(struct msgq_mailbox *mb, struct msgq_msg *msg,
 
 	waiter.state = MSGQ_SYNC_QUEUED;
 	msg->sync = &waiter;
-	wake_up_poll(&mb->recv_wait, EPOLL_RECV);
+	wake = waiters(mb, &mb->recv_wait);
+	spin_unlock(&mb->lock);
+	/* Receivers must hear of the message before we wait for them. */
+	if (wake)
+		wake_up_poll(&mb->recv_wait, EPOLL_RECV);
+	kill_fasync(&mb->fasync, SIGIO, POLL_IN);
+
+	spin_lock(&mb->lock);
 	err = wait_delivery(mb, msg, &waiter, w);
 	spin_unlock(&mb->lock);
-	kill_fasync(&mb->fasync, SIGIO, POLL_IN);
-	if (err && err != -EIDRM) {
-		/* Withdrawn: a slot is free again. */
+	if (waiter.state == MSGQ_SYNC_WITHDRAWN) {
+		/* The message is ours again, and its slot free. */
 		wake_up_poll(&mb->send_wait, EPOLL_SEND);
 		msgq_msg_put(msg);
 	}
@@ -421,8 +447,11 @@ int msgq_mailbox_recv(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 		msg = first_msg(mb);
 		if (msg)
 			break;
-		/* A peek consumes nothing, so it must not take a wakeup. */
-		err = wait_once(mb, &mb->recv_wait, &wait, !peek, true, w);
+		/*
+		 * A peek consumes nothing: it must not take a wakeup, nor
+		 * count as a receiver that a rendezvous sender can rely on.
+		 */
+		err = wait_once(mb, &mb->recv_wait, &wait, !peek, !peek, w);
 		if (err)
 			goto out_unlock;
 	}
@@ -430,8 +459,14 @@ int msgq_mailbox_recv(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 
 	rcv->len = msg->len;
 	if (msg->len > rcv->cap) {
-		err = -EMSGSIZE;
-		goto out_unlock;
+		/* A non-blocking sync sender may now give up: tell it. */
+		sync_update(msg, MSGQ_SYNC_QUEUED);
+		/* We may hold the wakeup of this message: pass it on. */
+		wake = waiters(mb, &mb->recv_wait);
+		spin_unlock(&mb->lock);
+		if (wake)
+			wake_up_poll(&mb->recv_wait, EPOLL_RECV);
+		return -EMSGSIZE;
 	}
 	if (peek) {
 		refcount_inc(&msg->ref);
@@ -583,7 +618,7 @@ int msgq_mailbox_send_batch(struct msgq_mailbox *mb, struct msgq_msg **msgs,
 int msgq_mailbox_recv_batch(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 			    unsigned int count, struct msgq_wait *w)
 {
-	unsigned int taken = 0, done, k;
+	unsigned int taken = 0, pass_on = 0, done, k;
 	struct msgq_msg *msg;
 	DEFINE_WAIT(wait);
 	int err = 0;
@@ -608,6 +643,9 @@ int msgq_mailbox_recv_batch(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 				rcv->len = msg->len;
 				err = -EMSGSIZE;
 			}
+			/* Left for others: pass our wakeup on. */
+			sync_update(msg, MSGQ_SYNC_QUEUED);
+			pass_on = 1;
 			break;
 		}
 		unlist_msg(mb, msg);
@@ -645,8 +683,10 @@ int msgq_mailbox_recv_batch(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 	if (done)
 		__wake_up(&mb->send_wait, TASK_NORMAL, done,
 			  poll_to_key(EPOLL_SEND));
-	if (taken > done)
-		wake_up_poll(&mb->recv_wait, EPOLL_RECV);
+	pass_on += taken - done;
+	if (pass_on)
+		__wake_up(&mb->recv_wait, TASK_NORMAL, pass_on,
+			  poll_to_key(EPOLL_RECV));
 	for (k = 0; k < taken; k++)
 		if (rcv->taken[k])
 			msgq_msg_put(rcv->taken[k]);

@@ -26,12 +26,9 @@ static int __init msgq_init(void)
 	err = msgq_stats_init();
 	if (err)
 		return err;
-	err = msgq_registry_init();
-	if (err)
-		goto err_stats;
 	err = msgq_procfs_init();
 	if (err)
-		goto err_registry;
+		goto err_stats;
 	err = misc_register(&msgq_miscdev);
 	if (err)
 		goto err_procfs;
@@ -39,8 +36,6 @@ static int __init msgq_init(void)
 
 err_procfs:
 	msgq_procfs_exit();
-err_registry:
-	msgq_registry_exit();
 err_stats:
 	msgq_stats_exit();
 	return err;
@@ -58,4 +53,4 @@ module_init(msgq_init);
 module_exit(msgq_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Named kernel mailboxes with priorities, blocking and poll");
-MODULE_VERSION("0.1.0");
+MODULE_VERSION(MSGQ_VERSION);

@@ -52,13 +52,33 @@ struct msgq_ns {
 static DEFINE_MUTEX(msgq_registry_lock);
 static LIST_HEAD(msgq_namespaces);
 
-static unsigned int reap_interval_ms = 1000;
-module_param(reap_interval_ms, uint, 0644);
-MODULE_PARM_DESC(reap_interval_ms,
-		 "How often the names of dead IPC namespaces are freed (ms)");
+#ifndef CONFIG_IPC_NS
+#error "msgq keeps names per IPC namespace: it needs CONFIG_IPC_NS"
+#endif
 
 static void msgq_reap_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(msgq_reap_work, msgq_reap_fn);
+
+static unsigned int reap_interval_ms = 1000;
+
+/* A new interval takes effect at once; 0 reaps only before each create. */
+static int reap_interval_set(const char *val, const struct kernel_param *kp)
+{
+	int err = param_set_uint(val, kp);
+
+	/* Before init, and after exit, there is no table and nothing to do. */
+	if (!err && !list_empty_careful(&msgq_namespaces))
+		mod_delayed_work(system_wq, &msgq_reap_work, 0);
+	return err;
+}
+
+static const struct kernel_param_ops reap_interval_ops = {
+	.set = reap_interval_set,
+	.get = param_get_uint,
+};
+module_param_cb(reap_interval_ms, &reap_interval_ops, &reap_interval_ms, 0644);
+MODULE_PARM_DESC(reap_interval_ms,
+		 "How often the names of dead IPC namespaces are freed (ms)");
 
 struct ipc_namespace *msgq_ipc_ns_get_current(void)
 {
@@ -93,9 +113,9 @@ static struct msgq_ns *ns_create(struct ipc_namespace *ipc_ns)
 	ns->ipc_ns = get_ipc_ns(ipc_ns);
 	hash_init(ns->names);
 	list_add(&ns->node, &msgq_namespaces);
-	if (reap_interval_ms)
+	if (READ_ONCE(reap_interval_ms))
 		mod_delayed_work(system_wq, &msgq_reap_work,
-				 msecs_to_jiffies(reap_interval_ms));
+				 msecs_to_jiffies(READ_ONCE(reap_interval_ms)));
 	return ns;
 }
 
@@ -166,9 +186,9 @@ static void msgq_reap_fn(struct work_struct *work)
 {
 	mutex_lock(&msgq_registry_lock);
 	reap_locked();
-	if (!list_empty(&msgq_namespaces) && reap_interval_ms)
+	if (!list_empty(&msgq_namespaces) && READ_ONCE(reap_interval_ms))
 		mod_delayed_work(system_wq, &msgq_reap_work,
-				 msecs_to_jiffies(reap_interval_ms));
+				 msecs_to_jiffies(READ_ONCE(reap_interval_ms)));
 	mutex_unlock(&msgq_registry_lock);
 }
 
@@ -367,11 +387,6 @@ unsigned int msgq_registry_namespaces(void)
 		n++;
 	mutex_unlock(&msgq_registry_lock);
 	return n;
-}
-
-int msgq_registry_init(void)
-{
-	return 0;
 }
 
 /* Every handle is closed: only names hold mailboxes now. */

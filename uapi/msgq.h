@@ -11,7 +11,9 @@
  *   write(2)   send one whole message at priority 0
  *   read(2)    receive one whole message (EMSGSIZE if the buffer is short)
  *   poll(2)    EPOLLIN: a message is waiting; EPOLLOUT: a send would not
- *              block; EPOLLHUP|EPOLLERR: the mailbox is gone (owner died)
+ *              block; EPOLLHUP|EPOLLERR: the mailbox is gone (owner died).
+ *              A message wakes one blocked receiver or one EPOLLEXCLUSIVE
+ *              epoll entry, as with sockets, and every other poller.
  *   MSGQ_IOC_SEND, MSGQ_IOC_RECV, MSGQ_IOC_GETATTR,
  *   MSGQ_IOC_SEND_BATCH, MSGQ_IOC_RECV_BATCH
  *
@@ -169,7 +171,11 @@ struct msgq_timespec {
  * timeout) the message is withdrawn and the error returned, unless it was
  * already taken, in which case the send reports success. A rendezvous
  * mailbox (max_msgs 0) treats every send as MSGQ_F_SYNC; there a
- * non-blocking send succeeds only if a receiver is already waiting.
+ * non-blocking send succeeds only if a receiver is already waiting (a
+ * peeker does not count), and waits only for such receivers to take the
+ * message: if the last of them cannot (its buffer is too small), the send
+ * fails with EAGAIN and the message is withdrawn. The same holds for a
+ * non-blocking MSGQ_F_SYNC send to any mailbox.
  *
  * Errors: EAGAIN (full, non-blocking), ETIMEDOUT, EINTR, EMSGSIZE, EBADF
  * (handle not opened for sending), EIDRM (the owned mailbox is gone).
@@ -296,7 +302,9 @@ struct msgq_mmsg {
  * none was. Messages are taken in array order.
  *
  * Send: the payloads are copied in first; a bad entry k (EFAULT, EMSGSIZE,
- * EINVAL for a priority) ends the batch at k. Then the messages are queued
+ * EINVAL for a priority) ends the batch at k, and so does the entry that
+ * takes the batch's payload past max_msgs * max_msgsize bytes, or past
+ * MSGQ_MAX_MSGSIZE_LIMIT if that is more. Then the messages are queued
  * in order, waiting for room under the usual rules; a wait cut short
  * (EAGAIN, ETIMEDOUT, a signal) returns how many were queued. Entries from
  * the first not queued on are left untouched and unsent. Not allowed on a
@@ -320,7 +328,7 @@ struct msgq_batch {
 #define MSGQ_BATCH_FLAGS	(MSGQ_F_NONBLOCK | MSGQ_F_TIMEOUT | \
 				 MSGQ_F_ABSTIME)
 
-#define MSGQ_IOC_MAGIC		0xB6
+#define MSGQ_IOC_MAGIC		0xB9	/* free in ioctl-number.rst (6.1) */
 
 /* On /dev/msgq */
 #define MSGQ_IOC_CREATE		_IOW(MSGQ_IOC_MAGIC, 0x01, struct msgq_create)
