@@ -3,6 +3,7 @@
 #   make [all]     module + lib + selftests, for the running kernel (KDIR)
 #   make check     every test, in QEMU guests (scripts/check.sh)
 #   make demo      the demo program in a QEMU guest
+#   make bench     the benchmark in a QEMU guest (build/bench/, README)
 #   make examples  build/examples/*, static (make check runs epoll_loop)
 KDIR ?= /lib/modules/$(shell uname -r)/build
 BUILD := $(CURDIR)/build
@@ -50,6 +51,20 @@ demo: deps
 	$(MAKE) lib
 	$(MAKE) $(DEMO_BIN)
 	scripts/demo.sh
+
+# The benchmark (bench/msgq-bench.c), static for the VM: make bench runs it
+# there (scripts/bench.sh), make check its smoke run.
+BENCH_BIN := $(BUILD)/bench/payload/bin/msgq-bench
+.PHONY: bench bench-bin
+bench-bin: lib
+	$(MAKE) $(BENCH_BIN)
+$(BENCH_BIN): bench/msgq-bench.c lib/libmsgq.a lib/include/msgq.h uapi/msgq.h
+	mkdir -p $(dir $@)
+	$(CC) -static -O2 -std=c11 -Wall -Wextra -I lib/include $< \
+		lib/libmsgq.a -lpthread -lm -o $@
+bench: deps
+	$(MAKE) bench-bin
+	scripts/bench.sh
 
 clean:
 	if [ -d $(KDIR) ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; \

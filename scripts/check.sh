@@ -48,6 +48,10 @@ done
 # Examples that check themselves: run after the selftests, one TAP line each.
 mkdir -p "$payload/examples"
 cp "$build/examples/epoll_loop" "$payload/examples/"
+# The benchmark's smoke run (seconds, every path): one more test program.
+make -s bench-bin
+cp "$build/bench/payload/bin/msgq-bench" "$payload/bin/"
+cp bench/bench_smoke_test "$payload/selftests/"
 nbins=$(find "$payload/selftests" "$payload/examples" -type f -perm -u+x | wc -l)
 per=$(sed -n 's/^timeout=//p' selftests/settings)
 vm_timeout=${MSGQ_VM_TIMEOUT:-$((120 + nbins * (per + 15)))}
