@@ -1,17 +1,19 @@
 # SPDX-License-Identifier: GPL-2.0
 # msgq: kernel module (Kbuild), libmsgq (lib/), selftests (selftests/).
-#   make [all]     module + lib + selftests, for the running kernel (KDIR)
+#   make [all]     module + lib + msgq CLI + selftests, for the running kernel
 #   make check     every test, in QEMU guests (scripts/check.sh)
 #   make demo      the demo program in a QEMU guest
 #   make bench     the benchmark in a QEMU guest (build/bench/, README)
 #   make examples  build/examples/*, static (make check runs epoll_loop)
+#   make install   module, libmsgq, headers, msgq CLI, man pages, udev rule
+#   make dkms-install   the module through DKMS instead (README)
 KDIR ?= /lib/modules/$(shell uname -r)/build
 BUILD := $(CURDIR)/build
 DEMO_BIN := $(BUILD)/demo/bin/msgq-demo
 
-.PHONY: all module lib kselftest selftests clean check demo deps examples
+.PHONY: all module lib tools kselftest selftests clean check demo deps examples
 
-all: module lib selftests
+all: module lib tools selftests
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -19,6 +21,9 @@ module:
 lib:
 	@if [ -f lib/Makefile ]; then $(MAKE) -C lib; \
 	else echo "lib: no lib/Makefile yet, skipped"; fi
+
+tools: lib
+	$(MAKE) -C tools
 
 kselftest:
 	scripts/kselftest.sh $(BUILD)/kselftest
@@ -31,6 +36,92 @@ deps:
 
 check:
 	scripts/check.sh
+
+# ---- install (PREFIX, DESTDIR; GNU directory names may be overridden) ----
+# VERSION is the one version of msgq: MODULE_VERSION (Kbuild), dkms.conf,
+# libmsgq.pc, msgq --version.
+VERSION := $(shell cat $(CURDIR)/VERSION)
+PREFIX ?= /usr/local
+prefix ?= $(PREFIX)
+bindir ?= $(prefix)/bin
+mandir ?= $(prefix)/share/man
+udevrulesdir ?= $(prefix)/lib/udev/rules.d
+modulesloaddir ?= $(prefix)/lib/modules-load.d
+DKMS_SRC ?= /usr/src/msgq-$(VERSION)
+# The release of the kernel KDIR is for (where install-module puts msgq.ko).
+KVER ?= $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
+	$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+# Distribution headers carry no signing key: do not try to sign with it.
+MOD_SIGN := $(if $(wildcard $(KDIR)/certs/signing_key.x509),,CONFIG_MODULE_SIG_ALL=)
+MAN_PAGES := $(wildcard man/man[1-8]/*.[1-8])
+INSTALL ?= install
+
+.PHONY: install install-module install-user install-modules-load uninstall \
+	dkms-source dkms-install dkms-uninstall
+
+install: install-module install-user
+
+# msgq.ko into $(DESTDIR)/lib/modules/KVER/extra/ (compressed, and signed
+# when KDIR has its signing key, as its configuration says), then depmod
+# when installing for real.
+install-module: module
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) \
+		INSTALL_MOD_DIR=extra $(MOD_SIGN) modules_install
+	if [ -z "$(DESTDIR)" ]; then depmod -a $(KVER); fi
+
+# Everything but the module: for machines that get it through DKMS.
+install-user: lib tools
+	$(MAKE) -C lib install
+	$(MAKE) -C tools install
+	$(INSTALL) -d $(DESTDIR)$(udevrulesdir)
+	$(INSTALL) -m 644 packaging/60-msgq.rules $(DESTDIR)$(udevrulesdir)/
+	for f in $(MAN_PAGES); do \
+		d=$(DESTDIR)$(mandir)/man$${f##*.}; \
+		$(INSTALL) -d $$d && $(INSTALL) -m 644 $$f $$d/ || exit 1; \
+	done
+	if [ -z "$(DESTDIR)" ]; then ldconfig; \
+		udevadm control --reload-rules 2>/dev/null || true; fi
+
+# Optional: load msgq at boot (systemd-modules-load).
+install-modules-load:
+	$(INSTALL) -d $(DESTDIR)$(modulesloaddir)
+	$(INSTALL) -m 644 packaging/modules-load.conf \
+		$(DESTDIR)$(modulesloaddir)/msgq.conf
+
+uninstall:
+	$(MAKE) -C lib uninstall
+	$(MAKE) -C tools uninstall
+	rm -f $(DESTDIR)$(udevrulesdir)/60-msgq.rules \
+	      $(DESTDIR)$(modulesloaddir)/msgq.conf \
+	      $(foreach f,$(MAN_PAGES),$(DESTDIR)$(mandir)/man$(subst .,,$(suffix $(f)))/$(notdir $(f)))
+	rm -f $(DESTDIR)/lib/modules/$(KVER)/extra/msgq.ko*
+	if [ -z "$(DESTDIR)" ]; then ldconfig; depmod -a $(KVER); fi
+
+# The DKMS source tree: Kbuild, VERSION, module/, uapi/, dkms.conf.
+dkms-source:
+	rm -rf $(DESTDIR)$(DKMS_SRC)/module $(DESTDIR)$(DKMS_SRC)/uapi
+	$(INSTALL) -d $(DESTDIR)$(DKMS_SRC)/module $(DESTDIR)$(DKMS_SRC)/uapi
+	$(INSTALL) -m 644 Kbuild VERSION $(DESTDIR)$(DKMS_SRC)/
+	$(INSTALL) -m 644 $(wildcard module/*.[ch]) $(DESTDIR)$(DKMS_SRC)/module/
+	$(INSTALL) -m 644 uapi/msgq.h $(DESTDIR)$(DKMS_SRC)/uapi/
+	sed 's/@VERSION@/$(VERSION)/g' packaging/dkms.conf.in \
+		>$(DESTDIR)$(DKMS_SRC)/dkms.conf
+
+# dkms add, build, install msgq/VERSION for the running kernel, or for
+# DKMS_KERNEL=RELEASE. A version already added is removed first, so the
+# module is rebuilt from these sources.
+DKMS_K := $(if $(DKMS_KERNEL),-k $(DKMS_KERNEL))
+dkms-install: dkms-source
+	if [ -n "$$(dkms status -m msgq -v $(VERSION))" ]; then \
+		dkms remove -m msgq -v $(VERSION) --all; fi
+	dkms add -m msgq -v $(VERSION)
+	dkms build -m msgq -v $(VERSION) $(DKMS_K)
+	dkms install -m msgq -v $(VERSION) $(DKMS_K)
+
+dkms-uninstall:
+	if [ -n "$$(dkms status -m msgq -v $(VERSION))" ]; then \
+		dkms remove -m msgq -v $(VERSION) --all; fi
+	rm -rf $(DKMS_SRC)
 
 $(DEMO_BIN): examples/demo.c lib
 	mkdir -p $(dir $@)
@@ -50,6 +141,8 @@ $(BUILD)/examples/%: examples/%.c lib/libmsgq.a
 demo: deps
 	$(MAKE) lib
 	$(MAKE) $(DEMO_BIN)
+	$(MAKE) -C tools STATIC=1 OUTPUT=$(BUILD)/demo/bin
+	install -m 755 tools/demo-cli.sh $(BUILD)/demo/bin/msgq-demo-cli
 	scripts/demo.sh
 
 # The benchmark (bench/msgq-bench.c), static for the VM: make bench runs it
@@ -71,6 +164,7 @@ clean:
 	else rm -f *.ko *.o *.mod *.mod.c .*.cmd module/*.o module/.*.cmd \
 		modules.order Module.symvers; fi
 	if [ -f lib/Makefile ]; then $(MAKE) -C lib clean; fi
+	$(MAKE) -C tools clean
 	if [ -f $(BUILD)/kselftest/lib.mk ]; then $(MAKE) -C selftests clean; fi
 	rm -f selftests/*_test
 	rm -rf $(BUILD)

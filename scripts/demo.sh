@@ -1,5 +1,6 @@
 #!/bin/sh
-# make demo: run build/demo/bin/msgq-demo (built by the Makefile) in a QEMU
+# make demo: run build/demo/bin/msgq-demo (built by the Makefile), then its
+# epilogue with the msgq CLI (tools/demo-cli.sh as msgq-demo-cli), in a QEMU
 # guest running Debian's 6.1 kernel with msgq.ko loaded. Exits non-zero when
 # the demo fails or the guest reports any problem.
 set -eu
@@ -12,7 +13,7 @@ image=${guest% *} kdir=${guest#* }
 scripts/build-module.sh "$kdir" "$build/target-6.1/module"
 set +e
 scripts/vm.sh --kernel "$image" --module "$build/target-6.1/module/msgq.ko" \
-	--payload "$build/demo" --cmd 'msgq-demo' --timeout 300 \
+	--payload "$build/demo" --cmd 'msgq-demo && msgq-demo-cli' --timeout 300 \
 	--log "$build/demo.log"
 set -e
 scripts/scan-log.sh --no-tests "$build/demo.log" >"$build/demo.verdict" || {

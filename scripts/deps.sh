@@ -4,6 +4,9 @@ set -eu
 
 PKGS="linux-image-amd64 linux-headers-amd64 qemu-system-x86 busybox-static
 kmod cpio gzip xz-utils make gcc libc6-dev"
+# Packaging tests (scripts/test-packaging.sh): DKMS builds, man page lint,
+# pkg-config.
+PKGS="$PKGS dkms mandoc man-db pkg-config"
 # linux-source-6.1 only provides the kselftest headers; skip it when they
 # have already been extracted.
 [ -f "${KSELFTEST_DIR:-build/kselftest}/kselftest_harness.h" ] ||
@@ -14,14 +17,30 @@ for p in $PKGS; do
 	s=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
 	[ "$s" = "install ok installed" ] || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+# Debian's 6.12 kernel (bookworm-security: linux-image-6.12.N+deb12-amd64
+# and its headers), for the "6.12" guest and the second DKMS build. Any one
+# installed will do; otherwise the newest the archive has, by exact name.
+need612=0
+"$(dirname "$0")/guest-kernel.sh" 6.12 >/dev/null 2>&1 || need612=1
+[ -z "$missing" ] && [ $need612 = 0 ] && exit 0
 
-echo "deps: installing$missing"
 if [ "$(id -u)" != 0 ]; then
+	[ $need612 = 0 ] || missing="$missing linux-image-6.12.*+deb12-amd64"
 	echo "deps: missing packages and not root; install:$missing" >&2
 	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
+if [ $need612 = 1 ]; then
+	v=$(apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-amd64$' |
+		sed -n 's/^linux-image-\(6\.12\.[0-9]*+deb12-amd64\) .*/\1/p' |
+		sort -V | tail -n1)
+	if [ -z "$v" ]; then
+		echo "deps: no linux-image-6.12.*+deb12-amd64 in the archive (bookworm-security)" >&2
+		exit 1
+	fi
+	missing="$missing linux-image-$v linux-headers-$v"
+fi
+echo "deps: installing$missing"
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing

@@ -1,0 +1,306 @@
+#!/bin/bash
+# Packaging tests of make check, on the host (no module is ever loaded here):
+#   man      every page lints clean (mandoc -T lint, man --warnings), .so
+#            links resolve, every exported libmsgq function has a page
+#   install  make install into a DESTDIR from a clean copy of the tree:
+#            module, libmsgq (soname, version script, -z defs), headers,
+#            libmsgq.pc, CLI, man pages, udev rule, modules-load.d; a small
+#            program built with pkg-config against it; make uninstall
+#   dkms     make dkms-source, then dkms add + dkms build for each kernel
+#            in KVERS (warning-free, right version), dkms remove; all in
+#            scratch trees, never /var/lib/dkms, /usr/src or /lib/modules
+# Prints TAP and closes with "N passed, N failed"; exits 1 on any failure.
+#   scripts/test-packaging.sh [man] [install] [dkms]   (default: all three)
+#   Environment: KVERS="6.1.0-56-amd64 6.12.57+deb12-amd64" (default: the
+#                releases of the guest kernels, scripts/guest-kernel.sh)
+# "COND && ok ... || not_ok ..." is safe here: ok never fails.
+# shellcheck disable=SC2015,SC2012,SC2013
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+version=$(cat VERSION)
+work=$top/build/packaging
+groups=${*:-man install dkms}
+n=0 pass=0 fail=0
+
+ok() { n=$((n + 1)) pass=$((pass + 1)); echo "ok $n $1"; }
+not_ok() {
+	n=$((n + 1)) fail=$((fail + 1))
+	echo "not ok $n $1"
+	shift
+	local l
+	for l in "$@"; do printf '%s\n' "$l" | sed 's/^/#   /'; done
+}
+# check DESC CMD...: ok when CMD succeeds; its output is shown on failure.
+check() {
+	local desc=$1 out
+	shift
+	if out=$("$@" 2>&1); then ok "$desc"; else not_ok "$desc" "$out"; fi
+}
+# same DESC GOT WANT
+same() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "got:  $2" "want: $3"; fi
+}
+
+# The guest kernels' releases: the DKMS builds use their headers.
+kvers() {
+	local s image
+	if [ -n "${KVERS:-}" ]; then echo "$KVERS"; return; fi
+	for s in 6.1 6.12; do
+		image=$(scripts/guest-kernel.sh "$s" | cut -d' ' -f1) || return 1
+		basename "$image" | sed 's/^vmlinuz-//'
+	done | tr '\n' ' '
+}
+
+# ---- man pages ----
+test_man() {
+	local f out bad='' fn missing='' so_bad=''
+	cd "$top/man" || return
+	for f in man*/*.[1-8]; do
+		if grep -q '^\.so ' "$f"; then
+			# A link: one .so line naming an existing page that
+			# documents this name.
+			local target name
+			target=$(sed -n 's/^\.so //p' "$f")
+			name=$(basename "$f" | sed 's/\.[1-8]$//')
+			if [ "$(wc -l <"$f")" != 1 ] || [ ! -f "$target" ] ||
+				! sed -n '/^\.SH NAME/,/^\.SH/p' "$target" | grep -qw -- "$name"; then
+				so_bad="$so_bad $f"
+			fi
+			continue
+		fi
+		out=$(mandoc -T lint -W warning "$f" 2>&1) || bad="$bad$out"$'\n'
+		[ -z "$out" ] || bad="$bad$out"$'\n'
+	done
+	[ -z "$bad" ] && ok "man: mandoc -T lint -W warning, every page" ||
+		not_ok "man: mandoc -T lint -W warning, every page" "$bad"
+	bad=
+	for f in man*/*.[1-8]; do
+		out=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l "$f" 2>&1 >/dev/null)
+		[ -z "$out" ] || bad="$bad$f: $out"$'\n'
+	done
+	[ -z "$bad" ] && ok "man: man --warnings renders every page silently" ||
+		not_ok "man: man --warnings renders every page silently" "$bad"
+	[ -z "$so_bad" ] && ok "man: .so links name pages that document them" ||
+		not_ok "man: .so links name pages that document them" "bad:$so_bad"
+	for fn in $(sed -n 's/^[[:space:]]*\(msgq_[a-z_]*\);/\1/p' "$top/lib/libmsgq.map"); do
+		[ -f "man3/$fn.3" ] || missing="$missing $fn"
+	done
+	[ -z "$missing" ] && ok "man: a page for every function of libmsgq.map" ||
+		not_ok "man: a page for every function of libmsgq.map" "missing:$missing"
+	for f in man1/msgq.1 man4/msgq.4 man3/libmsgq.3; do
+		[ -f "$f" ] || missing="$missing $f"
+	done
+	[ -z "$missing" ] && ok "man: msgq(1), msgq(4), libmsgq(3)" ||
+		not_ok "man: msgq(1), msgq(4), libmsgq(3)" "missing:$missing"
+	cd "$top" || return
+}
+
+# ---- make install into a DESTDIR ----
+test_install() {
+	local src=$work/src root=$work/root kver kdir lib out want got log
+	kver=$(kvers | cut -d' ' -f1)
+	kdir=/usr/src/linux-headers-$kver
+	rm -rf "$work/src" "$work/root" "$work/prog"
+	mkdir -p "$src" "$work/prog"
+	# A clean copy of the tree (tracked and new files, nothing ignored):
+	# install must work from sources alone, and never touches the tree.
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		git ls-files -z --cached --others --exclude-standard |
+			xargs -0 cp --parents -P -t "$src" 2>/dev/null
+	else
+		tar -cf - --exclude=./build . | tar -xf - -C "$src"
+	fi
+	log=$work/install.log
+	if make -C "$src" install install-modules-load DESTDIR="$root" \
+		PREFIX=/usr KDIR="$kdir" >"$log" 2>&1; then
+		ok "install: make install install-modules-load DESTDIR= PREFIX=/usr"
+	else
+		not_ok "install: make install install-modules-load DESTDIR= PREFIX=/usr" \
+			"$(tail -n 30 "$log")"
+		return
+	fi
+	if grep -q 'warning:' "$log"; then
+		not_ok "install: the build is warning-free" "$(grep 'warning:' "$log")"
+	else
+		ok "install: the build is warning-free"
+	fi
+
+	# The module, where modules_install puts it; never the host's tree.
+	local ko
+	ko=$(ls "$root/lib/modules/$kver/extra/msgq.ko"* 2>/dev/null | head -n1)
+	if [ -n "$ko" ]; then
+		ok "install: module in \$DESTDIR/lib/modules/$kver/extra"
+		same "install: module version is VERSION" \
+			"$(/sbin/modinfo -F version "$ko")" "$version"
+	else
+		not_ok "install: module in \$DESTDIR/lib/modules/$kver/extra" \
+			"$(find "$root/lib" -name 'msgq.ko*')"
+	fi
+
+	lib=$root/usr/lib
+	check "install: libmsgq.so.1.0.0, .so.1 -> it, .so -> .so.1, libmsgq.a" \
+		test -f "$lib/libmsgq.so.1.0.0" -a -f "$lib/libmsgq.a" \
+		-a "$(readlink "$lib/libmsgq.so.1")" = libmsgq.so.1.0.0 \
+		-a "$(readlink "$lib/libmsgq.so")" = libmsgq.so.1
+	same "install: soname libmsgq.so.1" \
+		"$(readelf -d "$lib/libmsgq.so.1.0.0" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')" \
+		libmsgq.so.1
+	# Exported: exactly the version script's list, all at LIBMSGQ_1.0.
+	want=$(sed -n 's/^[[:space:]]*\(msgq_[a-z_]*\);/\1@@LIBMSGQ_1.0/p' \
+		lib/libmsgq.map | sort)
+	got=$(nm -D --defined-only "$lib/libmsgq.so.1.0.0" |
+		awk '$2 ~ /^[TDBRVWi]$/ && $3 !~ /^LIBMSGQ_/ { print $3 }' | sort)
+	same "install: exported symbols are libmsgq.map's, versioned" "$got" "$want"
+	# -z defs: nothing undefined but what libc provides.
+	out=$(nm -D --undefined-only "$lib/libmsgq.so.1.0.0" | grep -v '@GLIBC_' |
+		grep -v ' w ')
+	same "install: libmsgq.so needs nothing but libc (-z defs)" "$out" ""
+	check "install: <msgq.h> is lib/include/msgq.h" \
+		cmp lib/include/msgq.h "$root/usr/include/msgq.h"
+	check "install: <linux/msgq.h> is uapi/msgq.h" \
+		cmp uapi/msgq.h "$root/usr/include/linux/msgq.h"
+
+	# pkg-config, pointed at the DESTDIR's prefix.
+	local pc=(env PKG_CONFIG_PATH="$lib/pkgconfig" PKG_CONFIG_LIBDIR=
+		pkg-config --define-variable=prefix="$root/usr")
+	same "install: pkg-config --modversion libmsgq is VERSION" \
+		"$("${pc[@]}" --modversion libmsgq 2>&1)" "$version"
+	same "install: pkg-config --cflags --libs libmsgq" \
+		"$("${pc[@]}" --cflags --libs libmsgq 2>&1 | sed 's/ *$//')" \
+		"-I$root/usr/include -L$lib -lmsgq"
+	cat >"$work/prog/prog.c" <<-'EOF'
+	/* Built only from what make install put in the DESTDIR. */
+	#include <errno.h>
+	#include <stdio.h>
+	#include <string.h>
+	#include <msgq.h>
+
+	int main(void)
+	{
+		struct msgq_attr attr;
+
+		/* No module is needed: a bad fd fails in the library call. */
+		if (msgq_getattr(-1, &attr) != -1 || errno != EBADF) {
+			fprintf(stderr, "msgq_getattr(-1): %s\n", strerror(errno));
+			return 1;
+		}
+		printf("prio max %d, name max %d\n", MSGQ_PRIO_MAX, MSGQ_NAME_MAX);
+		return 0;
+	}
+	EOF
+	# shellcheck disable=SC2046
+	check "install: a program builds with \$(pkg-config --cflags --libs libmsgq)" \
+		cc -std=c11 -Wall -Wextra -Werror -o "$work/prog/prog" "$work/prog/prog.c" \
+		$("${pc[@]}" --cflags --libs libmsgq)
+	same "install: it runs against the installed libmsgq.so.1" \
+		"$(LD_LIBRARY_PATH=$lib "$work/prog/prog" 2>&1; echo "rc=$?")" \
+		"prio max 64, name max 255
+rc=0"
+	same "install: it needs libmsgq.so.1" \
+		"$(readelf -d "$work/prog/prog" | sed -n 's/.*(NEEDED).*\[\(libmsgq.*\)\]/\1/p')" \
+		libmsgq.so.1
+	# shellcheck disable=SC2046
+	check "install: a static program builds with pkg-config --static" \
+		cc -static -o "$work/prog/prog-static" "$work/prog/prog.c" \
+		$("${pc[@]}" --static --cflags --libs libmsgq)
+
+	same "install: msgq --version" "$("$root/usr/bin/msgq" --version 2>&1)" \
+		"msgq $version"
+	local pages missing=
+	pages=$(cd man && ls man*/*.[1-8])
+	for f in $pages; do
+		cmp -s "man/$f" "$root/usr/share/man/$f" || missing="$missing $f"
+	done
+	[ -z "$missing" ] && ok "install: man pages in \$mandir/manN" ||
+		not_ok "install: man pages in \$mandir/manN" "missing:$missing"
+	check "install: udev rule 60-msgq.rules" \
+		grep -q '^KERNEL=="msgq", SUBSYSTEM=="misc", MODE="0666"$' \
+		"$root/usr/lib/udev/rules.d/60-msgq.rules"
+	check "install: modules-load.d/msgq.conf" \
+		grep -qx msgq "$root/usr/lib/modules-load.d/msgq.conf"
+
+	# uninstall removes every file install put there.
+	if make -C "$src" uninstall DESTDIR="$root" PREFIX=/usr KDIR="$kdir" \
+		>"$work/uninstall.log" 2>&1; then
+		same "install: make uninstall leaves no file" \
+			"$(find "$root" -type f -o -type l)" ""
+	else
+		not_ok "install: make uninstall leaves no file" \
+			"$(tail -n 20 "$work/uninstall.log")"
+	fi
+}
+
+# ---- DKMS, in scratch trees ----
+test_dkms() {
+	local d=$work/dkms kv m log ko before after
+	local -a tree
+	if ! command -v dkms >/dev/null; then
+		not_ok "dkms: installed" "apt-get install dkms (scripts/deps.sh)"
+		return
+	fi
+	rm -rf "$d"
+	mkdir -p "$d/source" "$d/tree" "$d/install"
+	tree=(--sourcetree "$d/source" --dkmstree "$d/tree" --installtree "$d/install")
+	# DKMS signs what it builds; keep its key out of /var/lib/dkms.
+	export mok_signing_key=$d/mok.key mok_certificate=$d/mok.pub
+	before=$(ls -d /var/lib/dkms/msgq /usr/src/msgq-* /lib/modules/*/updates/dkms/msgq.ko* 2>/dev/null)
+
+	check "dkms: make dkms-source" \
+		make -s dkms-source DKMS_SRC="$d/source/msgq-$version"
+	same "dkms: dkms.conf's PACKAGE_VERSION is VERSION" \
+		"$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$d/source/msgq-$version/dkms.conf")" \
+		"$version"
+	check "dkms: dkms add" dkms add -m msgq -v "$version" "${tree[@]}"
+	for kv in $(kvers); do
+		log=$d/build-$kv.log
+		if dkms build -m msgq -v "$version" -k "$kv" "${tree[@]}" >"$log" 2>&1; then
+			ok "dkms: dkms build against $kv headers"
+		else
+			not_ok "dkms: dkms build against $kv headers" "$(tail -n 30 "$log")"
+			continue
+		fi
+		m=$d/tree/msgq/$version/$kv/x86_64
+		if grep -i 'warning:' "$m/log/make.log" >"$d/warnings" 2>/dev/null ||
+			[ ! -f "$m/log/make.log" ]; then
+			not_ok "dkms: $kv build log has no warning" "$(head -n 20 "$d/warnings")"
+		else
+			ok "dkms: $kv build log has no warning"
+		fi
+		ko=$(ls "$m"/module/msgq.ko* 2>/dev/null | head -n1)
+		if [ -z "$ko" ]; then
+			not_ok "dkms: $kv module built" "$(ls -R "$m")"
+			continue
+		fi
+		# modinfo reads compressed modules too.
+		same "dkms: $kv module version is VERSION" \
+			"$(/sbin/modinfo -F version "$ko")" "$version"
+		same "dkms: $kv module vermagic" \
+			"$(/sbin/modinfo -F vermagic "$ko" | cut -d' ' -f1)" "$kv"
+	done
+	check "dkms: dkms status says built" \
+		bash -c "dkms status -m msgq -v $version ${tree[*]} | grep -q ': built'"
+	check "dkms: dkms remove --all" \
+		dkms remove -m msgq -v "$version" --all "${tree[@]}"
+	check "dkms: nothing left in the scratch DKMS tree" \
+		test ! -e "$d/tree/msgq/$version"
+	after=$(ls -d /var/lib/dkms/msgq /usr/src/msgq-* /lib/modules/*/updates/dkms/msgq.ko* 2>/dev/null)
+	same "dkms: the system's DKMS and module trees untouched" "$after" "$before"
+	unset mok_signing_key mok_certificate
+	rm -rf "$d"
+}
+
+echo "TAP version 13"
+mkdir -p "$work"
+for g in $groups; do
+	case $g in
+	man) test_man ;;
+	install) test_install ;;
+	dkms) test_dkms ;;
+	*) echo "test-packaging: unknown group $g" >&2; exit 2 ;;
+	esac
+done
+echo "1..$n"
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
