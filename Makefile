@@ -57,7 +57,7 @@ MAN_PAGES := $(wildcard man/man[1-8]/*.[1-8])
 INSTALL ?= install
 
 .PHONY: install install-module install-user install-modules-load uninstall \
-	dkms-source dkms-install dkms-uninstall
+	dkms-source dkms-build dkms-install dkms-uninstall
 
 install: install-module install-user
 
@@ -107,20 +107,24 @@ dkms-source:
 	sed 's/@VERSION@/$(VERSION)/g' packaging/dkms.conf.in \
 		>$(DESTDIR)$(DKMS_SRC)/dkms.conf
 
-# dkms add, build, install msgq/VERSION for the running kernel, or for
-# DKMS_KERNEL=RELEASE. A version already added is removed first, so the
-# module is rebuilt from these sources.
-DKMS_K := $(if $(DKMS_KERNEL),-k $(DKMS_KERNEL))
-dkms-install: dkms-source
-	if [ -n "$$(dkms status -m msgq -v $(VERSION))" ]; then \
-		dkms remove -m msgq -v $(VERSION) --all; fi
-	dkms add -m msgq -v $(VERSION)
-	dkms build -m msgq -v $(VERSION) $(DKMS_K)
-	dkms install -m msgq -v $(VERSION) $(DKMS_K)
+# dkms add, build (dkms-build), install (dkms-install) msgq/VERSION for
+# the running kernel, or for each release in DKMS_KERNEL. A version already
+# added is removed first, so the module is rebuilt from these sources.
+# DKMS_FLAGS go to every dkms call (make check: scratch --dkmstree etc.).
+DKMS := dkms $(DKMS_FLAGS)
+DKMS_K := $(foreach k,$(DKMS_KERNEL),-k $(k))
+dkms-build: dkms-source
+	if [ -n "$$($(DKMS) status -m msgq -v $(VERSION))" ]; then \
+		$(DKMS) remove -m msgq -v $(VERSION) --all; fi
+	$(DKMS) add -m msgq -v $(VERSION)
+	$(DKMS) build -m msgq -v $(VERSION) $(DKMS_K)
+
+dkms-install: dkms-build
+	$(DKMS) install -m msgq -v $(VERSION) $(DKMS_K)
 
 dkms-uninstall:
-	if [ -n "$$(dkms status -m msgq -v $(VERSION))" ]; then \
-		dkms remove -m msgq -v $(VERSION) --all; fi
+	if [ -n "$$($(DKMS) status -m msgq -v $(VERSION))" ]; then \
+		$(DKMS) remove -m msgq -v $(VERSION) --all; fi
 	rm -rf $(DKMS_SRC)
 
 $(DEMO_BIN): examples/demo.c lib
