@@ -434,4 +434,31 @@ TEST_F(msgq, cloexec_flag)
 	EXPECT_FALSE(fcntl(self->fd2, F_GETFD) & FD_CLOEXEC);
 }
 
+/*
+ * Open handles pin the module (owner = THIS_MODULE): with a /dev/msgq
+ * handle, and then with only a mailbox handle, unloading fails with
+ * EWOULDBLOCK (delete_module with O_NONBLOCK never waits).
+ */
+TEST_F(msgq, module_pinned_by_open_handles)
+{
+	long r;
+	int err;
+
+	MBOX_CREATE(1, 1);
+	r = syscall(SYS_delete_module, "msgq", O_NONBLOCK);
+	if (r && (errno == EPERM || errno == ENOENT))
+		SKIP(return, "cannot try to unload msgq: %s", strerror(errno));
+	ASSERT_EQ(-1, r) TH_LOG("msgq unloaded under an open handle");
+	ASSERT_EQ(EWOULDBLOCK, errno) TH_LOG("%s", strerror(errno));
+
+	close(self->dev);
+	self->dev = -1;
+	r = syscall(SYS_delete_module, "msgq", O_NONBLOCK);
+	err = errno;
+	self->dev = msgq_dev_open();
+	ASSERT_EQ(-1, r) TH_LOG("msgq unloaded under a mailbox handle");
+	ASSERT_EQ(EWOULDBLOCK, err) TH_LOG("%s", strerror(err));
+	ASSERT_LE(0, self->dev);
+}
+
 TEST_HARNESS_MAIN
