@@ -129,7 +129,7 @@ dkms-uninstall:
 
 $(DEMO_BIN): examples/demo.c lib
 	mkdir -p $(dir $@)
-	$(CC) -static -O2 -Wall -D_GNU_SOURCE -I uapi -I lib -I lib/include examples/demo.c \
+	$(CC) -static -O2 -Wall -D_GNU_SOURCE -I lib/include examples/demo.c \
 		lib/libmsgq.a -lpthread -o $@
 
 # Every examples/*.c but the demo, static for the VM (like the demo).
@@ -139,7 +139,7 @@ examples: lib
 	$(MAKE) $(EXAMPLES)
 $(BUILD)/examples/%: examples/%.c lib/libmsgq.a
 	mkdir -p $(dir $@)
-	$(CC) -static -O2 -Wall -D_GNU_SOURCE -I uapi -I lib -I lib/include $< \
+	$(CC) -static -O2 -Wall -D_GNU_SOURCE -I lib/include $< \
 		lib/libmsgq.a -lpthread -o $@
 
 demo: deps

@@ -37,7 +37,7 @@
  * An installed program writes #include <msgq.h> (and links -lmsgq). The
  * in-tree path keeps this file independent of the order of -I flags.
  */
-#include "../lib/include/msgq.h"
+#include <msgq.h>
 
 #define JOBS		"jobs"
 #define REPLIES		"replies"

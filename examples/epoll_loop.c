@@ -41,7 +41,7 @@
 #include <unistd.h>
 
 /* An installed program writes #include <msgq.h> and links -lmsgq. */
-#include "../lib/include/msgq.h"
+#include <msgq.h>
 
 #define PRODUCERS	3
 #define SLOTS		8		/* capacity of each mailbox */

@@ -35,7 +35,7 @@
  * By path, not <msgq.h>: with -I uapi ahead of -I lib/include on the
  * command line, <msgq.h> would find the UAPI header instead.
  */
-#include "../lib/include/msgq.h"
+#include <msgq.h>
 
 #include "kselftest_harness.h"
 
