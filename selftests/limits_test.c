@@ -246,6 +246,32 @@ TEST_F(limits, lowered_limits_spare_existing_mailboxes)
 	close(fd);
 }
 
+/*
+ * Create-or-open (no MSGQ_O_EXCL) of an existing mailbox ignores the
+ * limits it passes, as with mq_open(3) (uapi/msgq.h: "ignored"): a client
+ * that always asks for its usual capacity keeps working after root
+ * lowered max_msgs/max_msgsize below it.
+ */
+TEST_F(limits, create_of_existing_ignores_lowered_limits)
+{
+	int fd, fd2;
+
+	fd = create_n(self->dev, self->names[0], 16, 256);
+	ASSERT_LE(0, fd);
+	SET_PARAM("max_msgs", 8);
+	SET_PARAM("max_msgsize", 64);
+	fd2 = msgq_create_at(self->dev, self->names[0], MSGQ_O_RDWR |
+			     MSGQ_O_CLOEXEC, 0600, 16, 256);
+	ASSERT_LE(0, fd2) TH_LOG("create-or-open of an existing mailbox: %s",
+				 strerror(errno));
+	ASSERT_EQ(0, msgq_send(fd2, "x", 1, 0));
+	ASSERT_EQ(1, mbox_depth(fd));
+	/* a new name is still held to the lowered limits */
+	ASSERT_ERRNO(EINVAL, create_n(self->dev, self->names[1], 16, 256));
+	close(fd2);
+	close(fd);
+}
+
 static long op_write_param(void *arg, struct child_result *res)
 {
 	char buf[32];
