@@ -632,6 +632,95 @@ TEST_F(msgq, userns_recv_batch_sender_uid_translated)
 	EXPECT_EQ(0U, a->m[1].uid);
 }
 
+static long op_userns_no_cap_over_parent(void *arg, struct child_result *res)
+{
+	struct userns_args *a = arg;
+	char name[MSGQ_NAME_MAX + 1];
+
+	snprintf(name, sizeof(name), "%s", a->name2);
+	/* every capability, but in its own user namespace only */
+	CHILD_CHECK(res, cap_effective(CAP_IPC_OWNER));
+	CHILD_CHECK(res, msgq_open_at(a->dev, name, MSGQ_O_RECV) < 0 &&
+			 errno == EACCES);
+	CHILD_CHECK(res, msgq_open_at(a->dev, name, MSGQ_O_SEND) < 0 &&
+			 errno == EACCES);
+	CHILD_CHECK(res, msgq_create_at(a->dev, name, MSGQ_O_RDWR, 0600, 4,
+					16) < 0 && errno == EACCES);
+	CHILD_CHECK(res, msgq_unlink_at(a->dev, name) < 0 && errno == EACCES);
+	return 0;
+}
+
+/*
+ * CAP_IPC_OWNER counts in the user namespace that owns the mailboxes' IPC
+ * namespace: root of a child user namespace, using a /dev/msgq handle of
+ * the initial namespace, gets no more than its uid (2000 outside) allows.
+ */
+TEST_F(msgq, userns_cap_ipc_owner_does_not_reach_parent_ns)
+{
+	struct child_result *res = child_result_alloc();
+	struct userns_args *a = shared_alloc(sizeof(*a));
+	int st;
+
+	ASSERT_NE(NULL, res);
+	ASSERT_NE(NULL, a);
+	MBOX_CREATE(4, 16);	/* root's, 0600 */
+	a->dev = self->dev;
+	a->name2 = self->name;
+	st = run_in_userns(a, op_userns_no_cap_over_parent, res);
+	if (st == 255)
+		SKIP(return, "unshare(CLONE_NEWUSER): %s", strerror(a->skip));
+	ASSERT_EQ(0, st) TH_LOG("status %d, line %d: %s: %s", st,
+				res->fail_line, res->note,
+				strerror(res->fail_errno));
+	/* still there */
+	self->fd2 = msgq_open_at(self->dev, self->name, MSGQ_O_RECV);
+	ASSERT_LE(0, self->fd2);
+}
+
+static long op_userns_proc_listing(void *arg, struct child_result *res)
+{
+	struct userns_args *a = arg;
+	char line[1024], want[64];
+	int dev, fd, found = 0;
+	FILE *f;
+
+	dev = msgq_dev_open();
+	CHILD_CHECK(res, dev >= 0);
+	fd = msgq_create_at(dev, "userns-own", MSGQ_O_RDWR | MSGQ_O_EXCL,
+			    0640, 2, 8);
+	CHILD_CHECK(res, fd >= 0);
+	CHILD_CHECK(res, proc_lists(a->name2) == 0);
+	f = fopen("/proc/msgq", "re");
+	CHILD_CHECK(res, f != NULL);
+	/* "name max_msgs max_msgsize cur cur_bytes sent recvd mode uid gid" */
+	snprintf(want, sizeof(want), "userns-own 2 8 0 0 0 0 0640 0 0 ");
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, want, strlen(want)))
+			found = 1;
+	fclose(f);
+	CHILD_CHECK(res, found);
+	return 0;
+}
+
+/* /proc/msgq in a user+IPC namespace: its own names, its own ids */
+TEST_F(msgq, userns_proc_msgq_lists_own_ns_with_own_ids)
+{
+	struct child_result *res = child_result_alloc();
+	struct userns_args *a = shared_alloc(sizeof(*a));
+	int st;
+
+	ASSERT_NE(NULL, res);
+	ASSERT_NE(NULL, a);
+	MBOX_CREATE(4, 16);
+	a->name2 = self->name;
+	st = run_in_userns(a, op_userns_proc_listing, res);
+	if (st == 255)
+		SKIP(return, "unshare(CLONE_NEWUSER): %s", strerror(a->skip));
+	ASSERT_EQ(0, st) TH_LOG("status %d, line %d: %s: %s", st,
+				res->fail_line, res->note,
+				strerror(res->fail_errno));
+}
+
 /* ------------------------------------------------------------------ */
 /* PID namespaces */
 
