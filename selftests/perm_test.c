@@ -176,6 +176,31 @@ TEST_F(msgq, umask_masked_bits_are_enforced)
 	EXPECT_OPENS(owner, 0, 0, 0);
 }
 
+/* mode bits outside 0777 (setuid, setgid, sticky, file type) are EINVAL */
+TEST_F(msgq, mode_bits_outside_0777_einval)
+{
+	static const unsigned int bad[] = {
+		01000, 02000, 04000, 04777, 0100600, 010000000, 0x80000000,
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		struct msgq_create c = {
+			.name = ptr_to_u64(self->name),
+			.flags = MSGQ_O_RDWR | MSGQ_O_EXCL,
+			.mode = bad[i],
+			.max_msgs = 1,
+			.max_msgsize = 1,
+		};
+
+		ASSERT_EQ(-1, ioctl(self->dev, MSGQ_IOC_CREATE, &c))
+			TH_LOG("mode %#o accepted", bad[i]);
+		ASSERT_EQ(EINVAL, errno) TH_LOG("mode %#o: %s", bad[i],
+						strerror(errno));
+	}
+	ASSERT_ERRNO(ENOENT, msgq_open_at(self->dev, self->name, MSGQ_O_RECV));
+}
+
 /* ------------------------------------------------------------------ */
 /* Classes */
 
