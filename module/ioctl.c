@@ -92,8 +92,9 @@ static long dev_create(struct file *file, struct msgq_create __user *uargs)
 	    any_set(args.__reserved, sizeof(args.__reserved)) ||
 	    (args.mode & ~0777))
 		return -EINVAL;
-	if (args.max_msgs > msgq_limit_max_msgs() || !args.max_msgsize ||
-	    args.max_msgsize > msgq_limit_max_msgsize())
+	/* The tunable limits apply only if a mailbox is created: registry. */
+	if (args.max_msgs > MSGQ_MAX_MSGS_LIMIT || !args.max_msgsize ||
+	    args.max_msgsize > MSGQ_MAX_MSGSIZE_LIMIT)
 		return -EINVAL;
 	err = copy_name(name, args.name);
 	if (err)

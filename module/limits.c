@@ -3,9 +3,11 @@
  * msgq limits: tunables, and the per-user byte quota.
  *
  * Like RLIMIT_MSGQUEUE for POSIX message queues, creating a mailbox reserves
- * max_msgs * max_msgsize bytes against its creator's quota, returned when
- * the mailbox is freed. CAP_SYS_RESOURCE bypasses the quota. The message
- * memory itself is charged to the sender's memory cgroup at send.
+ * max_msgs * (max_msgsize + MSGQ_MSG_OVERHEAD) bytes against its creator's
+ * quota, returned when the mailbox is freed; counting the header keeps a
+ * mailbox of many tiny messages from holding far more than it reserved.
+ * CAP_SYS_RESOURCE bypasses the quota. The message memory itself is charged
+ * to the sender's memory cgroup at send.
  */
 
 #include <linux/capability.h>
@@ -77,10 +79,11 @@ static int quota_set(unsigned long uid, unsigned long bytes)
 int msgq_quota_charge(struct msgq_mailbox *mb)
 {
 	unsigned long uid = __kuid_val(mb->uid);
-	u64 bytes = (u64)mb->max_msgs * mb->max_msgsize;
+	u64 bytes = (u64)mb->max_msgs * (mb->max_msgsize + MSGQ_MSG_OVERHEAD);
 	u64 used, total;
 	int err;
 
+	BUILD_BUG_ON(sizeof(struct msgq_msg) > MSGQ_MSG_OVERHEAD);
 	if (!bytes)
 		return 0;
 	mutex_lock(&msgq_quota_lock);

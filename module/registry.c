@@ -66,9 +66,14 @@ static int reap_interval_set(const char *val, const struct kernel_param *kp)
 {
 	int err = param_set_uint(val, kp);
 
-	/* Before init, and after exit, there is no table and nothing to do. */
-	if (!err && !list_empty_careful(&msgq_namespaces))
+	/*
+	 * Under the lock, against msgq_registry_exit(): it empties the list
+	 * before it cancels the work, so no work is queued after that.
+	 */
+	mutex_lock(&msgq_registry_lock);
+	if (!err && !list_empty(&msgq_namespaces))
 		mod_delayed_work(system_wq, &msgq_reap_work, 0);
+	mutex_unlock(&msgq_registry_lock);
 	return err;
 }
 
@@ -271,8 +276,12 @@ struct msgq_mailbox *msgq_registry_create(struct ipc_namespace *ipc_ns,
 		return found;
 	}
 
+	err = -EINVAL;
+	if (max_msgs > msgq_limit_max_msgs() ||
+	    max_msgsize > msgq_limit_max_msgsize())
+		goto err_unlock;
 	err = -ENOSPC;
-	if (ns && ns->count >= msgq_limit_mailboxes())
+	if ((ns ? ns->count : 0) >= msgq_limit_mailboxes())
 		goto err_unlock;
 	err = msgq_quota_charge(mb);
 	if (err)
@@ -394,9 +403,10 @@ void msgq_registry_exit(void)
 {
 	struct msgq_ns *ns, *next;
 
-	cancel_delayed_work_sync(&msgq_reap_work);
 	mutex_lock(&msgq_registry_lock);
 	list_for_each_entry_safe(ns, next, &msgq_namespaces, node)
 		ns_clear(ns);
 	mutex_unlock(&msgq_registry_lock);
+	/* With the list empty, neither the work nor the parameter requeues. */
+	cancel_delayed_work_sync(&msgq_reap_work);
 }

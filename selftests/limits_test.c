@@ -6,7 +6,8 @@
  * - max_msgs, max_msgsize: the largest capacity and message size a create
  *   accepts (EINVAL above), never above the UAPI's hard limits; lowering
  *   them leaves existing mailboxes alone;
- * - user_bytes: per-user quota; a create reserves max_msgs * max_msgsize
+ * - user_bytes: per-user quota; a create reserves
+ *   max_msgs * (max_msgsize + MSGQ_MSG_OVERHEAD)
  *   for its creator, EMFILE past the quota unless CAP_SYS_RESOURCE, given
  *   back when the mailbox is freed;
  * - message memory is charged to the sender's memory cgroup.
@@ -313,13 +314,20 @@ struct quota_args {
 	int fds[4];
 };
 
-/* Under a 4096-byte quota: 2048 + 2048 fit, one more byte does not. */
+/*
+ * A create reserves max_msgs * (max_msgsize + MSGQ_MSG_OVERHEAD) bytes.
+ * QUOTA_8x512 is exactly one 8 x 512 mailbox, or two of 4 x 512.
+ */
+#define RESERVE(n, size)	((n) * ((size) + MSGQ_MSG_OVERHEAD))
+#define QUOTA_8x512		RESERVE(8, 512)
+
+/* Under QUOTA_8x512: two 4 x 512 mailboxes fit, one more byte does not. */
 static long op_fill_quota(void *arg, struct child_result *res)
 {
 	struct quota_args *a = arg;
 
 	CHILD_CHECK(res, create_n(a->dev, a->names[0], 4, 512) >= 0);
-	CHILD_CHECK(res, create_n(a->dev, a->names[1], 2, 1024) >= 0);
+	CHILD_CHECK(res, create_n(a->dev, a->names[1], 4, 512) >= 0);
 	errno = 0;
 	return create_n(a->dev, a->names[2], 1, 1);
 }
@@ -331,7 +339,7 @@ TEST_F(limits, quota_emfile_unprivileged)
 	struct who w = WHO_USER(UID_A, GID_A);
 
 	ASSERT_NE(NULL, res);
-	SET_PARAM("user_bytes", 4096);
+	SET_PARAM("user_bytes", QUOTA_8x512);
 	ASSERT_EQ(0, run_as(&w, op_fill_quota, &a, res, CHILD_MS))
 		TH_LOG("line %d: %s: %s", res->fail_line, res->note,
 		       strerror(res->fail_errno));
@@ -352,13 +360,13 @@ TEST_F(limits, quota_bytes_counted)
 	ASSERT_NE(NULL, res);
 	if (counts_read(&before))
 		SKIP(return, "%s unreadable", SEC_STATS_PATH);
-	SET_PARAM("user_bytes", 4096);
+	SET_PARAM("user_bytes", QUOTA_8x512);
 	ASSERT_EQ(0, run_as(&w, op_fill_quota, &a, res, CHILD_MS));
 	ASSERT_EQ(0, counts_read(&c));
-	EXPECT_EQ(before.quota_bytes + 4096, c.quota_bytes);
+	EXPECT_EQ(before.quota_bytes + QUOTA_8x512, c.quota_bytes);
 	ASSERT_EQ(0, msgq_unlink_at(self->dev, self->names[0]));
 	ASSERT_EQ(0, counts_read(&c));
-	EXPECT_EQ(before.quota_bytes + 2048, c.quota_bytes);
+	EXPECT_EQ(before.quota_bytes + RESERVE(4, 512), c.quota_bytes);
 }
 
 /*
@@ -400,7 +408,7 @@ TEST_F(limits, quota_returned_when_mailbox_freed)
 	struct who w = WHO_USER(UID_A, GID_A);
 
 	ASSERT_NE(NULL, res);
-	SET_PARAM("user_bytes", 4096);
+	SET_PARAM("user_bytes", QUOTA_8x512);
 	ASSERT_EQ(0, run_as(&w, op_quota_returned, &a, res, CHILD_MS))
 		TH_LOG("line %d: %s: %s", res->fail_line, res->note,
 		       strerror(res->fail_errno));
@@ -415,7 +423,7 @@ TEST_F(limits, quota_is_per_user)
 	struct who wa = WHO_USER(UID_A, GID_A), wb = WHO_USER(UID_B, GID_B);
 
 	ASSERT_NE(NULL, res);
-	SET_PARAM("user_bytes", 4096);
+	SET_PARAM("user_bytes", QUOTA_8x512);
 	ASSERT_EQ(0, run_as(&wa, op_fill_quota, &a, res, CHILD_MS));
 	ASSERT_EQ(EMFILE, res->err);
 	ASSERT_EQ(0, run_as(&wb, op_fill_quota, &b, res, CHILD_MS))
@@ -445,7 +453,7 @@ TEST_F(limits, quota_not_charged_on_open)
 	struct who w = WHO_USER(UID_A, GID_A);
 
 	ASSERT_NE(NULL, res);
-	SET_PARAM("user_bytes", 4096);
+	SET_PARAM("user_bytes", QUOTA_8x512);
 	umask(0);
 	ASSERT_LE(0, create_n(self->dev, self->names[0], 8, 512));
 	ASSERT_EQ(0, run_as(&w, op_open_over_quota, &a, res, CHILD_MS))
@@ -463,7 +471,7 @@ static long op_create_big(void *arg, struct child_result *res)
 /* root (CAP_SYS_RESOURCE) is not bound by the quota */
 TEST_F(limits, quota_root_bypasses)
 {
-	SET_PARAM("user_bytes", 4096);
+	SET_PARAM("user_bytes", QUOTA_8x512);
 	ASSERT_TRUE(cap_effective(CAP_SYS_RESOURCE));
 	ASSERT_LE(0, create_n(self->dev, self->names[0], 16, 1024))
 		TH_LOG("%s", strerror(errno));
@@ -482,7 +490,7 @@ TEST_F(limits, quota_cap_sys_resource_not_uid)
 
 	ASSERT_NE(NULL, res);
 	user_with.keep_cap = CAP_SYS_RESOURCE;
-	SET_PARAM("user_bytes", 4096);
+	SET_PARAM("user_bytes", QUOTA_8x512);
 	ASSERT_EQ(0, run_as(&root_without, op_create_big, &a, res, CHILD_MS));
 	EXPECT_EQ(-1, res->ret) TH_LOG("root without CAP_SYS_RESOURCE");
 	EXPECT_EQ(EMFILE, res->err) TH_LOG("%s", strerror(res->err));

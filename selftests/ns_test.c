@@ -300,7 +300,9 @@ static pid_t start_populate(struct teardown_args *a, struct child_result *res)
 #define POP_MB		3
 #define POP_MSGS	5
 #define POP_BYTES	500
-#define POP_QUOTA	(8 * 100 + 2 * 1000 + 1 * 1)
+/* a create reserves max_msgs * (max_msgsize + MSGQ_MSG_OVERHEAD) */
+#define RESERVE(n, size)	((n) * ((size) + MSGQ_MSG_OVERHEAD))
+#define POP_QUOTA	(RESERVE(8, 100) + RESERVE(2, 1000) + RESERVE(1, 1))
 
 /* all processes gone, all handles closed: the mailboxes are freed */
 TEST_F(reap, ns_teardown_frees_mailboxes)
@@ -386,7 +388,7 @@ TEST_F(reap, teardown_unlinks_held_mailbox)
 	ASSERT_EQ(0, pipe_signal(a.go[1]));
 	ASSERT_EQ(0, wait_child_ms(pid, CHILD_MS));
 	/* the table and the two unheld mailboxes go; "nsa" stays */
-	want = plus(&self->base, 1, POP_MSGS, POP_BYTES, 0, 8 * 100);
+	want = plus(&self->base, 1, POP_MSGS, POP_BYTES, 0, RESERVE(8, 100));
 	EXPECT_COUNTS(want, 40 * REAP_MS + 5000, "after teardown");
 	ASSERT_EQ(0, msgq_getattr(fd, &attr));
 	EXPECT_EQ(MSGQ_ATTR_UNLINKED, attr.flags & MSGQ_ATTR_UNLINKED);

@@ -44,6 +44,13 @@
 /* Priorities: 0 (lowest, the default of write(2)) to MSGQ_PRIO_MAX - 1. */
 #define MSGQ_PRIO_MAX		64
 
+/*
+ * Accounting: creating a mailbox reserves max_msgs * (max_msgsize +
+ * MSGQ_MSG_OVERHEAD) bytes of its creator's quota (README, "Limits"), as
+ * RLIMIT_MSGQUEUE counts a header per POSIX message.
+ */
+#define MSGQ_MSG_OVERHEAD	64
+
 /* Upper bounds enforced at create; the limits may be tuned lower (README). */
 #define MSGQ_MAX_MSGS_LIMIT	65536
 #define MSGQ_MAX_MSGSIZE_LIMIT	0x100000U	/* 1 MiB */
@@ -70,7 +77,9 @@
  * @__reserved:  must be zero
  *
  * Without MSGQ_O_EXCL an existing mailbox of that name is opened instead
- * and @max_msgs, @max_msgsize and @mode are ignored, as with mq_open(3).
+ * and @max_msgs, @max_msgsize and @mode are ignored, as with mq_open(3),
+ * beyond being within MSGQ_MAX_MSGS_LIMIT and MSGQ_MAX_MSGSIZE_LIMIT; the
+ * lower limits an administrator may set apply only to a new mailbox.
  * With MSGQ_O_OWNED the mailbox is removed when the returned handle (the
  * owner) is closed: blocked and later calls on other handles fail with
  * EIDRM and poll reports EPOLLHUP|EPOLLERR.
