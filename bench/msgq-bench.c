@@ -8,7 +8,13 @@
  *   pingpong   64 B round trip between two processes (us, lower is better)
  *   tput-N     one producer -> one consumer, N = 16, 256, 4096, 65536 bytes
  *              (messages/s and MB/s, higher is better)
- *   contend    4 producers x 4 consumers on one queue, 64 B (messages/s)
+ *              Both twice: -1cpu with the two processes pinned to vCPU 0
+ *              (a wakeup is a context switch), -2cpu pinned to vCPUs 0
+ *              and 1 (a wakeup crosses to the other vCPU: under emulation
+ *              on a busy host, waking an idle vCPU can wait for the host
+ *              to run its thread, which swamps everything else).
+ *   contend    4 producers x 4 consumers on one queue, 64 B (messages/s),
+ *              spread over the vCPUs
  *   scale-Q-P  cost of one send + one receive with Q messages already
  *              queued and P priorities in use, one process (ns, lower is
  *              better); only for mechanisms that hold 60000 messages
@@ -36,10 +42,14 @@
  *   msgq-bench [--smoke] [--rounds N] [--window MS] [--warm MS]
  *              [--scale-ms MS] [--out DIR] [--print-data] [--label TEXT]
  *              [--plain ioctl|rw] [--only SUBSTRING,...] [--mechs NAME,...]
- *              [--no-tune]
+ *              [--no-tune] [--no-pin] [--diag]
  *
  * --smoke: one short round with small scale depths; exercises every path
  * and exits non-zero on any error (make check runs it).
+ * --plain rw: plain msgq through write(2)/read(2) instead of the ioctls.
+ * --only, --mechs: a subset of the figures (ids) and mechanisms (names).
+ * --diag: per figure, the children's sleeps, preemptions and CPU time per
+ * message over the window (from /proc).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -110,12 +120,13 @@ struct figure {
 	bool higher_better;
 	size_t size;
 	unsigned int depth, nprio;	/* scale */
+	bool one_cpu;		/* both processes on vCPU 0 */
 	bool has[NMECH];
 	bool skipped;		/* not selected by --only */
 	double v[NMECH][MAX_ROUNDS];	/* per round; NAN if not taken */
 };
 
-#define MAX_FIG		16
+#define MAX_FIG		24
 static struct figure figs[MAX_FIG];
 static int nfigs;
 
@@ -136,7 +147,7 @@ static struct {
 	bool diag;
 	bool pin;
 } opt = {
-	.rounds = 5, .window_ms = 200, .warm_ms = 40, .scale_ms = 120,
+	.rounds = 9, .window_ms = 150, .warm_ms = 30, .scale_ms = 80,
 	.out = ".", .label = "", .tune = true, .pin = true,
 };
 
@@ -829,7 +840,7 @@ static void report_failure(const char *fig, enum mech m)
 	failed = true;
 }
 
-static double measure_pingpong(enum mech m)
+static double measure_pingpong(enum mech m, bool one_cpu)
 {
 	struct chan ab, ba;
 	struct job j;
@@ -852,14 +863,14 @@ static double measure_pingpong(enum mech m)
 	j = (struct job){ .a = &ab, .b = &ba };
 	spawn(job_pinger, &j, 0);
 	j = (struct job){ .a = &ab, .b = &ba };
-	spawn(job_ponger, &j, 1);
+	spawn(job_ponger, &j, one_cpu ? 0 : 1);
 	rate = run_window(1);
 	chan_close(&ab);
 	chan_close(&ba);
 	return isnan(rate) ? NAN : 1e6 / rate;	/* us per round trip */
 }
 
-static double measure_tput(enum mech m, size_t size)
+static double measure_tput(enum mech m, size_t size, bool one_cpu)
 {
 	struct chan c;
 	struct job j;
@@ -874,7 +885,7 @@ static double measure_tput(enum mech m, size_t size)
 	}
 	j = (struct job){ .a = &c, .size = size, .batched = m == M_MSGQB,
 			  .ordered = true, .slot = 0 };
-	spawn(job_consumer, &j, 1);
+	spawn(job_consumer, &j, one_cpu ? 0 : 1);
 	spawn(job_producer, &j, 0);
 	rate = run_window(1);
 	chan_close(&c);
@@ -1047,21 +1058,39 @@ static void setup_figures(void)
 	static const enum mech deep[] = { M_MSGQ, M_MSGQB, M_MQ, M_SYSV };
 	static const size_t sizes[] = { 16, 256, 4096, 65536 };
 	char id[32], title[48];
-	unsigned int d, p, i;
+	unsigned int d, p, i, c;
 
-	add_fig("pingpong-64", "ping-pong 64 B RTT", K_PINGPONG, "us", false,
-		PP_SIZE, 0, 0, unbatched, 5);
-	for (i = 0; i < 4; i++) {
-		snprintf(id, sizeof(id), "tput-%zu", sizes[i]);
-		if (sizes[i] >= 1024)
-			snprintf(title, sizeof(title), "1->1 %zu KiB",
-				 sizes[i] / 1024);
-		else
-			snprintf(title, sizeof(title), "1->1 %zu B", sizes[i]);
-		add_fig(id, title, K_TPUT, "msg/s", true, sizes[i], 0, 0,
-			all, 6);
+	/*
+	 * The two-process figures twice: the processes on two vCPUs (each
+	 * wakeup crosses to the other vCPU, which under emulation on a busy
+	 * host may mean waiting for the host to run that vCPU's thread), and
+	 * both on one vCPU (each wakeup is a context switch there).
+	 */
+	for (c = 0; c < 2; c++) {
+		snprintf(id, sizeof(id), "pingpong-64-%dcpu", c + 1);
+		snprintf(title, sizeof(title), "ping-pong 64 B, %s",
+			 c ? "2 vCPUs" : "1 vCPU");
+		add_fig(id, title, K_PINGPONG, "us", false, PP_SIZE, 0, 0,
+			unbatched, 5);
+		figs[nfigs - 1].one_cpu = !c;
 	}
-	add_fig("contend-4x4", "4x4 contention 64 B", K_CONTEND, "msg/s",
+	for (i = 0; i < 4; i++)
+		for (c = 0; c < 2; c++) {
+			snprintf(id, sizeof(id), "tput-%zu-%dcpu", sizes[i],
+				 c + 1);
+			if (sizes[i] >= 1024)
+				snprintf(title, sizeof(title), "1->1 %zu KiB, %s",
+					 sizes[i] / 1024,
+					 c ? "2 vCPUs" : "1 vCPU");
+			else
+				snprintf(title, sizeof(title), "1->1 %zu B, %s",
+					 sizes[i], c ? "2 vCPUs" : "1 vCPU");
+			add_fig(id, title, K_TPUT, "msg/s", true, sizes[i], 0,
+				0, all, 6);
+			figs[nfigs - 1].one_cpu = !c;
+		}
+	add_fig("contend-4x4", "4x4 contention 64 B, 2 vCPUs", K_CONTEND,
+		"msg/s",
 		true, CONT_SIZE, 0, 0, all, 6);
 	for (p = 0; p < 2; p++)
 		for (d = 0; d < 3; d++) {
@@ -1192,10 +1221,10 @@ static void print_table(FILE *o)
 		opt.warm_ms, opt.scale_ms, *opt.label ? ", " : "", opt.label);
 	fprintf(o, "cells: median (x POSIX mq); latency and cost lower is "
 		"better, rates higher\n\n");
-	fprintf(o, "| %-22s |", "figure");
+	fprintf(o, "| %-30s |", "figure");
 	for (m = 0; m < NMECH; m++)
 		fprintf(o, " %-17s |", mech_short[m]);
-	fprintf(o, "\n|%s|", "------------------------");
+	fprintf(o, "\n|%s|", "--------------------------------");
 	for (m = 0; m < NMECH; m++)
 		fprintf(o, "%s|", "-------------------");
 	fputc('\n', o);
@@ -1206,7 +1235,7 @@ static void print_table(FILE *o)
 		if (f->skipped)
 			continue;
 		snprintf(t, sizeof(t), "%s (%s)", f->title, f->unit);
-		fprintf(o, "| %-22s |", t);
+		fprintf(o, "| %-30s |", t);
 		for (m = 0; m < NMECH; m++) {
 			struct stat3 s = stats(f->v[m], opt.rounds);
 			double r = ratio(f, (enum mech)m);
@@ -1235,7 +1264,7 @@ static void print_table(FILE *o)
 
 		if (f->skipped)
 			continue;
-		fprintf(o, "  %-22s", f->title);
+		fprintf(o, "  %-26s", f->title);
 		for (m = 0; m < NMECH; m++) {
 			struct stat3 s = stats(f->v[m], opt.rounds);
 
@@ -1396,7 +1425,8 @@ static void usage(void)
 		"                  [--out DIR] [--print-data] [--label TEXT] "
 		"[--plain ioctl|rw]\n"
 		"                  [--only SUBSTRING,...]\n"
-		"                  [--mechs NAME,...] [--no-tune]\n");
+		"                  [--mechs NAME,...] [--no-tune] [--no-pin] "
+		"[--diag]\n");
 	exit(2);
 }
 
@@ -1529,10 +1559,10 @@ int main(int argc, char **argv)
 				diag_mech = m;
 				switch (f->kind) {
 				case K_PINGPONG:
-					v = measure_pingpong(m);
+					v = measure_pingpong(m, f->one_cpu);
 					break;
 				case K_TPUT:
-					v = measure_tput(m, f->size);
+					v = measure_tput(m, f->size, f->one_cpu);
 					break;
 				case K_CONTEND:
 					v = measure_contend(m);
