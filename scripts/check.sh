@@ -8,7 +8,8 @@
 #  4. builds libmsgq, the selftests and the msgq CLI, statically
 #  5. for each target kernel: builds msgq.ko against it, boots it with the
 #     module, the selftests and the CLI tests (tools/cli_test.sh) under
-#     scripts/vm.sh, scans the log (scan-log.sh)
+#     scripts/vm.sh, scans the log (scan-log.sh) and prints any kernel report
+#     in it in full (kernel-reports.sh)
 # Targets: "6.1" (Debian's linux-image-amd64, always), "6.12" (Debian 12's
 # linux-image-6.12.*+deb12-amd64, installed by deps.sh), then "debug" when
 # scripts/debug-kernel.sh is executable (it prints the built tree's path on
@@ -92,6 +93,8 @@ run_target() {
 	local verdict rc=0 p f s
 	verdict=$(scripts/scan-log.sh "$out/guest.log") || rc=$?
 	echo "$verdict" | sed "s/^/[$name] /"
+	# Kernel reports (KASAN, lockdep, UBSAN, kmemleak...) in full.
+	scripts/kernel-reports.sh "$out/guest.log" | sed "s/^/[$name] /" || true
 	read -r p f s < <(echo "$verdict" | tail -n1 |
 		sed -E 's/([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?/\1 \2 \4/')
 	total_pass=$((total_pass + p)) total_fail=$((total_fail + f))

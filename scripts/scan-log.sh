@@ -33,7 +33,7 @@ function count(line, nested,    skip, bad) {
 }
 { sub(/^[ \t]+$/, "") }
 # Kernel reports (the guest console carries dmesg).
-/BUG:|WARNING:|Oops|general protection|list_add corruption|list_del corruption|possible circular locking|inconsistent lock state|KASAN|UBSAN|hung task|sleeping function called from invalid context|unreferenced object|Kernel panic/ {
+/BUG:|WARNING:|Oops|general protection|kernel BUG at|list_add corruption|list_del corruption|possible circular locking|inconsistent lock state|KASAN|UBSAN|hung task|blocked for more than|sleeping function called from invalid context|unreferenced object|Kernel panic/ {
 	if (nk++ < 5) fail("kernel report: " $0)
 }
 /^MSGQ-RIG: insmod FAILED/ { fail("insmod failed") }
