@@ -44,6 +44,14 @@ read -r p f < <(tail -n1 "$build/packaging.tap" |
 total_pass=$((total_pass + ${p:-0})) total_fail=$((total_fail + ${f:-0}))
 [ $pk_rc = 0 ] && [ -n "${p:-}" ] || bad="$bad packaging"
 
+step "lint: checkpatch --strict and sparse on module/"
+lint_rc=0
+scripts/lint-module.sh "$build" | tee "$build/lint.tap" || lint_rc=$?
+read -r p f < <(tail -n1 "$build/lint.tap" |
+	sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\1 \2/p')
+total_pass=$((total_pass + ${p:-0})) total_fail=$((total_fail + ${f:-0}))
+[ $lint_rc = 0 ] && [ -n "${p:-}" ] || bad="$bad lint"
+
 step "build libmsgq and selftests (static)"
 make -s lib
 make -s -C selftests STATIC=1 OUTPUT="$build/selftests"

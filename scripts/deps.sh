@@ -7,10 +7,11 @@ kmod cpio gzip xz-utils make gcc libc6-dev"
 # Packaging tests (scripts/test-packaging.sh): DKMS builds, man page lint,
 # pkg-config.
 PKGS="$PKGS dkms mandoc man-db pkg-config"
-# linux-source-6.1 only provides the kselftest headers; skip it when they
-# have already been extracted.
-[ -f "${KSELFTEST_DIR:-build/kselftest}/kselftest_harness.h" ] ||
-	PKGS="$PKGS linux-source-6.1"
+# linux-source-6.1: the kselftest headers, checkpatch.pl, and the source of
+# the debug kernel (scripts/debug-kernel.sh), with what building it needs.
+PKGS="$PKGS linux-source-6.1 bc flex bison libelf-dev libssl-dev"
+# Module lint (scripts/lint-module.sh): sparse.
+PKGS="$PKGS sparse"
 
 missing=
 for p in $PKGS; do
