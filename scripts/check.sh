@@ -17,7 +17,9 @@
 # Closes with "N passed, N failed[, N skipped]" summed over all targets; exits
 # non-zero when anything failed.
 #   Environment: MSGQ_TARGETS="6.1 6.12 debug" to choose targets,
-#                MSGQ_VM_TIMEOUT (seconds, whole guest run).
+#                MSGQ_VM_TIMEOUT (seconds, whole guest run),
+#                MSGQ_STRESS_SEED, MSGQ_STRESS_SECONDS, MSGQ_FI_VERBOSE
+#                (numbers, passed to the selftests in the guest).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -81,6 +83,17 @@ cp "$build/bench/payload/bin/msgq-bench" "$payload/bin/"
 cp bench/bench_smoke_test "$payload/selftests/"
 nbins=$(find "$payload/selftests" "$payload/examples" -type f -perm -u+x | wc -l)
 per=$(sed -n 's/^timeout=//p' selftests/settings)
+# Test knobs handed to the guest's selftests when set here (README, Testing):
+# the chaos stress run's seed and length, fault injection's verbosity.
+guest_cmd=run-selftests.sh
+for v in MSGQ_STRESS_SEED MSGQ_STRESS_SECONDS MSGQ_FI_VERBOSE; do
+	val=$(printenv "$v" || true)
+	case $val in
+	'') ;;
+	*[!0-9]*) echo "check: $v must be a number"; exit 2 ;;
+	*) guest_cmd="$v=$val $guest_cmd" ;;
+	esac
+done
 vm_timeout=${MSGQ_VM_TIMEOUT:-$((120 + nbins * (per + 15)))}
 
 # run_target NAME BZIMAGE KDIR [VM.SH OPTIONS...]
@@ -95,7 +108,7 @@ run_target() {
 	fi
 	step "target $name: boot $image ($nbins selftest binaries)"
 	scripts/vm.sh --kernel "$image" --module "$out/module/msgq.ko" \
-		--payload "$payload" --cmd 'run-selftests.sh' \
+		--payload "$payload" --cmd "$guest_cmd" \
 		--timeout "$vm_timeout" --log "$out/guest.log" "$@" || true
 	step "target $name: verdict (log: $out/guest.log)"
 	local verdict rc=0 p f s
