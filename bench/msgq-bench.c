@@ -19,7 +19,9 @@
  *              queued and P priorities in use, one process (ns, lower is
  *              better); only for mechanisms that hold 60000 messages
  *
- * How a two-process figure is taken: the processes are forked and wait on
+ * How a two-process figure is taken: the processes are forked (pinned,
+ * SCHED_BATCH: no wakeup preemption, so on one vCPU a woken receiver runs
+ * when the sender blocks, for every mechanism alike) and wait on
  * a futex; the parent releases them, lets them run for --warm ms, reads
  * the shared progress counters, sleeps --window ms, reads them again, and
  * kills the children. The figure is the progress in that window, so no
@@ -42,7 +44,7 @@
  *   msgq-bench [--smoke] [--rounds N] [--window MS] [--warm MS]
  *              [--scale-ms MS] [--out DIR] [--print-data] [--label TEXT]
  *              [--plain ioctl|rw] [--only SUBSTRING,...] [--mechs NAME,...]
- *              [--no-tune] [--no-pin] [--diag]
+ *              [--no-tune] [--no-pin] [--no-sched-batch] [--diag]
  *
  * --smoke: one short round with small scale depths; exercises every path
  * and exits non-zero on any error (make check runs it).
@@ -146,9 +148,11 @@ static struct {
 	bool tune;
 	bool diag;
 	bool pin;
+	bool batch_sched;
 } opt = {
 	.rounds = 9, .window_ms = 150, .warm_ms = 30, .scale_ms = 80,
 	.out = ".", .label = "", .tune = true, .pin = true,
+	.batch_sched = true,
 };
 
 static unsigned int scale_depths[3] = { 1, 1000, 60000 };
@@ -669,6 +673,17 @@ static void spawn(void (*fn)(void *), void *arg, int cpu)
 	if (pid < 0)
 		die("fork: %s", strerror(errno));
 	if (pid == 0) {
+		struct sched_param sp = { 0 };
+
+		/*
+		 * No wakeup preemption: a woken receiver waits for the
+		 * sender to block or use up its slice, instead of a
+		 * context switch per message whenever the scheduler's
+		 * vruntime arithmetic says so (which, emulated, flips
+		 * between runs). Same for every mechanism.
+		 */
+		if (opt.batch_sched)
+			sched_setscheduler(0, SCHED_BATCH, &sp);
 		if (opt.pin && ncpu > 1) {
 			cpu_set_t set;
 
@@ -1068,7 +1083,7 @@ static void setup_figures(void)
 	 */
 	for (c = 0; c < 2; c++) {
 		snprintf(id, sizeof(id), "pingpong-64-%dcpu", c + 1);
-		snprintf(title, sizeof(title), "ping-pong 64 B, %s",
+		snprintf(title, sizeof(title), "ping-pong 64 B [%s]",
 			 c ? "2 vCPUs" : "1 vCPU");
 		add_fig(id, title, K_PINGPONG, "us", false, PP_SIZE, 0, 0,
 			unbatched, 5);
@@ -1079,17 +1094,17 @@ static void setup_figures(void)
 			snprintf(id, sizeof(id), "tput-%zu-%dcpu", sizes[i],
 				 c + 1);
 			if (sizes[i] >= 1024)
-				snprintf(title, sizeof(title), "1->1 %zu KiB, %s",
+				snprintf(title, sizeof(title), "1->1 %zu KiB [%s]",
 					 sizes[i] / 1024,
 					 c ? "2 vCPUs" : "1 vCPU");
 			else
-				snprintf(title, sizeof(title), "1->1 %zu B, %s",
+				snprintf(title, sizeof(title), "1->1 %zu B [%s]",
 					 sizes[i], c ? "2 vCPUs" : "1 vCPU");
 			add_fig(id, title, K_TPUT, "msg/s", true, sizes[i], 0,
 				0, all, 6);
 			figs[nfigs - 1].one_cpu = !c;
 		}
-	add_fig("contend-4x4", "4x4 contention 64 B, 2 vCPUs", K_CONTEND,
+	add_fig("contend-4x4", "4x4 contention 64 B [2 vCPUs]", K_CONTEND,
 		"msg/s",
 		true, CONT_SIZE, 0, 0, all, 6);
 	for (p = 0; p < 2; p++)
@@ -1258,6 +1273,30 @@ static void print_table(FILE *o)
 		}
 		fputc('\n', o);
 	}
+	/* Flatness: the deepest and 32-priority costs against the lightest */
+	{
+		struct figure *q[2][3] = { { NULL } };
+
+		for (fi = 0; fi < nfigs; fi++)
+			if (figs[fi].kind == K_SCALE && !figs[fi].skipped)
+				q[figs[fi].nprio ? 1 : 0][figs[fi].depth] = &figs[fi];
+		if (q[0][0] && q[0][2] && q[1][0] && q[1][2]) {
+			fprintf(o, "\nflatness (cost / cost at q=%u, 1 prio): ",
+				scale_depths[0]);
+			for (m = 0; m < NMECH; m++) {
+				double base = stats(q[0][0]->v[m], opt.rounds).med;
+
+				if (!q[0][0]->has[m] || isnan(base))
+					continue;
+				fprintf(o, "%s q=%u %.2f, 32 prio %.2f/%.2f; ",
+					mech_short[m], scale_depths[2],
+					stats(q[0][2]->v[m], opt.rounds).med / base,
+					stats(q[1][0]->v[m], opt.rounds).med / base,
+					stats(q[1][2]->v[m], opt.rounds).med / base);
+			}
+			fputc('\n', o);
+		}
+	}
 	fprintf(o, "\nspread: min..max over rounds, and MB/s for throughput\n");
 	for (fi = 0; fi < nfigs; fi++) {
 		struct figure *f = &figs[fi];
@@ -1284,6 +1323,7 @@ static void print_table(FILE *o)
 	}
 }
 
+/* CSV fields carry no commas: titles are written without any. */
 static void write_csv(FILE *o)
 {
 	int fi, m, r;
@@ -1426,7 +1466,7 @@ static void usage(void)
 		"[--plain ioctl|rw]\n"
 		"                  [--only SUBSTRING,...]\n"
 		"                  [--mechs NAME,...] [--no-tune] [--no-pin] "
-		"[--diag]\n");
+		"[--no-sched-batch] [--diag]\n");
 	exit(2);
 }
 
@@ -1448,6 +1488,8 @@ static void parse_args(int argc, char **argv)
 			scale_depths[2] = 1000;
 		} else if (!strcmp(a, "--print-data")) {
 			opt.print_data = true;
+		} else if (!strcmp(a, "--no-sched-batch")) {
+			opt.batch_sched = false;
 		} else if (!strcmp(a, "--no-pin")) {
 			opt.pin = false;
 		} else if (!strcmp(a, "--diag")) {
