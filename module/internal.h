@@ -202,7 +202,7 @@ void msgq_ipc_ns_put(struct ipc_namespace *ipc_ns);
 struct msgq_mailbox *msgq_registry_create(struct ipc_namespace *ipc_ns,
 					  const char *name, u32 flags,
 					  umode_t mode, u32 max_msgs,
-					  u32 max_msgsize);
+					  u32 max_msgsize, bool *created);
 struct msgq_mailbox *msgq_registry_open(struct ipc_namespace *ipc_ns,
 					const char *name, u32 flags);
 int msgq_registry_unlink(struct ipc_namespace *ipc_ns, const char *name);

@@ -84,6 +84,7 @@ static long dev_create(struct file *file, struct msgq_create __user *uargs)
 	char name[MSGQ_NAME_MAX + 1];
 	struct msgq_create args;
 	struct msgq_mailbox *mb;
+	bool created;
 	int err, fd;
 
 	if (copy_from_user(&args, uargs, sizeof(args)))
@@ -102,16 +103,20 @@ static long dev_create(struct file *file, struct msgq_create __user *uargs)
 
 	mb = msgq_registry_create(file->private_data, name, args.flags,
 				  args.mode & ~current_umask(), args.max_msgs,
-				  args.max_msgsize);
+				  args.max_msgsize, &created);
 	if (IS_ERR(mb))
 		return PTR_ERR(mb);
 	fd = msgq_handle_install(mb, args.flags);
 	if (fd < 0) {
-		/* Nobody can own it now: take it down again. */
-		if (args.flags & MSGQ_O_OWNED) {
+		/*
+		 * A failed create leaves no name behind. (For a moment the name
+		 * was visible; whoever opened it then keeps a working, unnamed
+		 * mailbox, as after an unlink.)
+		 */
+		if (created)
 			msgq_registry_forget(mb);
+		if (args.flags & MSGQ_O_OWNED)
 			msgq_mailbox_kill(mb);
-		}
 		msgq_mailbox_put(mb);
 	}
 	return fd;

@@ -241,13 +241,14 @@ static int unlink_permission(struct ipc_namespace *ipc_ns,
  * @mode:        permission bits, umask applied
  * @max_msgs:    capacity
  * @max_msgsize: largest message
+ * @created:     out: true if the mailbox is new, false if it existed
  *
  * Returns the mailbox with a reference for the caller's handle.
  */
 struct msgq_mailbox *msgq_registry_create(struct ipc_namespace *ipc_ns,
 					  const char *name, u32 flags,
 					  umode_t mode, u32 max_msgs,
-					  u32 max_msgsize)
+					  u32 max_msgsize, bool *created)
 {
 	struct msgq_mailbox *mb, *found;
 	struct msgq_ns *ns;
@@ -258,6 +259,7 @@ struct msgq_mailbox *msgq_registry_create(struct ipc_namespace *ipc_ns,
 	if (!mb)
 		return ERR_PTR(-ENOMEM);
 	mb->owned = flags & MSGQ_O_OWNED;
+	*created = false;
 
 	mutex_lock(&msgq_registry_lock);
 	reap_locked();
@@ -298,6 +300,7 @@ struct msgq_mailbox *msgq_registry_create(struct ipc_namespace *ipc_ns,
 	/* The allocation's reference is the name's; this one is the handle's. */
 	kref_get(&mb->ref);
 	mutex_unlock(&msgq_registry_lock);
+	*created = true;
 	return mb;
 
 err_unlock:
