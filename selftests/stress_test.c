@@ -466,6 +466,8 @@ static void ch_on_signal(int sig)
  * signal: SA_RESTART or not, by the seed) and SIGUSR2 (stop: never
  * restarts, so it ends a wait with no timeout).
  */
+static struct sigaction ch_sa;
+
 static void ch_child_init(unsigned int *st, unsigned int role)
 {
 	struct sigaction sa = { .sa_handler = ch_on_signal };
@@ -1461,6 +1463,15 @@ TEST_F_TIMEOUT(chaos, every_operation_at_once, CH_TIMEOUT)
 		ASSERT_LE(0, fds[i]) TH_LOG("create %s: %s", ch_names[i],
 					    strerror(errno));
 	}
+
+	/*
+	 * Children are born with a handler for SIGUSR1 and SIGUSR2: one that
+	 * arrives before ch_child_init() must not kill them (the default
+	 * action), which once showed as "1 consumers failed".
+	 */
+	ch_sa.sa_handler = ch_on_signal;
+	sigaction(SIGUSR1, &ch_sa, NULL);
+	sigaction(SIGUSR2, &ch_sa, NULL);
 
 	for (k = 0; k < CH_PRODUCERS; k++) {
 		prod[k] = fork();
