@@ -13,7 +13,7 @@
 # report.
 #   Environment: MSGQ_BENCH_ARGS   more msgq-bench options (e.g. --rounds 9)
 #                MSGQ_BENCH_SMP    vCPUs (default 2)
-#                MSGQ_BENCH_TIMEOUT  seconds for the whole guest run (900)
+#                MSGQ_BENCH_TIMEOUT  seconds for the whole guest run (600)
 # The guest boots with clocksource=tsc tsc=reliable: under TCG the kernel
 # otherwise falls back to the HPET, and every clock read (msgq stamps each
 # message with its send time) becomes an emulated MMIO access that no real
@@ -55,7 +55,7 @@ set +e
 scripts/vm.sh --kernel "$image" --module "$top/build/target-6.1/module/msgq.ko" \
 	--payload "$payload" --smp "$smp" --mem 1024 \
 	--append "clocksource=tsc tsc=reliable" \
-	--timeout "${MSGQ_BENCH_TIMEOUT:-900}" --log "$out/guest.log" \
+	--timeout "${MSGQ_BENCH_TIMEOUT:-600}" --log "$out/guest.log" \
 	--cmd "msgq-bench --out /tmp/msgq-bench --print-data --label '$label' ${MSGQ_BENCH_ARGS:-}" \
 	>"$out/console.txt"
 vm_rc=$?
