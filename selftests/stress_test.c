@@ -1369,7 +1369,8 @@ FIXTURE_TEARDOWN(chaos)
 }
 
 /* Ask children to stop (SIGUSR2 ends waits without a timeout), reap them. */
-static int ch_stop(pid_t *pids, int n, int *flag, int timeout_ms)
+static int ch_stop(struct __test_metadata *_metadata, const char *role,
+		   pid_t *pids, int n, int *flag, int timeout_ms)
 {
 	uint64_t end = now_ns(CLOCK_MONOTONIC) + timeout_ms * 1000000ull;
 	int left = n, bad = 0, i, status;
@@ -1380,8 +1381,14 @@ static int ch_stop(pid_t *pids, int n, int *flag, int timeout_ms)
 			if (!pids[i])
 				continue;
 			if (waitpid(pids[i], &status, WNOHANG) == pids[i]) {
-				if (!WIFEXITED(status) || WEXITSTATUS(status))
+				if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 					bad++;
+					TH_LOG("%s %d: %s %d", role, i,
+					       WIFEXITED(status) ? "exit" : "signal",
+					       WIFEXITED(status) ?
+					       WEXITSTATUS(status) :
+					       WTERMSIG(status));
+				}
 				pids[i] = 0;
 				left--;
 				continue;
@@ -1393,6 +1400,7 @@ static int ch_stop(pid_t *pids, int n, int *flag, int timeout_ms)
 				if (pids[i]) {
 					kill(pids[i], SIGKILL);
 					waitpid(pids[i], NULL, 0);
+					TH_LOG("%s %d: did not stop", role, i);
 					bad++;
 				}
 			break;
@@ -1450,6 +1458,14 @@ TEST_F_TIMEOUT(chaos, every_operation_at_once, CH_TIMEOUT)
 		TH_LOG("live counts before the run: %lld mailboxes, %lld messages, %lld bytes, %lld namespaces, %lld quota bytes",
 		       base[0], base[1], base[2], base[3], base[4]);
 
+	/*
+	 * Children get the handlers with fork(): the signaller may strike
+	 * before a child has run a line of its own.
+	 */
+	sigaction(SIGUSR1, &(struct sigaction){ .sa_handler = ch_on_signal },
+		  NULL);
+	sigaction(SIGUSR2, &(struct sigaction){ .sa_handler = ch_on_signal },
+		  NULL);
 	snprintf(ch_prefix, sizeof(ch_prefix), "chaos-%d", (int)getpid());
 	dev = msgq_dev_open();
 	ASSERT_LE(0, dev);
@@ -1561,9 +1577,12 @@ TEST_F_TIMEOUT(chaos, every_operation_at_once, CH_TIMEOUT)
 	}
 
 	/* stop: senders first, then the owner, receivers, the signaller */
-	bad = ch_stop(prod, CH_PRODUCERS, &ch->stop_producers, 30000);
-	bad += ch_stop(namers, CH_NAMERS, &ch->stop_producers, 30000);
-	bad += ch_stop(churner, 1, &ch->stop_producers, 90000);
+	bad = ch_stop(_metadata, "producer", prod, CH_PRODUCERS,
+		      &ch->stop_producers, 30000);
+	bad += ch_stop(_metadata, "namer", namers, CH_NAMERS,
+		       &ch->stop_producers, 30000);
+	bad += ch_stop(_metadata, "namespace churner", churner, 1,
+		       &ch->stop_producers, 90000);
 	EXPECT_EQ(0, bad) TH_LOG("%d producers, namers or the churner failed", bad);
 	__atomic_store_n(&ch->owned_gen, 0, __ATOMIC_RELEASE);
 	if (owner) {
@@ -1571,9 +1590,11 @@ TEST_F_TIMEOUT(chaos, every_operation_at_once, CH_TIMEOUT)
 		waitpid(owner, NULL, 0);
 		ch_count(OP_OWNER_KILL, 0);
 	}
-	bad = ch_stop(cons, CH_CONSUMERS, &ch->stop_consumers, 30000);
+	bad = ch_stop(_metadata, "consumer", cons, CH_CONSUMERS,
+		      &ch->stop_consumers, 30000);
 	EXPECT_EQ(0, bad) TH_LOG("%d consumers failed", bad);
-	bad = ch_stop(signaller, 1, &ch->stop_all, 10000);
+	bad = ch_stop(_metadata, "signaller", signaller, 1, &ch->stop_all,
+		      10000);
 	EXPECT_EQ(0, bad);
 	TH_LOG("ran %.1f s", (now_ns(CLOCK_MONOTONIC) - start) / 1e9);
 
