@@ -1458,14 +1458,6 @@ TEST_F_TIMEOUT(chaos, every_operation_at_once, CH_TIMEOUT)
 		TH_LOG("live counts before the run: %lld mailboxes, %lld messages, %lld bytes, %lld namespaces, %lld quota bytes",
 		       base[0], base[1], base[2], base[3], base[4]);
 
-	/*
-	 * Children get the handlers with fork(): the signaller may strike
-	 * before a child has run a line of its own.
-	 */
-	sigaction(SIGUSR1, &(struct sigaction){ .sa_handler = ch_on_signal },
-		  NULL);
-	sigaction(SIGUSR2, &(struct sigaction){ .sa_handler = ch_on_signal },
-		  NULL);
 	snprintf(ch_prefix, sizeof(ch_prefix), "chaos-%d", (int)getpid());
 	dev = msgq_dev_open();
 	ASSERT_LE(0, dev);
