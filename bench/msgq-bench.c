@@ -31,7 +31,8 @@
  * the pipe 64 x size bytes (rounded up to a power of two pages).
  *
  * Mechanisms run in a rotated order in every round, and every figure is
- * also given as a ratio to POSIX mq (ratio of medians, same run).
+ * also given as a ratio to POSIX mq (the median of the ratios within each
+ * round, same run).
  * Output: a table on stdout, results.csv and results.json in --out; with
  * --print-data both files are also printed between marker lines
  * (MSGQ-BENCH-CSV-BEGIN/END, MSGQ-BENCH-JSON-BEGIN/END) for a host to pick
@@ -1186,15 +1187,21 @@ static struct stat3 stats(const double *v, int rounds)
 	return r;
 }
 
-/* value / POSIX mq value, medians */
+/*
+ * value / POSIX mq value: the median over the rounds of the ratio within
+ * each round, so that a burst of load on the host, which lands on some
+ * rounds and not others, weighs on both sides of a ratio alike.
+ */
 static double ratio(const struct figure *f, enum mech m)
 {
-	struct stat3 a = stats(f->v[m], opt.rounds);
-	struct stat3 b = stats(f->v[M_MQ], opt.rounds);
+	double r[MAX_ROUNDS];
+	int i;
 
-	if (!f->has[M_MQ] || isnan(a.med) || isnan(b.med) || b.med == 0)
+	if (!f->has[M_MQ])
 		return NAN;
-	return a.med / b.med;
+	for (i = 0; i < opt.rounds; i++)
+		r[i] = f->v[M_MQ][i] > 0 ? f->v[m][i] / f->v[M_MQ][i] : NAN;
+	return stats(r, opt.rounds).med;
 }
 
 static void fmt_num(char *buf, size_t n, double v)
@@ -1239,8 +1246,8 @@ static void print_table(FILE *o)
 		"(+%d ms warm-up), scale %d ms%s%s\n", uts.release, ncpu,
 		opt.rounds, opt.rounds == 1 ? "" : "s", opt.window_ms,
 		opt.warm_ms, opt.scale_ms, *opt.label ? ", " : "", opt.label);
-	fprintf(o, "cells: median (x POSIX mq); latency and cost lower is "
-		"better, rates higher\n\n");
+	fprintf(o, "cells: median (x POSIX mq: median of the per-round "
+		"ratios); latency and cost lower is better, rates higher\n\n");
 	fprintf(o, "| %-30s |", "figure");
 	for (m = 0; m < NMECH; m++)
 		fprintf(o, " %-17s |", mech_short[m]);

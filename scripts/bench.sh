@@ -94,6 +94,7 @@ if command -v gnuplot >/dev/null; then
 	awk -F, -v mechs="$mechs" '
 		NR == 1 { next }
 		{ key = $1 SUBSEP $9; med[key] = $10; lo[key] = $11; hi[key] = $12
+		  rt[key] = $14
 		  hb[$1] = $8; kind[$1] = $3
 		  if (!($1 in seen)) { seen[$1] = 1; order[n++] = $1; title[$1] = $2 } }
 		END {
@@ -109,8 +110,10 @@ if command -v gnuplot >/dev/null; then
 				for (j = 1; j <= nm; j++) {
 					k = f SUBSEP m[j]
 					if (!(k in med) || mq == "") { line = line " ? ? ?"; continue }
-					if (hb[f]) { s = med[k] / mq; l = lo[k] / mq; h = hi[k] / mq }
-					else { s = mq / med[k]; l = mq / hi[k]; h = mq / lo[k] }
+					# bar: the paired ratio; whiskers: min..max
+					# against POSIX mq's median
+					if (hb[f]) { s = rt[k]; l = lo[k] / mq; h = hi[k] / mq }
+					else { s = 1 / rt[k]; l = mq / hi[k]; h = mq / lo[k] }
 					line = line sprintf(" %.4g %.4g %.4g", s, l, h)
 				}
 				print line
