@@ -111,7 +111,7 @@ if command -v gnuplot >/dev/null; then
 					k = f SUBSEP m[j]
 					if (!(k in med) || mq == "") { line = line " ? ? ?"; continue }
 					# bar: the paired ratio; whiskers: min..max
-					# against POSIX mq's median
+					# against the median of POSIX mq
 					if (hb[f]) { s = rt[k]; l = lo[k] / mq; h = hi[k] / mq }
 					else { s = 1 / rt[k]; l = mq / hi[k]; h = mq / lo[k] }
 					line = line sprintf(" %.4g %.4g %.4g", s, l, h)
