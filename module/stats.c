@@ -4,10 +4,15 @@
  *
  * For tests and for an administrator chasing a leak: once every handle is
  * closed and every name unlinked, all of them read zero. Messages are
- * counted per CPU so that the send and receive paths share no cache line.
+ * counted per CPU so that the send and receive paths share no cache line,
+ * with a batch so large that they never fold into the shared count (and
+ * take its lock): the reader sums every CPU's part, exactly.
  */
 
+#define MSGQ_STATS_BATCH	BIT(30)
+
 #include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/debugfs.h>
 #include <linux/percpu_counter.h>
 #include <linux/seq_file.h>
@@ -26,8 +31,9 @@ void msgq_stats_mailbox(int delta)
 
 void msgq_stats_msg(int delta, u32 len)
 {
-	percpu_counter_add(&msgq_live_msgs, delta);
-	percpu_counter_add(&msgq_live_bytes, delta * (s64)len);
+	percpu_counter_add_batch(&msgq_live_msgs, delta, MSGQ_STATS_BATCH);
+	percpu_counter_add_batch(&msgq_live_bytes, delta * (s64)len,
+				 MSGQ_STATS_BATCH);
 }
 
 static int stats_show(struct seq_file *m, void *v)
