@@ -211,6 +211,29 @@ static int deliver_nofault(struct msgq_receiver *rcv, struct msgq_msg *msg)
 	return err;
 }
 
+/* The error that ends any wait now: deadline passed, or a signal. */
+static int wait_error(struct msgq_wait *w)
+{
+	if (w->expired)
+		return -ETIMEDOUT;
+	if (signal_pending(current))
+		return w->restartable ? -ERESTARTSYS : -EINTR;
+	return 0;
+}
+
+/*
+ * Sleep, in the task state the caller set, until woken or past the
+ * deadline; note the deadline passing in @w.
+ */
+static void sleep_until(struct msgq_wait *w)
+{
+	if (!w->has_deadline)
+		schedule();
+	else if (!schedule_hrtimeout_range_clock(&w->deadline, 0,
+						 HRTIMER_MODE_ABS, w->clock))
+		w->expired = true;
+}
+
 /*
  * Sleep once on @wq until woken, signalled or past the deadline. Called and
  * returns with mb->lock held, but drops it while asleep. Returns 0 once
@@ -222,12 +245,13 @@ static int wait_once(struct msgq_mailbox *mb, wait_queue_head_t *wq,
 		     bool receiver, struct msgq_wait *w)
 	__must_hold(&mb->lock)
 {
+	int err;
+
 	if (w->nonblock)
 		return -EAGAIN;
-	if (w->expired)
-		return -ETIMEDOUT;
-	if (signal_pending(current))
-		return w->restartable ? -ERESTARTSYS : -EINTR;
+	err = wait_error(w);
+	if (err)
+		return err;
 
 	if (exclusive)
 		prepare_to_wait_exclusive(wq, wait, TASK_INTERRUPTIBLE);
@@ -240,13 +264,7 @@ static int wait_once(struct msgq_mailbox *mb, wait_queue_head_t *wq,
 			wake_up_poll(&mb->send_wait, EPOLL_SEND);
 	}
 	spin_unlock(&mb->lock);
-
-	if (!w->has_deadline)
-		schedule();
-	else if (!schedule_hrtimeout_range_clock(&w->deadline, 0,
-						 HRTIMER_MODE_ABS, w->clock))
-		w->expired = true;
-
+	sleep_until(w);
 	spin_lock(&mb->lock);
 	if (receiver)
 		mb->recv_sleepers--;
@@ -263,11 +281,7 @@ static int delivery_wait_error(struct msgq_mailbox *mb, struct msgq_wait *w)
 {
 	if (w->nonblock && !mb->recv_sleepers)
 		return -EAGAIN;
-	if (w->expired)
-		return -ETIMEDOUT;
-	if (signal_pending(current))
-		return w->restartable ? -ERESTARTSYS : -EINTR;
-	return 0;
+	return wait_error(w);
 }
 
 /*
@@ -323,12 +337,7 @@ static int wait_delivery(struct msgq_mailbox *mb, struct msgq_msg *msg,
 
 		set_current_state(TASK_INTERRUPTIBLE);
 		spin_unlock(&mb->lock);
-		if (!w->has_deadline)
-			schedule();
-		else if (!schedule_hrtimeout_range_clock(&w->deadline, 0,
-							 HRTIMER_MODE_ABS,
-							 w->clock))
-			w->expired = true;
+		sleep_until(w);
 		spin_lock(&mb->lock);
 	}
 }
