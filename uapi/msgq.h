@@ -337,6 +337,47 @@ struct msgq_batch {
 #define MSGQ_BATCH_FLAGS	(MSGQ_F_NONBLOCK | MSGQ_F_TIMEOUT | \
 				 MSGQ_F_ABSTIME)
 
+/* Bits of struct msgq_send_recv.flags */
+#define MSGQ_SR_SENT		0x01U	/* in/out: the send half is done */
+#define MSGQ_SR_FLAGS		MSGQ_SR_SENT
+
+/**
+ * struct msgq_send_recv - MSGQ_IOC_SEND_RECV: send, then receive, one call
+ * @send:       in: the message to send on @send_fd, as for MSGQ_IOC_SEND
+ * @recv:       in/out: the receive on the handle the call is made on, as
+ *              for MSGQ_IOC_RECV
+ * @send_fd:    in: a msgq handle opened for sending (EBADF otherwise); it
+ *              may be the receiving handle itself
+ * @flags:      in/out: MSGQ_SR_FLAGS
+ * @__reserved: must be zero
+ *
+ * A request and its reply in one system call, as mach_msg() with both
+ * MACH_SEND_MSG and MACH_RCV_MSG, or binder's BINDER_WRITE_READ: a client
+ * sends a request and waits for the answer, a server sends the answer to
+ * one request and waits for the next. Each half keeps its own flags and
+ * timeout and all the rules of its single call.
+ *
+ * Unless MSGQ_SR_SENT is set on entry, @send is sent first; if that fails
+ * the call fails with its error and nothing is received. Once the message
+ * is queued, the kernel sets MSGQ_SR_SENT in @flags (in user memory) and
+ * then receives. An error of the receive (EINTR, ETIMEDOUT, EAGAIN,
+ * EMSGSIZE, ...) leaves MSGQ_SR_SENT set: the caller knows the request went
+ * out. A call restarted after a signal (SA_RESTART) finds MSGQ_SR_SENT and
+ * only receives, so a request is never sent twice. Callers set
+ * MSGQ_SR_SENT themselves to skip the send.
+ *
+ * Errors: those of MSGQ_IOC_SEND (send half) and MSGQ_IOC_RECV (receive
+ * half); EBADF for a @send_fd that is not a msgq handle with the send
+ * right; EFAULT if @flags cannot be written (checked before sending).
+ */
+struct msgq_send_recv {
+	struct msgq_send send;
+	struct msgq_recv recv;
+	__s32 send_fd;
+	__u32 flags;
+	__u64 __reserved[2];
+};
+
 #define MSGQ_IOC_MAGIC		0xB9	/* free in ioctl-number.rst (6.1) */
 
 /* On /dev/msgq */
@@ -350,5 +391,7 @@ struct msgq_batch {
 #define MSGQ_IOC_GETATTR	_IOR(MSGQ_IOC_MAGIC, 0x12, struct msgq_attr)
 #define MSGQ_IOC_SEND_BATCH	_IOW(MSGQ_IOC_MAGIC, 0x13, struct msgq_batch)
 #define MSGQ_IOC_RECV_BATCH	_IOW(MSGQ_IOC_MAGIC, 0x14, struct msgq_batch)
+#define MSGQ_IOC_SEND_RECV	_IOWR(MSGQ_IOC_MAGIC, 0x15, \
+				      struct msgq_send_recv)
 
 #endif /* _UAPI_LINUX_MSGQ_H */
