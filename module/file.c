@@ -132,6 +132,12 @@ static const struct file_operations msgq_mailbox_fops = {
 	.release	= msgq_mailbox_release,
 };
 
+/* Is @file a mailbox handle (of this module)? */
+bool msgq_is_handle(const struct file *file)
+{
+	return file->f_op == &msgq_mailbox_fops;
+}
+
 /**
  * msgq_handle_install - give the caller a handle on @mb
  * @mb:    the mailbox, with a reference that the handle takes over

@@ -234,6 +234,7 @@ void msgq_procfs_exit(void);
 /* file.c: the device and mailbox file operations */
 extern const struct file_operations msgq_dev_fops;
 int msgq_handle_install(struct msgq_mailbox *mb, u32 flags);
+bool msgq_is_handle(const struct file *file);
 
 /* A receiver that copies the payload to one user buffer. */
 struct msgq_buffer_receiver {

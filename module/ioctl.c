@@ -5,6 +5,7 @@
  * before the registry or a mailbox sees it.
  */
 
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
@@ -179,31 +180,39 @@ long msgq_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	}
 }
 
-static long mailbox_send(struct file *file, struct msgq_send __user *uargs)
+/* A send described by @args, on @file. */
+static long send_args(struct file *file, const struct msgq_send *args)
 {
 	struct msgq_mailbox *mb = file->private_data;
-	struct msgq_send args;
 	struct msgq_msg *msg;
 	struct msgq_wait w;
 	int err;
 
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
-	if (copy_from_user(&args, uargs, sizeof(args)))
-		return -EFAULT;
-	if ((args.flags & ~MSGQ_SEND_FLAGS) || args.prio >= MSGQ_PRIO_MAX ||
-	    any_set(args.__reserved, sizeof(args.__reserved)))
+	if ((args->flags & ~MSGQ_SEND_FLAGS) || args->prio >= MSGQ_PRIO_MAX ||
+	    any_set(args->__reserved, sizeof(args->__reserved)))
 		return -EINVAL;
-	err = wait_from_args(&w, file, args.flags, args.clockid, &args.timeout);
+	err = wait_from_args(&w, file, args->flags, args->clockid,
+			     &args->timeout);
 	if (err)
 		return err;
-	if (args.len > mb->max_msgsize)
+	if (args->len > mb->max_msgsize)
 		return -EMSGSIZE;
 
-	msg = msgq_msg_create(u64_to_user_ptr(args.buf), args.len, args.prio);
+	msg = msgq_msg_create(u64_to_user_ptr(args->buf), args->len, args->prio);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
-	return msgq_mailbox_send(mb, msg, args.flags & MSGQ_F_SYNC, &w);
+	return msgq_mailbox_send(mb, msg, args->flags & MSGQ_F_SYNC, &w);
+}
+
+static long mailbox_send(struct file *file, struct msgq_send __user *uargs)
+{
+	struct msgq_send args;
+
+	if (copy_from_user(&args, uargs, sizeof(args)))
+		return -EFAULT;
+	return send_args(file, &args);
 }
 
 /*
@@ -236,17 +245,15 @@ static int deliver_recv_ioctl(struct msgq_receiver *rcv, unsigned int k,
 	return 0;
 }
 
-static long mailbox_recv(struct file *file, struct msgq_recv __user *uargs)
+/* A receive described by ri->args (copied in), on @file. */
+static long recv_args(struct file *file, struct recv_ioctl *ri)
 {
-	struct recv_ioctl ri = { .uargs = uargs };
-	struct msgq_recv *args = &ri.args;
+	struct msgq_recv *args = &ri->args;
 	struct msgq_wait w;
 	int err;
 
 	if (!(file->f_mode & FMODE_READ))
 		return -EBADF;
-	if (copy_from_user(args, uargs, sizeof(*args)))
-		return -EFAULT;
 	if ((args->flags & ~MSGQ_RECV_FLAGS) || args->__pad ||
 	    any_set(args->__reserved, sizeof(args->__reserved)))
 		return -EINVAL;
@@ -255,17 +262,68 @@ static long mailbox_recv(struct file *file, struct msgq_recv __user *uargs)
 	if (err)
 		return err;
 
-	msgq_buffer_receiver_init(&ri.r, u64_to_user_ptr(args->buf), args->cap);
-	ri.r.rcv.deliver = deliver_recv_ioctl;
-	err = msgq_mailbox_recv(file->private_data, &ri.r.rcv,
+	msgq_buffer_receiver_init(&ri->r, u64_to_user_ptr(args->buf), args->cap);
+	ri->r.rcv.deliver = deliver_recv_ioctl;
+	err = msgq_mailbox_recv(file->private_data, &ri->r.rcv,
 				args->flags & MSGQ_F_PEEK, &w);
 	if (err == -EMSGSIZE) {
 		/* Tell the caller how large a buffer it needs. */
-		args->len = ri.r.rcv.len;
-		if (copy_to_user(&uargs->len, &args->len, sizeof(args->len)))
+		args->len = ri->r.rcv.len;
+		if (copy_to_user(&ri->uargs->len, &args->len, sizeof(args->len)))
 			return -EFAULT;
 	}
 	return err;
+}
+
+static long mailbox_recv(struct file *file, struct msgq_recv __user *uargs)
+{
+	struct recv_ioctl ri = { .uargs = uargs };
+
+	if (copy_from_user(&ri.args, uargs, sizeof(ri.args)))
+		return -EFAULT;
+	return recv_args(file, &ri);
+}
+
+/*
+ * Send on args.send_fd, then receive on @file. MSGQ_SR_SENT, written back
+ * once the message is queued, makes a restarted call skip the send; the
+ * flags are written back once before the send too, so that a fault there
+ * cannot come after a send it would hide.
+ */
+static long mailbox_send_recv(struct file *file,
+			      struct msgq_send_recv __user *uargs)
+{
+	struct recv_ioctl ri = { .uargs = &uargs->recv };
+	struct msgq_send_recv args;
+	struct fd target;
+	long err;
+
+	if (copy_from_user(&args, uargs, sizeof(args)))
+		return -EFAULT;
+	if ((args.flags & ~MSGQ_SR_FLAGS) ||
+	    any_set(args.__reserved, sizeof(args.__reserved)))
+		return -EINVAL;
+	if (!(file->f_mode & FMODE_READ))
+		return -EBADF;
+
+	if (!(args.flags & MSGQ_SR_SENT)) {
+		if (put_user(args.flags, &uargs->flags))
+			return -EFAULT;
+		target = fdget(args.send_fd);
+		if (!target.file)
+			return -EBADF;
+		err = -EBADF;
+		if (msgq_is_handle(target.file))
+			err = send_args(target.file, &args.send);
+		fdput(target);
+		if (err)
+			return err;
+		if (put_user(args.flags | MSGQ_SR_SENT, &uargs->flags))
+			return -EFAULT;
+	}
+
+	ri.args = args.recv;
+	return recv_args(file, &ri);
 }
 
 static long mailbox_getattr(struct file *file, struct msgq_attr __user *uattr)
@@ -458,6 +516,8 @@ long msgq_mailbox_ioctl(struct file *file, unsigned int cmd,
 		return mailbox_send_batch(file, argp);
 	case MSGQ_IOC_RECV_BATCH:
 		return mailbox_recv_batch(file, argp);
+	case MSGQ_IOC_SEND_RECV:
+		return mailbox_send_recv(file, argp);
 	default:
 		return -ENOTTY;
 	}
