@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/debug-kernel.sh — build (or reuse) the msgq debug kernel.
 #
-# Usage: scripts/debug-kernel.sh
+# Usage: scripts/debug-kernel.sh [--config-only]
 #
 # Builds Debian's linux-source-6.1 as `make tinyconfig` + selftests/debug.config
 # (KASAN, lockdep, kmemleak, UBSAN, fault injection...) in a cache directory
@@ -17,6 +17,11 @@
 #   tree=$(scripts/debug-kernel.sh | tail -n1)
 #   qemu-system-x86_64 -kernel "$tree/arch/x86/boot/bzImage" ...
 #   make -C "$tree" M="$PWD" modules
+#
+# --config-only stops after step 2 (extract, tinyconfig + fragment,
+# olddefconfig, the check below) and prints the .config's path instead: a
+# quick way (a minute or two) to see whether an edited fragment survives
+# olddefconfig before paying for the build.  A later full run reuses it.
 #
 # Safe to interrupt: every stage leaves a stamp only once it has completed; a
 # later run wipes a half-extracted tree, redoes an unfinished configuration and
@@ -45,6 +50,13 @@ set -euo pipefail
 
 # Only the final path goes to the real stdout.
 exec 3>&1 1>&2
+
+config_only=0
+case ${1:-} in
+    --config-only) config_only=1 ;;
+    '') ;;
+    *) printf 'usage: %s [--config-only]\n' "$0" >&2; exit 2 ;;
+esac
 
 log() { printf 'debug-kernel: %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -96,7 +108,7 @@ fi
 if [ -f "$key_dir/built.stamp" ] && [ -f "$tree/arch/x86/boot/bzImage" ] \
         && [ -f "$tree/Module.symvers" ] && [ -f "$tree/scripts/module.lds" ]; then
     log "reusing $tree"
-    echo "$tree" >&3
+    if [ $config_only = 1 ]; then echo "$tree/.config" >&3; else echo "$tree" >&3; fi
     exit 0
 fi
 
@@ -181,6 +193,11 @@ if [ ! -f "$key_dir/configured.stamp" ]; then
         exit 1
     fi
     touch "$key_dir/configured.stamp"
+fi
+if [ $config_only = 1 ]; then
+    log "configured: every line of $(basename "$frag") holds in $tree/.config"
+    echo "$tree/.config" >&3
+    exit 0
 fi
 
 # --- 3. build ----------------------------------------------------------------

@@ -11,7 +11,12 @@
 # when it nested no case lines (a crash, a timeout, a non-harness binary).
 #
 # Fails on any failed case or binary, a missing guest "done" marker (panic,
-# hang, host timeout), a failed insmod/rmmod, and any kernel report. With
+# hang, host timeout), a failed insmod/rmmod, and any kernel report: BUG,
+# WARNING, Oops, KASAN, UBSAN, lockdep, kmemleak, and the hang detectors of
+# the debug kernel (selftests/debug.config): "INFO: task X:N blocked for more
+# than N seconds", "watchdog: BUG: soft lockup", "BUG: workqueue lockup",
+# RCU's "detected stalls on CPUs/tasks" / "self-detected stall on CPU", and
+# the "Kernel panic" they end in. With
 # --no-tests (the demo) no test output is expected.
 # Prints the reasons, then the closing line "N passed, N failed[, N skipped]"
 # last and alone; exits 1 when anything is wrong.
@@ -33,7 +38,7 @@ function count(line, nested,    skip, bad) {
 }
 { sub(/^[ \t]+$/, "") }
 # Kernel reports (the guest console carries dmesg).
-/BUG:|WARNING:|Oops|general protection|kernel BUG at|list_add corruption|list_del corruption|possible circular locking|inconsistent lock state|KASAN|UBSAN|hung task|blocked for more than|sleeping function called from invalid context|unreferenced object|Kernel panic/ {
+/BUG:|WARNING:|Oops|general protection|kernel BUG at|list_add corruption|list_del corruption|possible circular locking|inconsistent lock state|KASAN|UBSAN|hung task|blocked for more than|soft lockup|workqueue lockup|detected (expedited )?stalls? on|sleeping function called from invalid context|unreferenced object|Kernel panic/ {
 	if (nk++ < 5) fail("kernel report: " $0)
 }
 /^MSGQ-RIG: insmod FAILED/ { fail("insmod failed") }
