@@ -39,21 +39,13 @@ const struct file_operations msgq_dev_fops = {
 	.compat_ioctl	= compat_ptr_ioctl,
 };
 
-static int deliver_to_buffer(struct msgq_receiver *rcv, unsigned int k,
-			     const struct msgq_msg *msg)
+int msgq_deliver_to_buffer(struct msgq_receiver *rcv, unsigned int k,
+			   const struct msgq_msg *msg)
 {
 	struct msgq_buffer_receiver *r =
 		container_of(rcv, struct msgq_buffer_receiver, rcv);
 
-	return copy_to_user(r->buf, msg->data, msg->len) ? -EFAULT : 0;
-}
-
-void msgq_buffer_receiver_init(struct msgq_buffer_receiver *r,
-			       void __user *buf, size_t cap)
-{
-	r->rcv.cap = min_t(size_t, cap, U32_MAX);
-	r->rcv.deliver = deliver_to_buffer;
-	r->buf = buf;
+	return msgq_msg_copy_out(msg, r->buf);
 }
 
 /* read(2): receive one whole message at any priority. */
@@ -83,15 +75,11 @@ static ssize_t msgq_mailbox_write(struct file *file, const char __user *buf,
 		.nonblock = file->f_flags & O_NONBLOCK,
 		.restartable = true,
 	};
-	struct msgq_msg *msg;
 	int err;
 
 	if (count > mb->max_msgsize)
 		return -EMSGSIZE;
-	msg = msgq_msg_create(buf, count, 0);
-	if (IS_ERR(msg))
-		return PTR_ERR(msg);
-	err = msgq_mailbox_send(mb, msg, false, &w);
+	err = msgq_mailbox_send(mb, buf, count, 0, false, &w);
 	if (err)
 		return err;
 	return count;

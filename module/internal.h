@@ -5,9 +5,10 @@
  * Objects and their lifetimes:
  *   struct msgq_mailbox  refcounted (kref): one reference for its name while
  *                        it is linked in a namespace table, one per handle.
- *   struct msgq_msg      one allocation per message: header plus payload.
- *                        Owned by the queue while linked; a peeking reader
- *                        holds an extra reference while it copies.
+ *   struct msgq_msg      header plus payload (module/message.c). Owned by
+ *                        the queue while linked; a peeking reader holds an
+ *                        extra reference while it copies. A received slot
+ *                        goes back to its mailbox's pool.
  *
  * Lock order: msgq_registry_lock (mutex) -> mailbox->lock (spinlock)
  *             -> wait queue locks. Nothing sleeps under mailbox->lock; the
@@ -16,15 +17,22 @@
 #ifndef _MSGQ_INTERNAL_H
 #define _MSGQ_INTERNAL_H
 
+#include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/kref.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
+#include <linux/percpu.h>
+#include <linux/pid.h>
 #include <linux/poll.h>
 #include <linux/refcount.h>
+#include <linux/sched.h>
 #include <linux/spinlock.h>
+#include <linux/timekeeping.h>
 #include <linux/types.h>
+#include <linux/uaccess.h>
 #include <linux/uidgid.h>
+#include <linux/user_namespace.h>
 #include <linux/wait.h>
 
 #include "msgq.h"	/* uapi/msgq.h */
@@ -57,28 +65,48 @@ struct msgq_sync {
 	enum msgq_sync_state state;
 };
 
+/* How a message holds its payload: see module/message.c */
+enum msgq_msg_shape {
+	MSGQ_MSG_SLOT,		/* after the header, pooled per mailbox */
+	MSGQ_MSG_INLINE,	/* after the header */
+	MSGQ_MSG_PAGED,		/* in the pages listed after the header */
+};
+
+/* Largest payload kept in a pooled slot, and free slots kept per mailbox. */
+#define MSGQ_SLOT_PAYLOAD	448
+#define MSGQ_POOL_MAX		64
+
 /**
  * struct msgq_msg - one message
- * @link:    in its mailbox's priority list, under the mailbox lock
- * @ref:     the queue's (or the receiver's) reference plus peekers'
- * @sender:  thread group of the sender, for translation at receive
- * @uid:     effective uid of the sender
- * @sent_ns: CLOCK_REALTIME at send
+ * @link:    in its mailbox's priority list or pool, under the mailbox lock
  * @sync:    waiting sender, or NULL; under the mailbox lock
+ * @sender:  thread group of a sender outside the initial pid namespace,
+ *           for translation at receive; NULL for one inside it
+ * @sent_ns: CLOCK_REALTIME at send
+ * @ref:     the queue's (or the receiver's) reference plus peekers'
+ * @tgid:    thread-group id of the sender in the initial pid namespace
+ * @uid:     effective uid of the sender
  * @len:     payload length
  * @prio:    priority, below MSGQ_PRIO_MAX
- * @data:    payload
+ * @shape:   enum msgq_msg_shape
+ * @data:    payload (slot and inline shapes)
+ * @pages:   payload, PAGE_SIZE bytes per page (paged shape)
  */
 struct msgq_msg {
 	struct list_head link;
-	refcount_t ref;
-	struct pid *sender;
-	kuid_t uid;
-	u64 sent_ns;
 	struct msgq_sync *sync;
+	struct pid *sender;
+	u64 sent_ns;
+	refcount_t ref;
+	pid_t tgid;
+	kuid_t uid;
 	u32 len;
-	u32 prio;
-	char data[];
+	u8 prio;
+	u8 shape;
+	union {
+		DECLARE_FLEX_ARRAY(char, data);
+		DECLARE_FLEX_ARRAY(struct page *, pages);
+	};
 };
 
 /**
@@ -97,11 +125,14 @@ struct msgq_msg {
  * @send_wait:       senders waiting for room and EPOLLOUT pollers wait here
  * @fasync:          O_ASYNC handles, signalled when a message arrives
  * @owner:           [lock] the handle that owns an owned mailbox, or NULL
+ * @pool:            [lock] free message slots, see module/message.c
+ * @pool_count:      [lock] slots in @pool, at most MSGQ_POOL_MAX
  * @ref:             see the top of this file
  * @ns:              [msgq_registry_lock] namespace table, NULL once unlinked
  * @name_node:       [msgq_registry_lock] in @ns's hash table while linked
  * @max_msgs:        capacity, 0 for a rendezvous mailbox (immutable)
  * @max_msgsize:     largest payload (immutable)
+ * @slot_payload:    payload room of a slot (immutable)
  * @uid, @gid, @mode: owner and permission bits (immutable)
  * @owned:           created with MSGQ_O_OWNED (immutable)
  * @quota_bytes:     bytes charged to @uid's quota, 0 if none (immutable)
@@ -122,6 +153,8 @@ struct msgq_mailbox {
 	wait_queue_head_t send_wait;
 	struct fasync_struct *fasync;
 	struct file *owner;
+	struct list_head pool;
+	u32 pool_count;
 
 	struct kref ref;
 	struct msgq_ns *ns;
@@ -129,6 +162,7 @@ struct msgq_mailbox {
 
 	u32 max_msgs;
 	u32 max_msgsize;
+	u32 slot_payload;
 	kuid_t uid;
 	kgid_t gid;
 	umode_t mode;
@@ -179,12 +213,71 @@ struct msgq_mailbox *msgq_mailbox_alloc(const char *name, size_t name_len,
 					u32 max_msgs, u32 max_msgsize,
 					umode_t mode);
 void msgq_mailbox_put(struct msgq_mailbox *mb);
-struct msgq_msg *msgq_msg_create(const void __user *buf, u32 len, u32 prio);
+
+/* message.c: payload storage, copies, the sender's identity */
+struct msgq_msg *msgq_msg_alloc(struct msgq_mailbox *mb, u32 len);
+int msgq_msg_copy_in_pages(struct msgq_msg *msg, const void __user *buf,
+			   u32 len);
+int msgq_msg_copy_out_pages(const struct msgq_msg *msg, void __user *buf);
+void msgq_msg_stamp(struct msgq_msg *msg, u32 len, u32 prio, u64 now);
+void msgq_msg_retire(struct msgq_msg *msg);
+void msgq_msg_discard(struct msgq_msg *msg);
 void msgq_msg_put(struct msgq_msg *msg);
-int msgq_mailbox_send(struct msgq_mailbox *mb, struct msgq_msg *msg,
-		      bool sync, struct msgq_wait *w);
+void msgq_pool_free(struct list_head *pool);
+
+/*
+ * Copy @len bytes of payload from @buf into @msg: 0 or -EFAULT. With page
+ * faults disabled by the caller it fails instead of sleeping; the caller
+ * may then try again with faults allowed.
+ */
+static inline int msgq_msg_copy_in(struct msgq_msg *msg,
+				   const void __user *buf, u32 len)
+{
+	if (msg->shape == MSGQ_MSG_PAGED)
+		return msgq_msg_copy_in_pages(msg, buf, len);
+	return copy_from_user(msg->data, buf, len) ? -EFAULT : 0;
+}
+
+/* Copy the whole payload of @msg to @buf: 0 or -EFAULT. */
+static inline int msgq_msg_copy_out(const struct msgq_msg *msg,
+				    void __user *buf)
+{
+	if (msg->shape == MSGQ_MSG_PAGED)
+		return msgq_msg_copy_out_pages(msg, buf);
+	return copy_to_user(buf, msg->data, msg->len) ? -EFAULT : 0;
+}
+
+/* The time a message is stamped with; one read serves a whole batch. */
+static inline u64 msgq_msg_clock(void)
+{
+	return ktime_get_real_ns();
+}
+
+/* The sender's thread-group id in the caller's pid namespace, or 0. */
+static inline pid_t msgq_msg_sender_vnr(const struct msgq_msg *msg)
+{
+	if (msg->sender)
+		return pid_vnr(msg->sender);
+	/* Outside the initial namespace its tasks are invisible. */
+	return task_tgid(current)->level ? 0 : msg->tgid;
+}
+
+/* The sender's euid in the caller's user namespace. */
+static inline uid_t msgq_msg_uid(const struct msgq_msg *msg)
+{
+	struct user_namespace *ns = current_user_ns();
+
+	if (ns == &init_user_ns)
+		return __kuid_val(msg->uid);
+	return from_kuid_munged(ns, msg->uid);
+}
+
+int msgq_mailbox_send(struct msgq_mailbox *mb, const void __user *buf,
+		      u32 len, u32 prio, bool sync, struct msgq_wait *w);
 int msgq_mailbox_recv(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 		      bool peek, struct msgq_wait *w);
+unsigned int msgq_mailbox_take_slots(struct msgq_mailbox *mb,
+				     struct msgq_msg **slots, unsigned int n);
 int msgq_mailbox_send_batch(struct msgq_mailbox *mb, struct msgq_msg **msgs,
 			    unsigned int count, struct msgq_wait *w);
 int msgq_mailbox_recv_batch(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
@@ -225,7 +318,15 @@ unsigned long msgq_quota_total(void);
 int msgq_stats_init(void);
 void msgq_stats_exit(void);
 void msgq_stats_mailbox(int delta);
-void msgq_stats_msg(int delta, u32 len);
+DECLARE_PER_CPU(long, msgq_live_msgs);
+DECLARE_PER_CPU(long, msgq_live_bytes);
+
+/* Count @n messages of @bytes in all made (both > 0) or gone (both < 0). */
+static inline void msgq_stats_msgs(long n, long bytes)
+{
+	this_cpu_add(msgq_live_msgs, n);
+	this_cpu_add(msgq_live_bytes, bytes);
+}
 
 /* procfs.c: /proc/msgq */
 int msgq_procfs_init(void);
@@ -242,8 +343,16 @@ struct msgq_buffer_receiver {
 	void __user *buf;
 };
 
-void msgq_buffer_receiver_init(struct msgq_buffer_receiver *r,
-			       void __user *buf, size_t cap);
+int msgq_deliver_to_buffer(struct msgq_receiver *rcv, unsigned int k,
+			   const struct msgq_msg *msg);
+
+static inline void msgq_buffer_receiver_init(struct msgq_buffer_receiver *r,
+					     void __user *buf, size_t cap)
+{
+	r->rcv.cap = min_t(size_t, cap, U32_MAX);
+	r->rcv.deliver = msgq_deliver_to_buffer;
+	r->buf = buf;
+}
 
 /* ioctl.c: the UAPI, decoded and validated */
 long msgq_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

@@ -41,22 +41,12 @@ static bool any_set(const void *p, size_t size)
 	return memchr_inv(p, 0, size);
 }
 
-/* Turn the wait fields of a send or receive into a struct msgq_wait. */
-static int wait_from_args(struct msgq_wait *w, struct file *file, u32 flags,
-			  u32 clockid, const struct msgq_timespec *ts)
+/* The deadline of a wait with MSGQ_F_TIMEOUT. */
+static int wait_deadline(struct msgq_wait *w, u32 flags, u32 clockid,
+			 const struct msgq_timespec *ts)
 {
 	struct timespec64 t;
 
-	*w = (struct msgq_wait) {
-		.nonblock = (flags & MSGQ_F_NONBLOCK) ||
-			    (file->f_flags & O_NONBLOCK),
-		.restartable = true,
-	};
-	if (!(flags & MSGQ_F_TIMEOUT)) {
-		if ((flags & MSGQ_F_ABSTIME) || clockid || any_set(ts, sizeof(*ts)))
-			return -EINVAL;
-		return 0;
-	}
 	/* Check the 64-bit fields before a 32-bit long can truncate them. */
 	if (ts->tv_sec < 0 || ts->tv_nsec < 0 || ts->tv_nsec >= NSEC_PER_SEC)
 		return -EINVAL;
@@ -77,6 +67,23 @@ static int wait_from_args(struct msgq_wait *w, struct file *file, u32 flags,
 		w->deadline = ktime_add_safe(ktime_get(), timespec64_to_ktime(t));
 		w->restartable = false;
 	}
+	return 0;
+}
+
+/* Turn the wait fields of a send or receive into a struct msgq_wait. */
+static inline int wait_from_args(struct msgq_wait *w, struct file *file,
+				 u32 flags, u32 clockid,
+				 const struct msgq_timespec *ts)
+{
+	*w = (struct msgq_wait) {
+		.nonblock = (flags & MSGQ_F_NONBLOCK) ||
+			    (file->f_flags & O_NONBLOCK),
+		.restartable = true,
+	};
+	if (flags & MSGQ_F_TIMEOUT)
+		return wait_deadline(w, flags, clockid, ts);
+	if ((flags & MSGQ_F_ABSTIME) || clockid || any_set(ts, sizeof(*ts)))
+		return -EINVAL;
 	return 0;
 }
 
@@ -184,7 +191,6 @@ long msgq_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 static long send_args(struct file *file, const struct msgq_send *args)
 {
 	struct msgq_mailbox *mb = file->private_data;
-	struct msgq_msg *msg;
 	struct msgq_wait w;
 	int err;
 
@@ -200,10 +206,8 @@ static long send_args(struct file *file, const struct msgq_send *args)
 	if (args->len > mb->max_msgsize)
 		return -EMSGSIZE;
 
-	msg = msgq_msg_create(u64_to_user_ptr(args->buf), args->len, args->prio);
-	if (IS_ERR(msg))
-		return PTR_ERR(msg);
-	return msgq_mailbox_send(mb, msg, args->flags & MSGQ_F_SYNC, &w);
+	return msgq_mailbox_send(mb, u64_to_user_ptr(args->buf), args->len,
+				 args->prio, args->flags & MSGQ_F_SYNC, &w);
 }
 
 static long mailbox_send(struct file *file, struct msgq_send __user *uargs)
@@ -236,10 +240,10 @@ static int deliver_recv_ioctl(struct msgq_receiver *rcv, unsigned int k,
 
 	args->len = msg->len;
 	args->prio = msg->prio;
-	args->pid = pid_vnr(msg->sender);
-	args->uid = from_kuid_munged(current_user_ns(), msg->uid);
+	args->pid = msgq_msg_sender_vnr(msg);
+	args->uid = msgq_msg_uid(msg);
 	args->sent_ns = msg->sent_ns;
-	if (copy_to_user(r->buf, msg->data, msg->len) ||
+	if (msgq_msg_copy_out(msg, r->buf) ||
 	    copy_to_user(ri->uargs, args, sizeof(*args)))
 		return -EFAULT;
 	return 0;
@@ -295,7 +299,7 @@ static long mailbox_send_recv(struct file *file,
 {
 	struct recv_ioctl ri = { .uargs = &uargs->recv };
 	struct msgq_send_recv args;
-	struct fd target;
+	struct file *target;
 	long err;
 
 	if (copy_from_user(&args, uargs, sizeof(args)))
@@ -309,13 +313,13 @@ static long mailbox_send_recv(struct file *file,
 	if (!(args.flags & MSGQ_SR_SENT)) {
 		if (put_user(args.flags, &uargs->flags))
 			return -EFAULT;
-		target = fdget(args.send_fd);
-		if (!target.file)
+		target = fget(args.send_fd);
+		if (!target)
 			return -EBADF;
 		err = -EBADF;
-		if (msgq_is_handle(target.file))
-			err = send_args(target.file, &args.send);
-		fdput(target);
+		if (msgq_is_handle(target))
+			err = send_args(target, &args.send);
+		fput(target);
 		if (err)
 			return err;
 		if (put_user(args.flags | MSGQ_SR_SENT, &uargs->flags))
@@ -367,17 +371,53 @@ static struct msgq_mmsg *batch_begin(struct file *file, struct msgq_batch *args,
 	return mmsgs;
 }
 
+/*
+ * How many leading entries of a send batch may go: up to the first bad one
+ * (*err says why) or the one past what the mailbox could hold, or 1 MiB if
+ * more, so that a blocked batch pins no more memory than a full mailbox or
+ * one largest message would. *small counts those that fit a pooled slot.
+ */
+static unsigned int batch_send_entries(struct msgq_mailbox *mb,
+				       const struct msgq_mmsg *mmsgs,
+				       unsigned int count, unsigned int *small,
+				       int *err)
+{
+	u64 bytes = 0, max_bytes;
+	unsigned int n;
+
+	max_bytes = max_t(u64, (u64)mb->max_msgs * mb->max_msgsize,
+			  MSGQ_MAX_MSGSIZE_LIMIT);
+	*small = 0;
+	for (n = 0; n < count; n++) {
+		const struct msgq_mmsg *m = &mmsgs[n];
+
+		*err = -EINVAL;
+		if (m->prio >= MSGQ_PRIO_MAX || m->pid || m->uid ||
+		    m->sent_ns || m->__reserved)
+			break;
+		*err = -EMSGSIZE;
+		if (m->len > mb->max_msgsize)
+			break;
+		bytes += m->len;
+		if (n && bytes > max_bytes)
+			break;
+		if (m->len <= mb->slot_payload)
+			(*small)++;
+	}
+	return n;
+}
+
 static long mailbox_send_batch(struct file *file,
 			       struct msgq_batch __user *uargs)
 {
 	struct msgq_mailbox *mb = file->private_data;
-	u64 bytes = 0, max_bytes;
+	unsigned int n, k, small, nslots;
+	struct msgq_msg **msgs, **slots;
 	struct msgq_mmsg *mmsgs;
 	struct msgq_batch args;
-	struct msgq_msg **msgs;
-	unsigned int n, k;
 	struct msgq_wait w;
-	int ret;
+	int ret, err = 0;
+	u64 now;
 
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
@@ -386,43 +426,46 @@ static long mailbox_send_batch(struct file *file,
 	mmsgs = batch_begin(file, &args, uargs, &w);
 	if (IS_ERR(mmsgs))
 		return PTR_ERR(mmsgs);
-	msgs = kvmalloc_array(args.count, sizeof(*msgs), GFP_KERNEL);
+	n = batch_send_entries(mb, mmsgs, args.count, &small, &err);
+	ret = err;
+	if (!n)
+		goto out_free_mmsgs;
+	msgs = kvmalloc_array(n + small, sizeof(*msgs), GFP_KERNEL);
 	ret = -ENOMEM;
 	if (!msgs)
 		goto out_free_mmsgs;
 
-	/*
-	 * Copy every payload in first; a bad entry ends the batch there. So
-	 * does one past what the mailbox could hold, or 1 MiB if more: a
-	 * blocked batch pins no more memory than a full mailbox or one
-	 * largest message would.
-	 */
-	max_bytes = max_t(u64, (u64)mb->max_msgs * mb->max_msgsize,
-			  MSGQ_MAX_MSGSIZE_LIMIT);
-	for (n = 0; n < args.count; n++) {
-		struct msgq_mmsg *m = &mmsgs[n];
+	/* Copy every payload in first; a fault ends the batch there. */
+	slots = msgs + n;
+	nslots = msgq_mailbox_take_slots(mb, slots, small);
+	now = msgq_msg_clock();
+	for (k = 0; k < n; k++) {
+		struct msgq_mmsg *m = &mmsgs[k];
 		struct msgq_msg *msg;
 
-		ret = -EINVAL;
-		if (m->prio >= MSGQ_PRIO_MAX || m->pid || m->uid ||
-		    m->sent_ns || m->__reserved)
+		if (m->len <= mb->slot_payload && nslots)
+			msg = slots[--nslots];
+		else
+			msg = msgq_msg_alloc(mb, m->len);
+		err = -ENOMEM;
+		if (!msg)
 			break;
-		ret = -EMSGSIZE;
-		if (m->len > mb->max_msgsize)
+		err = msgq_msg_copy_in(msg, u64_to_user_ptr(m->buf), m->len);
+		if (err) {
+			msgq_msg_discard(msg);
 			break;
-		bytes += m->len;
-		if (n && bytes > max_bytes)
-			break;
-		msg = msgq_msg_create(u64_to_user_ptr(m->buf), m->len, m->prio);
-		ret = PTR_ERR(msg);
-		if (IS_ERR(msg))
-			break;
-		msgs[n] = msg;
+		}
+		msgq_msg_stamp(msg, m->len, m->prio, now);
+		msgs[k] = msg;
 	}
-	if (n) {
-		ret = msgq_mailbox_send_batch(mb, msgs, n, &w);
-		for (k = max(ret, 0); k < n; k++)
-			msgq_msg_put(msgs[k]);
+	while (nslots)
+		msgq_msg_discard(slots[--nslots]);
+
+	ret = err;
+	if (k) {
+		ret = msgq_mailbox_send_batch(mb, msgs, k, &w);
+		for (n = max(ret, 0); n < k; n++)
+			msgq_msg_put(msgs[n]);
 	}
 	kvfree(msgs);
 out_free_mmsgs:
@@ -445,10 +488,10 @@ static int deliver_recv_batch(struct msgq_receiver *rcv, unsigned int k,
 
 	m->len = msg->len;
 	m->prio = msg->prio;
-	m->pid = pid_vnr(msg->sender);
-	m->uid = from_kuid_munged(current_user_ns(), msg->uid);
+	m->pid = msgq_msg_sender_vnr(msg);
+	m->uid = msgq_msg_uid(msg);
 	m->sent_ns = msg->sent_ns;
-	if (copy_to_user(u64_to_user_ptr(m->buf), msg->data, msg->len) ||
+	if (msgq_msg_copy_out(msg, u64_to_user_ptr(m->buf)) ||
 	    copy_to_user(&rb->umsgs[k], m, sizeof(*m)))
 		return -EFAULT;
 	return 0;

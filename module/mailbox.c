@@ -25,12 +25,9 @@
 #include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/hrtimer.h>
-#include <linux/mm.h>
-#include <linux/pid.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
-#include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 
 #include "internal.h"
@@ -56,8 +53,10 @@ struct msgq_mailbox *msgq_mailbox_alloc(const char *name, size_t name_len,
 	init_waitqueue_head(&mb->send_wait);
 	kref_init(&mb->ref);
 	INIT_HLIST_NODE(&mb->name_node);
+	INIT_LIST_HEAD(&mb->pool);
 	mb->max_msgs = max_msgs;
 	mb->max_msgsize = max_msgsize;
+	mb->slot_payload = min_t(u32, max_msgsize, MSGQ_SLOT_PAYLOAD);
 	mb->uid = current_fsuid();
 	mb->gid = current_fsgid();
 	mb->mode = mode;
@@ -76,6 +75,7 @@ static void msgq_mailbox_release(struct kref *ref)
 	for_each_set_bit(prio, mb->levels_used, MSGQ_PRIO_MAX)
 		list_for_each_entry_safe(msg, tmp, &mb->levels[prio], link)
 			msgq_msg_put(msg);
+	msgq_pool_free(&mb->pool);
 	msgq_quota_uncharge(mb);
 	msgq_stats_mailbox(-1);
 	kfree(mb);
@@ -84,41 +84,6 @@ static void msgq_mailbox_release(struct kref *ref)
 void msgq_mailbox_put(struct msgq_mailbox *mb)
 {
 	kref_put(&mb->ref, msgq_mailbox_release);
-}
-
-/*
- * Allocate a message and copy its payload in, before any lock is taken. The
- * memory is charged to the sender's memory cgroup.
- */
-struct msgq_msg *msgq_msg_create(const void __user *buf, u32 len, u32 prio)
-{
-	struct msgq_msg *msg;
-
-	msg = kvmalloc(struct_size(msg, data, len), GFP_KERNEL_ACCOUNT);
-	if (!msg)
-		return ERR_PTR(-ENOMEM);
-	if (copy_from_user(msg->data, buf, len)) {
-		kvfree(msg);
-		return ERR_PTR(-EFAULT);
-	}
-	refcount_set(&msg->ref, 1);
-	msg->sender = get_pid(task_tgid(current));
-	msg->uid = current_euid();
-	msg->sent_ns = ktime_get_real_ns();
-	msg->sync = NULL;
-	msg->len = len;
-	msg->prio = prio;
-	msgq_stats_msg(1, len);
-	return msg;
-}
-
-void msgq_msg_put(struct msgq_msg *msg)
-{
-	if (refcount_dec_and_test(&msg->ref)) {
-		msgq_stats_msg(-1, msg->len);
-		put_pid(msg->sender);
-		kvfree(msg);
-	}
 }
 
 static struct msgq_msg *first_msg(struct msgq_mailbox *mb)
@@ -133,7 +98,7 @@ static struct msgq_msg *first_msg(struct msgq_mailbox *mb)
 }
 
 /* Put @msg on its list, at the tail or (given back by a receiver) the head. */
-static void list_msg(struct msgq_mailbox *mb, struct msgq_msg *msg, bool head)
+static inline void list_msg(struct msgq_mailbox *mb, struct msgq_msg *msg, bool head)
 {
 	lockdep_assert_held(&mb->lock);
 	if (head)
@@ -144,7 +109,7 @@ static void list_msg(struct msgq_mailbox *mb, struct msgq_msg *msg, bool head)
 	mb->listed++;
 }
 
-static void unlist_msg(struct msgq_mailbox *mb, struct msgq_msg *msg)
+static inline void unlist_msg(struct msgq_mailbox *mb, struct msgq_msg *msg)
 {
 	lockdep_assert_held(&mb->lock);
 	list_del(&msg->link);
@@ -158,6 +123,39 @@ static void count_msg(struct msgq_mailbox *mb, struct msgq_msg *msg, int sign)
 	lockdep_assert_held(&mb->lock);
 	mb->cur_msgs += sign;
 	mb->cur_bytes += sign * (s64)msg->len;
+}
+
+/* A free slot of the pool, or NULL. */
+static struct msgq_msg *pool_take(struct msgq_mailbox *mb)
+{
+	struct msgq_msg *msg;
+
+	lockdep_assert_held(&mb->lock);
+	msg = list_first_entry_or_null(&mb->pool, struct msgq_msg, link);
+	if (msg) {
+		list_del(&msg->link);
+		mb->pool_count--;
+	}
+	return msg;
+}
+
+/*
+ * Drop the queue's reference to a received message, off the lists and
+ * uncounted: a slot nobody else holds goes back to the pool. Returns what
+ * the caller must msgq_msg_discard() once it has unlocked, or NULL.
+ */
+static struct msgq_msg *recycle_msg(struct msgq_mailbox *mb,
+				    struct msgq_msg *msg)
+{
+	lockdep_assert_held(&mb->lock);
+	if (!refcount_dec_and_test(&msg->ref))
+		return NULL;
+	msgq_msg_retire(msg);
+	if (msg->shape != MSGQ_MSG_SLOT || mb->pool_count >= MSGQ_POOL_MAX)
+		return msg;
+	list_add(&msg->link, &mb->pool);
+	mb->pool_count++;
+	return NULL;
 }
 
 /* A receiver is asleep for every message listed and one more is waiting. */
@@ -359,38 +357,91 @@ static void sync_update(struct msgq_msg *msg, enum msgq_sync_state state)
 		msg->sync = NULL;
 }
 
+/*
+ * Fill the slot taken from the pool with faults disabled, under the lock:
+ * fails (with nothing to undo) if a page of the source is not resident.
+ */
+static int copy_in_nofault(struct msgq_msg *msg, const void __user *buf,
+			   u32 len)
+{
+	int err;
+
+	pagefault_disable();
+	err = msgq_msg_copy_in(msg, buf, len);
+	pagefault_enable();
+	return err;
+}
+
+/* Allocate *@msg unless there is one, and copy the payload in. */
+static int fill_msg(struct msgq_mailbox *mb, struct msgq_msg **msg,
+		    const void __user *buf, u32 len)
+{
+	if (!*msg) {
+		*msg = msgq_msg_alloc(mb, len);
+		if (!*msg)
+			return -ENOMEM;
+	}
+	return msgq_msg_copy_in(*msg, buf, len);
+}
+
 /**
  * msgq_mailbox_send - queue a message, waiting for room if needed
  * @mb:   the mailbox
- * @msg:  the message, from msgq_msg_create(); consumed in all cases
+ * @buf:  the payload, in user memory
+ * @len:  its length, at most mb->max_msgsize
+ * @prio: its priority, below MSGQ_PRIO_MAX
  * @sync: return only once a receiver has taken the message
  * @w:    how to wait
  *
- * Every send to a rendezvous mailbox (max_msgs 0) is synchronous.
+ * Every send to a rendezvous mailbox (max_msgs 0) is synchronous. A small
+ * message is copied, under the lock and once there is room, into a slot
+ * from the pool: one lock round and no allocation. A large one, or one
+ * whose source is not resident, is copied in with the lock dropped.
  */
-int msgq_mailbox_send(struct msgq_mailbox *mb, struct msgq_msg *msg,
-		      bool sync, struct msgq_wait *w)
+int msgq_mailbox_send(struct msgq_mailbox *mb, const void __user *buf,
+		      u32 len, u32 prio, bool sync, struct msgq_wait *w)
 {
 	struct msgq_sync waiter = { .task = current };
+	struct msgq_msg *msg = NULL;
 	DEFINE_WAIT(wait);
 	bool wake;
 	int err;
 
 	sync = sync || !mb->max_msgs;
+	if (len > mb->slot_payload) {
+		err = fill_msg(mb, &msg, buf, len);
+		if (err)
+			goto err_discard;
+	}
 	spin_lock(&mb->lock);
 	for (;;) {
 		if (mb->dead) {
 			err = -EIDRM;
 			goto err_unlock;
 		}
-		if (send_fits(mb, sync && w->nonblock))
+		if (!send_fits(mb, sync && w->nonblock)) {
+			err = wait_once(mb, &mb->send_wait, &wait, true, false,
+					w);
+			if (err)
+				goto err_unlock;
+			continue;
+		}
+		if (msg)
 			break;
-		err = wait_once(mb, &mb->send_wait, &wait, true, false, w);
+		msg = pool_take(mb);
+		if (msg && !copy_in_nofault(msg, buf, len))
+			break;
+		/* Not queued while we sleep: no wakeup is taken from others. */
+		finish_wait(&mb->send_wait, &wait);
+		spin_unlock(&mb->lock);
+		err = fill_msg(mb, &msg, buf, len);
 		if (err)
-			goto err_unlock;
+			goto err_discard;
+		spin_lock(&mb->lock);
 	}
 	finish_wait(&mb->send_wait, &wait);
 
+	msgq_msg_stamp(msg, len, prio, msgq_msg_clock());
 	list_msg(mb, msg, false);
 	count_msg(mb, msg, 1);
 	mb->total_sent++;
@@ -399,7 +450,8 @@ int msgq_mailbox_send(struct msgq_mailbox *mb, struct msgq_msg *msg,
 		spin_unlock(&mb->lock);
 		if (wake)
 			wake_up_poll(&mb->recv_wait, EPOLL_RECV);
-		kill_fasync(&mb->fasync, SIGIO, POLL_IN);
+		if (mb->fasync)
+			kill_fasync(&mb->fasync, SIGIO, POLL_IN);
 		return 0;
 	}
 
@@ -410,7 +462,8 @@ int msgq_mailbox_send(struct msgq_mailbox *mb, struct msgq_msg *msg,
 	/* Receivers must hear of the message before we wait for them. */
 	if (wake)
 		wake_up_poll(&mb->recv_wait, EPOLL_RECV);
-	kill_fasync(&mb->fasync, SIGIO, POLL_IN);
+	if (mb->fasync)
+		kill_fasync(&mb->fasync, SIGIO, POLL_IN);
 
 	spin_lock(&mb->lock);
 	err = wait_delivery(mb, msg, &waiter, w);
@@ -425,8 +478,33 @@ int msgq_mailbox_send(struct msgq_mailbox *mb, struct msgq_msg *msg,
 err_unlock:
 	finish_wait(&mb->send_wait, &wait);
 	spin_unlock(&mb->lock);
-	msgq_msg_put(msg);
+err_discard:
+	if (msg)
+		msgq_msg_discard(msg);
 	return err;
+}
+
+/**
+ * msgq_mailbox_take_slots - up to @n free slots of the pool, in one lock round
+ * @mb:    the mailbox
+ * @slots: where to put them
+ * @n:     how many are wanted
+ *
+ * Returns how many were taken.
+ */
+unsigned int msgq_mailbox_take_slots(struct msgq_mailbox *mb,
+				     struct msgq_msg **slots, unsigned int n)
+{
+	unsigned int k;
+
+	spin_lock(&mb->lock);
+	for (k = 0; k < n; k++) {
+		slots[k] = pool_take(mb);
+		if (!slots[k])
+			break;
+	}
+	spin_unlock(&mb->lock);
+	return k;
 }
 
 /**
@@ -516,10 +594,12 @@ int msgq_mailbox_recv(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 		mb->total_received++;
 	sync_update(msg, err ? MSGQ_SYNC_DROPPED : MSGQ_SYNC_DELIVERED);
 	wake = !mb->dead && waiters(mb, &mb->send_wait);
+	msg = recycle_msg(mb, msg);
 	spin_unlock(&mb->lock);
 	if (wake)
 		wake_up_poll(&mb->send_wait, EPOLL_SEND);
-	msgq_msg_put(msg);
+	if (msg)
+		msgq_msg_discard(msg);
 	return err;
 
 out_unlock:
@@ -610,7 +690,8 @@ int msgq_mailbox_send_batch(struct msgq_mailbox *mb, struct msgq_msg **msgs,
 	if (unwoken) {
 		__wake_up(&mb->recv_wait, TASK_NORMAL, unwoken,
 			  poll_to_key(EPOLL_RECV));
-		kill_fasync(&mb->fasync, SIGIO, POLL_IN);
+		if (mb->fasync)
+			kill_fasync(&mb->fasync, SIGIO, POLL_IN);
 	}
 	return done ? (int)done : err;
 }
@@ -671,9 +752,12 @@ int msgq_mailbox_recv_batch(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 
 	spin_lock(&mb->lock);
 	for (k = 0; k < done; k++) {
-		count_msg(mb, rcv->taken[k], -1);
+		msg = rcv->taken[k];
+		count_msg(mb, msg, -1);
 		mb->total_received++;
-		sync_update(rcv->taken[k], MSGQ_SYNC_DELIVERED);
+		sync_update(msg, MSGQ_SYNC_DELIVERED);
+		/* Left: what the pool did not take, to free unlocked. */
+		rcv->taken[k] = recycle_msg(mb, msg);
 	}
 	/* Put back what was not delivered, last first, to keep the order. */
 	for (k = taken; k-- > done; ) {
@@ -696,9 +780,14 @@ int msgq_mailbox_recv_batch(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 	if (pass_on)
 		__wake_up(&mb->recv_wait, TASK_NORMAL, pass_on,
 			  poll_to_key(EPOLL_RECV));
-	for (k = 0; k < taken; k++)
-		if (rcv->taken[k])
+	for (k = 0; k < taken; k++) {
+		if (!rcv->taken[k])
+			continue;
+		if (k < done)
+			msgq_msg_discard(rcv->taken[k]);
+		else
 			msgq_msg_put(rcv->taken[k]);
+	}
 	return done ? (int)done : err;
 
 out_unlock:

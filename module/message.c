@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * msgq messages: where a payload lives, how it is copied, who sent it.
+ *
+ * Three shapes, chosen by length when the message is made:
+ *   slot    up to mb->slot_payload bytes (at most MSGQ_SLOT_PAYLOAD) after
+ *           the header, in one kmalloc'ed buffer of a fixed size per
+ *           mailbox. A received slot goes back to its mailbox's pool (up to
+ *           MSGQ_POOL_MAX of them) instead of to the allocator, so a
+ *           mailbox in steady use sends small messages without allocating
+ *           or charging memory per message.
+ *   inline  up to MSGQ_INLINE_MAX bytes after the header, one kmalloc.
+ *   paged   longer payloads in order-0 pages listed after the header: a
+ *           64 KiB message is 16 cheap page allocations rather than one
+ *           order-5 allocation (which kmalloc would round up to 128 KiB,
+ *           and which fragmentation can make fail).
+ * All memory is charged to the sender's memory cgroup (__GFP_ACCOUNT), and
+ * a pooled slot stays charged while it waits in the pool: the pool never
+ * holds more than the max_msgs * (max_msgsize + MSGQ_MSG_OVERHEAD) bytes
+ * the mailbox's creator was charged for in limits.c.
+ *
+ * The sender: a sender in the initial pid namespace is visible only to
+ * receivers there, under the number it has there, so its message keeps
+ * just that number and no reference; a sender in a child namespace pins
+ * its struct pid for translation at receive, as SCM_CREDENTIALS does.
+ */
+
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/pid.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "internal.h"
+
+/* Payloads longer than this live in pages. */
+#define MSGQ_INLINE_MAX		(PAGE_SIZE - sizeof(struct msgq_msg))
+
+static unsigned int payload_pages(u32 len)
+{
+	return DIV_ROUND_UP(len, PAGE_SIZE);
+}
+
+static void msg_free_memory(struct msgq_msg *msg)
+{
+	unsigned int i;
+
+	if (msg->shape == MSGQ_MSG_PAGED)
+		for (i = 0; i < payload_pages(msg->len); i++)
+			__free_page(msg->pages[i]);
+	kfree(msg);
+}
+
+/**
+ * msgq_msg_alloc - a message with room for @len bytes, not stamped
+ * @mb:  the mailbox it is meant for (its slot size)
+ * @len: payload length
+ */
+struct msgq_msg *msgq_msg_alloc(struct msgq_mailbox *mb, u32 len)
+{
+	struct msgq_msg *msg;
+	unsigned int i, n;
+
+	if (len <= mb->slot_payload) {
+		msg = kmalloc(struct_size(msg, data, mb->slot_payload),
+			      GFP_KERNEL_ACCOUNT);
+		if (msg)
+			msg->shape = MSGQ_MSG_SLOT;
+		return msg;
+	}
+	if (len <= MSGQ_INLINE_MAX) {
+		msg = kmalloc(struct_size(msg, data, len), GFP_KERNEL_ACCOUNT);
+		if (msg)
+			msg->shape = MSGQ_MSG_INLINE;
+		return msg;
+	}
+
+	n = payload_pages(len);
+	msg = kmalloc(struct_size(msg, pages, n), GFP_KERNEL_ACCOUNT);
+	if (!msg)
+		return NULL;
+	msg->shape = MSGQ_MSG_PAGED;
+	msg->len = len;
+	for (i = 0; i < n; i++) {
+		msg->pages[i] = alloc_page(GFP_KERNEL_ACCOUNT);
+		if (!msg->pages[i]) {
+			msg->len = i * PAGE_SIZE;
+			msg_free_memory(msg);
+			return NULL;
+		}
+	}
+	return msg;
+}
+
+/* msgq_msg_copy_in() of a paged message */
+int msgq_msg_copy_in_pages(struct msgq_msg *msg, const void __user *buf,
+			   u32 len)
+{
+	unsigned int i;
+	u32 off, chunk;
+
+	for (i = 0, off = 0; off < len; i++, off += chunk) {
+		chunk = min_t(u32, len - off, PAGE_SIZE);
+		if (copy_from_user(page_address(msg->pages[i]), buf + off,
+				   chunk))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+/* msgq_msg_copy_out() of a paged message */
+int msgq_msg_copy_out_pages(const struct msgq_msg *msg, void __user *buf)
+{
+	unsigned int i;
+	u32 off, chunk;
+
+	for (i = 0, off = 0; off < msg->len; i++, off += chunk) {
+		chunk = min_t(u32, msg->len - off, PAGE_SIZE);
+		if (copy_to_user(buf + off, page_address(msg->pages[i]), chunk))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+/**
+ * msgq_msg_stamp - make @msg a message of the calling task, sent at @now
+ * @msg:  allocated and filled
+ * @len:  payload length
+ * @prio: priority
+ * @now:  CLOCK_REALTIME in ns, from msgq_msg_clock(); one read serves a batch
+ */
+void msgq_msg_stamp(struct msgq_msg *msg, u32 len, u32 prio, u64 now)
+{
+	struct pid *tgid = task_tgid(current);
+
+	refcount_set(&msg->ref, 1);
+	msg->sender = tgid->level ? get_pid(tgid) : NULL;
+	msg->tgid = current->tgid;
+	msg->uid = current_euid();
+	msg->sent_ns = now;
+	msg->sync = NULL;
+	msg->len = len;
+	msg->prio = prio;
+	msgq_stats_msgs(1, len);
+}
+
+/* The message is gone: forget its sender and stop counting it. */
+void msgq_msg_retire(struct msgq_msg *msg)
+{
+	msgq_stats_msgs(-1, -(long)msg->len);
+	if (msg->sender)
+		put_pid(msg->sender);
+}
+
+/* Free a message that was never stamped. */
+void msgq_msg_discard(struct msgq_msg *msg)
+{
+	msg_free_memory(msg);
+}
+
+void msgq_msg_put(struct msgq_msg *msg)
+{
+	if (refcount_dec_and_test(&msg->ref)) {
+		msgq_msg_retire(msg);
+		msg_free_memory(msg);
+	}
+}
+
+/* Free the slots of a pool nobody uses any more. */
+void msgq_pool_free(struct list_head *pool)
+{
+	struct msgq_msg *msg, *tmp;
+
+	list_for_each_entry_safe(msg, tmp, pool, link)
+		msg_free_memory(msg);
+	INIT_LIST_HEAD(pool);
+}
