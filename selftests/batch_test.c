@@ -902,7 +902,7 @@ TEST_F(msgq, send_batch_blocks_until_drained)
 		}
 		_exit(msgq_send_batch(self->fd, e, N, 0) == N ? 0 : 1);
 	}
-	ASSERT_TRUE(wait_blocked_in(pid, pid, SYS_ioctl, 5000))
+	ASSERT_TRUE(wait_blocked_in(pid, pid, SYS_msgq_any, 5000))
 		TH_LOG("batch send did not block");
 	sleep_ms(SETTLE_MS);
 	ASSERT_EQ(0, waitpid(pid, NULL, WNOHANG))
@@ -980,7 +980,7 @@ TEST_F(msgq, recv_batch_blocks_then_takes_what_is_there)
 		res->err = errno;
 		_exit(0);
 	}
-	ASSERT_TRUE(wait_blocked_in(pid, pid, SYS_ioctl, 5000))
+	ASSERT_TRUE(wait_blocked_in(pid, pid, SYS_msgq_any, 5000))
 		TH_LOG("recv batch did not block");
 	sleep_ms(SETTLE_MS);
 	ASSERT_EQ(0, waitpid(pid, NULL, WNOHANG))
@@ -1019,7 +1019,7 @@ TEST_F(msgq, recv_batch_blocks_woken_by_single_send)
 		res->err = errno;
 		_exit(0);
 	}
-	ASSERT_TRUE(wait_blocked_in(pid, pid, SYS_ioctl, 5000));
+	ASSERT_TRUE(wait_blocked_in(pid, pid, SYS_msgq_any, 5000));
 	ASSERT_EQ(0, send_plain(self->fd, 0, 1, 12, 0));
 	ASSERT_EQ(0, wait_child_ms(pid, WAKE_MS));
 	ASSERT_EQ(1, res->ret) TH_LOG("recv batch: %s", strerror(res->err));
@@ -1067,7 +1067,7 @@ TEST_F(msgq, send_batch_signal_partial_and_eintr)
 		res->err[1] = errno;
 		_exit(0);
 	}
-	ASSERT_TRUE(wait_blocked_in(pid, pid, SYS_ioctl, 5000));
+	ASSERT_TRUE(wait_blocked_in(pid, pid, SYS_msgq_any, 5000));
 	ASSERT_EQ(4, mbox_depth(self->fd));
 	ASSERT_EQ(0, kill(pid, SIGUSR1));
 	/* the first batch returns 2; wait for the second to block */
@@ -1075,7 +1075,7 @@ TEST_F(msgq, send_batch_signal_partial_and_eintr)
 	     !__atomic_load_n(&res->stage, __ATOMIC_SEQ_CST); t++)
 		sleep_ms(1);
 	ASSERT_EQ(1, __atomic_load_n(&res->stage, __ATOMIC_SEQ_CST));
-	ASSERT_TRUE(wait_blocked_in(pid, pid, SYS_ioctl, 5000));
+	ASSERT_TRUE(wait_blocked_in(pid, pid, SYS_msgq_any, 5000));
 	ASSERT_EQ(0, kill(pid, SIGUSR1));
 	ASSERT_EQ(0, wait_child_ms(pid, WAKE_MS));
 	ASSERT_EQ(2, res->ret[0]) TH_LOG("%s", strerror(res->err[0]));

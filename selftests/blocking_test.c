@@ -61,7 +61,7 @@ static bool waiter_start_blocked(struct waiter *w)
 			return false;
 		sleep_ms(1);
 	}
-	return wait_blocked_in(getpid(), w->tid, SYS_ioctl, 5000) &&
+	return wait_blocked_in(getpid(), w->tid, SYS_msgq_any, 5000) &&
 	       !waiter_done(w);
 }
 
@@ -221,7 +221,7 @@ TEST_F(msgq, recv_blocks_until_send_from_other_process)
 
 		_exit(n == 4 && !memcmp(buf, "ping", 4) ? 0 : 1);
 	}
-	ASSERT_TRUE(wait_blocked_in(pid, pid, SYS_ioctl, 5000))
+	ASSERT_TRUE(wait_blocked_in(pid, pid, SYS_msgq_any, 5000))
 		TH_LOG("receiver not blocked");
 	sleep_ms(SETTLE_MS);
 	ASSERT_EQ(0, waitpid(pid, NULL, WNOHANG))

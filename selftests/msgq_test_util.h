@@ -175,9 +175,22 @@ static inline long task_syscall(pid_t pid, pid_t tid)
 }
 
 /*
+ * libmsgq waits in ioctl(2), or in write(2) and read(2) for a msgq_send()
+ * at priority 0 and a msgq_recv() that wants no priority: as @nr of
+ * wait_blocked_in(), SYS_msgq_any stands for any of the three.
+ */
+#define SYS_msgq_any	(-100L)
+
+static inline bool is_msgq_syscall(long sc)
+{
+	return sc == SYS_ioctl || sc == SYS_read || sc == SYS_write;
+}
+
+/*
  * Wait up to @timeout_ms until task @tid of process @pid is asleep
- * (interruptibly, state S) inside system call @nr (e.g. SYS_ioctl). This is
- * how the tests tell "blocked in msgq" from "not yet scheduled".
+ * (interruptibly, state S) inside system call @nr (e.g. SYS_ioctl, or
+ * SYS_msgq_any). This is how the tests tell "blocked in msgq" from "not yet
+ * scheduled".
  */
 static inline bool wait_blocked_in(pid_t pid, pid_t tid, long nr,
 				   int timeout_ms)
@@ -189,7 +202,8 @@ static inline bool wait_blocked_in(pid_t pid, pid_t tid, long nr,
 		if (task_state(pid, tid) == 'S') {
 			long sc = task_syscall(pid, tid);
 
-			if (sc == nr || sc == -2)
+			if (sc == nr || sc == -2 ||
+			    (nr == SYS_msgq_any && is_msgq_syscall(sc)))
 				return true;
 		}
 		sleep_ms(1);

@@ -87,7 +87,7 @@ TEST_F(msgq, owner_close_wakes_blocked_receiver_process)
 	OWNED_CREATE(2);
 	pid = peer_start(_metadata, self->fd, self->name, CALL_RECV, 0);
 	ASSERT_LE(0, pid);
-	ASSERT_TRUE(wait_blocked_in(pid, pid, SYS_ioctl, 5000));
+	ASSERT_TRUE(wait_blocked_in(pid, pid, SYS_msgq_any, 5000));
 	sleep_ms(SETTLE_MS);
 	ASSERT_EQ(0, waitpid(pid, NULL, WNOHANG));
 	OWNER_CLOSE();
@@ -103,7 +103,7 @@ TEST_F(msgq, owner_close_wakes_blocked_sender_process)
 	ASSERT_EQ(0, put_one(self->fd, 0));
 	pid = peer_start(_metadata, self->fd, self->name, CALL_SEND, 0);
 	ASSERT_LE(0, pid);
-	ASSERT_TRUE(wait_blocked_in(pid, pid, SYS_ioctl, 5000));
+	ASSERT_TRUE(wait_blocked_in(pid, pid, SYS_msgq_any, 5000));
 	sleep_ms(SETTLE_MS);
 	ASSERT_EQ(0, waitpid(pid, NULL, WNOHANG));
 	OWNER_CLOSE();
@@ -119,7 +119,7 @@ TEST_F(msgq, owner_close_wakes_sync_sender_process)
 	pid = peer_start(_metadata, self->fd, self->name, CALL_SEND,
 			 MSGQ_F_SYNC);
 	ASSERT_LE(0, pid);
-	ASSERT_TRUE(wait_blocked_in(pid, pid, SYS_ioctl, 5000));
+	ASSERT_TRUE(wait_blocked_in(pid, pid, SYS_msgq_any, 5000));
 	sleep_ms(SETTLE_MS);
 	ASSERT_EQ(0, waitpid(pid, NULL, WNOHANG));
 	ASSERT_EQ(1, mbox_depth(self->fd));	/* its message is queued */
@@ -135,7 +135,7 @@ TEST_F(msgq, owner_close_wakes_rendezvous_sender_process)
 	OWNED_CREATE(0);
 	pid = peer_start(_metadata, self->fd, self->name, CALL_SEND, 0);
 	ASSERT_LE(0, pid);
-	ASSERT_TRUE(wait_blocked_in(pid, pid, SYS_ioctl, 5000));
+	ASSERT_TRUE(wait_blocked_in(pid, pid, SYS_msgq_any, 5000));
 	sleep_ms(SETTLE_MS);
 	ASSERT_EQ(0, waitpid(pid, NULL, WNOHANG));
 	OWNER_CLOSE();
@@ -239,7 +239,7 @@ TEST_F(msgq, kill9_owner_wakes_blocked_peers)
 	ASSERT_TRUE(call_start_blocked(&tx));
 	peer = peer_start(_metadata, -1, self->name, CALL_RECV, 0);
 	ASSERT_LE(0, peer);
-	ASSERT_TRUE(wait_blocked_in(peer, peer, SYS_ioctl, 5000));
+	ASSERT_TRUE(wait_blocked_in(peer, peer, SYS_msgq_any, 5000));
 	sleep_ms(SETTLE_MS);
 	ASSERT_FALSE(call_done(&rx));
 	ASSERT_FALSE(call_done(&tx));

@@ -69,7 +69,7 @@ TEST_F(msgq, send_waits_for_receiver_process)
 		*t_ret = now_ns(CLOCK_MONOTONIC);
 		_exit(0);
 	}
-	ASSERT_TRUE(wait_blocked_in(pid, pid, SYS_ioctl, 5000));
+	ASSERT_TRUE(wait_blocked_in(pid, pid, SYS_msgq_any, 5000));
 	sleep_ms(SETTLE_MS);
 	ASSERT_EQ(0, waitpid(pid, NULL, WNOHANG))
 		TH_LOG("sender returned with no receiver");
@@ -96,7 +96,7 @@ TEST_F(msgq, recv_waits_for_sender_process)
 
 		_exit(n == sizeof(got) && got == 77 ? 0 : 1);
 	}
-	ASSERT_TRUE(wait_blocked_in(pid, pid, SYS_ioctl, 5000));
+	ASSERT_TRUE(wait_blocked_in(pid, pid, SYS_msgq_any, 5000));
 	sleep_ms(SETTLE_MS);
 	ASSERT_EQ(0, waitpid(pid, NULL, WNOHANG));
 	ASSERT_EQ(0, msgq_send(self->fd, &v, sizeof(v), 0));

@@ -133,7 +133,7 @@ TEST_F(msgq, sync_send_sa_restart_delivered_once)
 	ASSERT_TRUE(call_start_blocked(&c));
 	ASSERT_EQ(0, pthread_kill(c.th, SIGUSR1));
 	ASSERT_TRUE(wait_sig_count(1, WAKE_MS));
-	ASSERT_TRUE(wait_blocked_in(getpid(), c.tid, SYS_ioctl, 5000));
+	ASSERT_TRUE(wait_blocked_in(getpid(), c.tid, SYS_msgq_any, 5000));
 	sleep_ms(SETTLE_MS);
 	ASSERT_FALSE(call_done(&c)) TH_LOG("%ld %s", c.ret, strerror(c.err));
 	ASSERT_EQ(1, mbox_depth(self->fd));
@@ -180,7 +180,7 @@ TEST_F(msgq, sync_send_full_waits_room_then_delivery)
 	ASSERT_TRUE(call_start_blocked(&c));
 	ASSERT_EQ(1, take_one(self->fd));
 	/* now queued, and waiting for a receiver */
-	ASSERT_TRUE(wait_blocked_in(getpid(), c.tid, SYS_ioctl, 5000));
+	ASSERT_TRUE(wait_blocked_in(getpid(), c.tid, SYS_msgq_any, 5000));
 	sleep_ms(SETTLE_MS);
 	ASSERT_FALSE(call_done(&c));
 	ASSERT_EQ(9, take_one(self->fd));

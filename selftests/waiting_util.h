@@ -150,7 +150,7 @@ static inline long call_syscall_nr(const struct call *c)
 	case CALL_WRITE:
 		return SYS_write;
 	default:
-		return SYS_ioctl;
+		return SYS_msgq_any;
 	}
 }
 

@@ -329,7 +329,7 @@ TEST_F(msgq, recv_after_wait_writes_fields)
 	ASSERT_LE(0, pid);
 	if (!pid) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		wait_blocked_in(getppid(), getppid(), SYS_ioctl, 10000);
+		wait_blocked_in(getppid(), getppid(), SYS_msgq_any, 10000);
 		_exit(msgq_send(self->fd, "woken", 5, 5) ? 1 : 0);
 	}
 	ASSERT_EQ(5, msgq_recv_args(self->fd, &r)) TH_LOG("%s",
