@@ -119,9 +119,12 @@ struct msgq_msg {
  * @cur_bytes:       [lock] payload bytes queued
  * @total_sent:      [lock] messages enqueued and not withdrawn
  * @total_received:  [lock] messages dequeued by receivers
- * @recv_sleepers:   [lock] receivers asleep waiting for a message
+ * @recv_sleepers:   [lock] receivers waiting for a message: in
+ *                   @recv_waiters, or woken and not yet back
+ * @recv_waiters:    [lock] struct msgq_waiter of sleeping receivers, oldest
+ *                   first; a sender unlists the one it wakes
  * @dead:            [lock] the owner is gone: every call fails with EIDRM
- * @recv_wait:       receivers and EPOLLIN pollers wait here
+ * @recv_wait:       EPOLLIN pollers and peekers wait here
  * @send_wait:       senders waiting for room and EPOLLOUT pollers wait here
  * @fasync:          O_ASYNC handles, signalled when a message arrives
  * @owner:           [lock] the handle that owns an owned mailbox, or NULL
@@ -148,6 +151,7 @@ struct msgq_mailbox {
 	u64 total_sent;
 	u64 total_received;
 	u32 recv_sleepers;
+	struct list_head recv_waiters;
 	bool dead;
 	wait_queue_head_t recv_wait;
 	wait_queue_head_t send_wait;
@@ -169,6 +173,16 @@ struct msgq_mailbox {
 	bool owned;
 	u64 quota_bytes;
 	char name[];
+};
+
+/**
+ * struct msgq_waiter - a receiver asleep until a message arrives
+ * @link: in mb->recv_waiters, under the mailbox lock
+ * @task: the receiver, woken by the sender who unlists it
+ */
+struct msgq_waiter {
+	struct list_head link;
+	struct task_struct *task;
 };
 
 /**

@@ -18,6 +18,11 @@
 
 #include "internal.h"
 
+/* 6.12 hides struct fd's file behind fd_file(); older kernels lack it. */
+#ifndef fd_file
+#define fd_file(f)	((f).file)
+#endif
+
 /* Copy a name in: 1..MSGQ_NAME_MAX printable non-space ASCII bytes. */
 static int copy_name(char name[MSGQ_NAME_MAX + 1], u64 uptr)
 {
@@ -299,7 +304,7 @@ static long mailbox_send_recv(struct file *file,
 {
 	struct recv_ioctl ri = { .uargs = &uargs->recv };
 	struct msgq_send_recv args;
-	struct file *target;
+	struct fd target;
 	long err;
 
 	if (copy_from_user(&args, uargs, sizeof(args)))
@@ -313,13 +318,13 @@ static long mailbox_send_recv(struct file *file,
 	if (!(args.flags & MSGQ_SR_SENT)) {
 		if (put_user(args.flags, &uargs->flags))
 			return -EFAULT;
-		target = fget(args.send_fd);
-		if (!target)
+		target = fdget(args.send_fd);
+		if (!fd_file(target))
 			return -EBADF;
 		err = -EBADF;
-		if (msgq_is_handle(target))
-			err = send_args(target, &args.send);
-		fput(target);
+		if (msgq_is_handle(fd_file(target)))
+			err = send_args(fd_file(target), &args.send);
+		fdput(target);
 		if (err)
 			return err;
 		if (put_user(args.flags | MSGQ_SR_SENT, &uargs->flags))

@@ -7,13 +7,17 @@
  * highest set bit. Both cost the same whatever the depth of the queue and
  * the number of priorities in use.
  *
- * Waiting: receivers sleep on recv_wait and senders on send_wait, both as
- * exclusive waiters, so a message wakes one receiver and a freed slot one
- * sender. A woken waiter re-checks its condition before it looks at signals
- * or its deadline, so a wakeup it was given is never dropped: it takes the
- * message (or the slot) instead of failing. A waiter is on its wait queue
- * before it drops the mailbox lock, and a waker changes the state under
- * that lock before it calls wake_up(), so no wakeup falls in between.
+ * Waiting: receivers sleep in recv_waiters, oldest first, and a message
+ * wakes one of them: the sender takes it off the list and wakes it, under
+ * the mailbox lock, with no wait queue in between (a receiver asleep is the
+ * hot case of request/reply traffic). Senders waiting for room sleep on
+ * send_wait as exclusive waiters, so a freed slot wakes one sender; pollers
+ * and peekers sit on the wait queues, non-exclusive. A woken waiter
+ * re-checks its condition before it looks at signals or its deadline, so a
+ * wakeup it was given is never dropped: it takes the message (or the slot)
+ * instead of failing. A waiter is queued before it drops the mailbox lock,
+ * and a waker changes the state under that lock before it wakes anyone, so
+ * no wakeup falls in between.
  *
  * A receive copies the message out after dropping the lock. Meanwhile the
  * message is off the lists but still counted in cur_msgs, so the mailbox
@@ -49,6 +53,7 @@ struct msgq_mailbox *msgq_mailbox_alloc(const char *name, size_t name_len,
 	spin_lock_init(&mb->lock);
 	for (prio = 0; prio < MSGQ_PRIO_MAX; prio++)
 		INIT_LIST_HEAD(&mb->levels[prio]);
+	INIT_LIST_HEAD(&mb->recv_waiters);
 	init_waitqueue_head(&mb->recv_wait);
 	init_waitqueue_head(&mb->send_wait);
 	kref_init(&mb->ref);
@@ -144,8 +149,8 @@ static struct msgq_msg *pool_take(struct msgq_mailbox *mb)
  * uncounted: a slot nobody else holds goes back to the pool. Returns what
  * the caller must msgq_msg_discard() once it has unlocked, or NULL.
  */
-static struct msgq_msg *recycle_msg(struct msgq_mailbox *mb,
-				    struct msgq_msg *msg)
+static inline struct msgq_msg *recycle_msg(struct msgq_mailbox *mb,
+					   struct msgq_msg *msg)
 {
 	lockdep_assert_held(&mb->lock);
 	if (!refcount_dec_and_test(&msg->ref))
@@ -192,6 +197,44 @@ static bool waiters(struct msgq_mailbox *mb, struct wait_queue_head *wq)
 	return waitqueue_active(wq);
 }
 
+/*
+ * Wake up to @n receivers asleep in recv_waiters, oldest first. Under the
+ * lock, so each is still there to wake: it leaves only after taking the
+ * lock to unlist itself.
+ */
+static void wake_receivers(struct msgq_mailbox *mb, unsigned int n)
+{
+	struct msgq_waiter *waiter, *tmp;
+
+	lockdep_assert_held(&mb->lock);
+	list_for_each_entry_safe(waiter, tmp, &mb->recv_waiters, link) {
+		if (!n--)
+			break;
+		list_del_init(&waiter->link);
+		wake_up_process(waiter->task);
+	}
+}
+
+/*
+ * @n messages arrived: wake as many receivers, under the lock. Returns
+ * whether pollers or peekers wait too: the caller passes that on to
+ * notify_recv() once it has dropped the lock.
+ */
+static bool wake_for_messages(struct msgq_mailbox *mb, unsigned int n)
+{
+	wake_receivers(mb, n);
+	return waiters(mb, &mb->recv_wait);
+}
+
+/* Tell pollers and peekers (if @pollers) and O_ASYNC owners of messages. */
+static void notify_recv(struct msgq_mailbox *mb, bool pollers)
+{
+	if (pollers)
+		wake_up_poll(&mb->recv_wait, EPOLL_RECV);
+	if (mb->fasync)
+		kill_fasync(&mb->fasync, SIGIO, POLL_IN);
+}
+
 /* Largest message copied out under the mailbox lock. */
 #define MSGQ_LOCKED_COPY_MAX	4096
 
@@ -232,6 +275,14 @@ static void sleep_until(struct msgq_wait *w)
 		w->expired = true;
 }
 
+/* May the caller go to sleep? 0, or the error that ends its wait now. */
+static int may_wait(struct msgq_wait *w)
+{
+	if (w->nonblock)
+		return -EAGAIN;
+	return wait_error(w);
+}
+
 /*
  * Sleep once on @wq until woken, signalled or past the deadline. Called and
  * returns with mb->lock held, but drops it while asleep. Returns 0 once
@@ -240,14 +291,12 @@ static void sleep_until(struct msgq_wait *w)
  */
 static int wait_once(struct msgq_mailbox *mb, wait_queue_head_t *wq,
 		     struct wait_queue_entry *wait, bool exclusive,
-		     bool receiver, struct msgq_wait *w)
+		     struct msgq_wait *w)
 	__must_hold(&mb->lock)
 {
 	int err;
 
-	if (w->nonblock)
-		return -EAGAIN;
-	err = wait_error(w);
+	err = may_wait(w);
 	if (err)
 		return err;
 
@@ -255,17 +304,38 @@ static int wait_once(struct msgq_mailbox *mb, wait_queue_head_t *wq,
 		prepare_to_wait_exclusive(wq, wait, TASK_INTERRUPTIBLE);
 	else
 		prepare_to_wait(wq, wait, TASK_INTERRUPTIBLE);
-	if (receiver) {
-		mb->recv_sleepers++;
-		/* On a rendezvous mailbox a waiting receiver is room to send. */
-		if (!mb->max_msgs)
-			wake_up_poll(&mb->send_wait, EPOLL_SEND);
-	}
 	spin_unlock(&mb->lock);
 	sleep_until(w);
 	spin_lock(&mb->lock);
-	if (receiver)
-		mb->recv_sleepers--;
+	return 0;
+}
+
+/*
+ * Sleep once in recv_waiters until a message wakes us, a signal or the
+ * deadline. Locking and return as for wait_once().
+ */
+static int wait_for_message(struct msgq_mailbox *mb, struct msgq_wait *w)
+	__must_hold(&mb->lock)
+{
+	struct msgq_waiter waiter = { .task = current };
+	int err;
+
+	err = may_wait(w);
+	if (err)
+		return err;
+
+	list_add_tail(&waiter.link, &mb->recv_waiters);
+	mb->recv_sleepers++;
+	/* On a rendezvous mailbox a waiting receiver is room to send. */
+	if (!mb->max_msgs)
+		wake_up_poll(&mb->send_wait, EPOLL_SEND);
+	set_current_state(TASK_INTERRUPTIBLE);
+	spin_unlock(&mb->lock);
+	sleep_until(w);
+	spin_lock(&mb->lock);
+	mb->recv_sleepers--;
+	/* Still listed unless a sender woke us: a signal, the deadline. */
+	list_del(&waiter.link);
 	return 0;
 }
 
@@ -420,8 +490,7 @@ int msgq_mailbox_send(struct msgq_mailbox *mb, const void __user *buf,
 			goto err_unlock;
 		}
 		if (!send_fits(mb, sync && w->nonblock)) {
-			err = wait_once(mb, &mb->send_wait, &wait, true, false,
-					w);
+			err = wait_once(mb, &mb->send_wait, &wait, true, w);
 			if (err)
 				goto err_unlock;
 			continue;
@@ -446,24 +515,18 @@ int msgq_mailbox_send(struct msgq_mailbox *mb, const void __user *buf,
 	count_msg(mb, msg, 1);
 	mb->total_sent++;
 	if (!sync) {
-		wake = waiters(mb, &mb->recv_wait);
+		wake = wake_for_messages(mb, 1);
 		spin_unlock(&mb->lock);
-		if (wake)
-			wake_up_poll(&mb->recv_wait, EPOLL_RECV);
-		if (mb->fasync)
-			kill_fasync(&mb->fasync, SIGIO, POLL_IN);
+		notify_recv(mb, wake);
 		return 0;
 	}
 
 	waiter.state = MSGQ_SYNC_QUEUED;
 	msg->sync = &waiter;
-	wake = waiters(mb, &mb->recv_wait);
+	wake = wake_for_messages(mb, 1);
 	spin_unlock(&mb->lock);
 	/* Receivers must hear of the message before we wait for them. */
-	if (wake)
-		wake_up_poll(&mb->recv_wait, EPOLL_RECV);
-	if (mb->fasync)
-		kill_fasync(&mb->fasync, SIGIO, POLL_IN);
+	notify_recv(mb, wake);
 
 	spin_lock(&mb->lock);
 	err = wait_delivery(mb, msg, &waiter, w);
@@ -538,7 +601,10 @@ int msgq_mailbox_recv(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 		 * A peek consumes nothing: it must not take a wakeup, nor
 		 * count as a receiver that a rendezvous sender can rely on.
 		 */
-		err = wait_once(mb, &mb->recv_wait, &wait, !peek, !peek, w);
+		if (peek)
+			err = wait_once(mb, &mb->recv_wait, &wait, false, w);
+		else
+			err = wait_for_message(mb, w);
 		if (err)
 			goto out_unlock;
 	}
@@ -549,10 +615,8 @@ int msgq_mailbox_recv(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 		/* A non-blocking sync sender may now give up: tell it. */
 		sync_update(msg, MSGQ_SYNC_QUEUED);
 		/* We may hold the wakeup of this message: pass it on. */
-		wake = waiters(mb, &mb->recv_wait);
+		wake_receivers(mb, 1);
 		spin_unlock(&mb->lock);
-		if (wake)
-			wake_up_poll(&mb->recv_wait, EPOLL_RECV);
 		return -EMSGSIZE;
 	}
 	if (peek) {
@@ -579,9 +643,9 @@ int msgq_mailbox_recv(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 		if (err && !mb->dead) {
 			list_msg(mb, msg, true);
 			sync_update(msg, MSGQ_SYNC_QUEUED);
-			spin_unlock(&mb->lock);
 			/* We took a wakeup meant for this message: pass it on. */
-			wake_up_poll(&mb->recv_wait, EPOLL_RECV);
+			wake_receivers(mb, 1);
+			spin_unlock(&mb->lock);
 			return err;
 		}
 	} else {
@@ -633,6 +697,7 @@ void msgq_mailbox_kill(struct msgq_mailbox *mb)
 	}
 	bitmap_zero(mb->levels_used, MSGQ_PRIO_MAX);
 	mb->listed = 0;
+	wake_receivers(mb, UINT_MAX);
 	spin_unlock(&mb->lock);
 
 	list_for_each_entry_safe(msg, tmp, &dropped, link)
@@ -658,6 +723,7 @@ int msgq_mailbox_send_batch(struct msgq_mailbox *mb, struct msgq_msg **msgs,
 {
 	unsigned int done = 0, unwoken = 0;
 	DEFINE_WAIT(wait);
+	bool pollers;
 	int err = 0;
 
 	spin_lock(&mb->lock);
@@ -668,12 +734,10 @@ int msgq_mailbox_send_batch(struct msgq_mailbox *mb, struct msgq_msg **msgs,
 		}
 		if (!send_fits(mb, false)) {
 			/* Receivers must drain what we queued before we wait. */
-			if (unwoken)
-				__wake_up(&mb->recv_wait, TASK_NORMAL, unwoken,
-					  poll_to_key(EPOLL_RECV));
+			if (unwoken && wake_for_messages(mb, unwoken))
+				wake_up_poll(&mb->recv_wait, EPOLL_RECV);
 			unwoken = 0;
-			err = wait_once(mb, &mb->send_wait, &wait, true, false,
-					w);
+			err = wait_once(mb, &mb->send_wait, &wait, true, w);
 			if (err)
 				break;
 			continue;
@@ -685,14 +749,11 @@ int msgq_mailbox_send_batch(struct msgq_mailbox *mb, struct msgq_msg **msgs,
 		unwoken++;
 	}
 	finish_wait(&mb->send_wait, &wait);
+	pollers = unwoken && wake_for_messages(mb, unwoken);
 	spin_unlock(&mb->lock);
 
-	if (unwoken) {
-		__wake_up(&mb->recv_wait, TASK_NORMAL, unwoken,
-			  poll_to_key(EPOLL_RECV));
-		if (mb->fasync)
-			kill_fasync(&mb->fasync, SIGIO, POLL_IN);
-	}
+	if (done)
+		notify_recv(mb, pollers);
 	return done ? (int)done : err;
 }
 
@@ -708,9 +769,9 @@ int msgq_mailbox_send_batch(struct msgq_mailbox *mb, struct msgq_msg **msgs,
 int msgq_mailbox_recv_batch(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 			    unsigned int count, struct msgq_wait *w)
 {
-	unsigned int taken = 0, pass_on = 0, done, k;
+	unsigned int taken = 0, done, k;
 	struct msgq_msg *msg;
-	DEFINE_WAIT(wait);
+	bool wake;
 	int err = 0;
 
 	spin_lock(&mb->lock);
@@ -721,11 +782,10 @@ int msgq_mailbox_recv_batch(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 		}
 		if (mb->listed)
 			break;
-		err = wait_once(mb, &mb->recv_wait, &wait, true, true, w);
+		err = wait_for_message(mb, w);
 		if (err)
 			goto out_unlock;
 	}
-	finish_wait(&mb->recv_wait, &wait);
 
 	while (taken < count && (msg = first_msg(mb))) {
 		if (msg->len > rcv->caps[taken]) {
@@ -735,7 +795,7 @@ int msgq_mailbox_recv_batch(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 			}
 			/* Left for others: pass our wakeup on. */
 			sync_update(msg, MSGQ_SYNC_QUEUED);
-			pass_on = 1;
+			wake_receivers(mb, 1);
 			break;
 		}
 		unlist_msg(mb, msg);
@@ -771,15 +831,15 @@ int msgq_mailbox_recv_batch(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 		sync_update(msg, MSGQ_SYNC_QUEUED);
 		rcv->taken[k] = NULL;
 	}
+	/* We took the wakeups of those put back: pass them on. */
+	if (!mb->dead)
+		wake_receivers(mb, taken - done);
+	wake = done && !mb->dead && waiters(mb, &mb->send_wait);
 	spin_unlock(&mb->lock);
 
-	if (done)
+	if (wake)
 		__wake_up(&mb->send_wait, TASK_NORMAL, done,
 			  poll_to_key(EPOLL_SEND));
-	pass_on += taken - done;
-	if (pass_on)
-		__wake_up(&mb->recv_wait, TASK_NORMAL, pass_on,
-			  poll_to_key(EPOLL_RECV));
 	for (k = 0; k < taken; k++) {
 		if (!rcv->taken[k])
 			continue;
@@ -791,7 +851,6 @@ int msgq_mailbox_recv_batch(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 	return done ? (int)done : err;
 
 out_unlock:
-	finish_wait(&mb->recv_wait, &wait);
 	spin_unlock(&mb->lock);
 	return err;
 }
