@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
  * libmsgq: each function is one ioctl(2) or system call; no global state,
- * no threads. Errors: -1 and errno, as in libc (see <msgq.h>).
+ * no threads. Errors: -1 and errno, as in libc (see <msgq.h>). A send at
+ * priority 0 and a receive that does not ask for the priority are
+ * write(2) and read(2), cheaper than the ioctls (<msgq.h>, msgq_send).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -133,8 +136,21 @@ int msgq_timedsend(int fd, const void *buf, size_t len, unsigned int prio,
 	return ioctl(fd, MSGQ_IOC_SEND, &s);
 }
 
+/*
+ * write(2) and read(2) check the whole buffer's range before the module
+ * sees the call; beyond what any mailbox holds that check could say EFAULT
+ * where the ioctl says EMSGSIZE. The ioctl decides those cases.
+ */
+static bool rw_size_ok(size_t n)
+{
+	return n <= MSGQ_MAX_MSGSIZE_LIMIT;
+}
+
 int msgq_send(int fd, const void *buf, size_t len, unsigned int prio)
 {
+	/* The module's write(2) is exactly a send at priority 0. */
+	if (!prio && rw_size_ok(len))
+		return write(fd, buf, len) < 0 ? -1 : 0;
 	return msgq_timedsend(fd, buf, len, prio, NULL);
 }
 
@@ -158,6 +174,9 @@ static ssize_t do_recv(int fd, void *buf, size_t cap, unsigned int *prio,
 
 ssize_t msgq_recv(int fd, void *buf, size_t cap, unsigned int *prio)
 {
+	/* The module's read(2) is exactly this receive, less the priority. */
+	if (!prio && rw_size_ok(cap))
+		return read(fd, buf, cap);
 	return do_recv(fd, buf, cap, prio, 0, NULL);
 }
 
@@ -222,4 +241,44 @@ int msgq_recv_batch(int fd, struct msgq_mmsg *msgs, unsigned int count,
 		    unsigned int flags)
 {
 	return batch(fd, 0, msgs, count, flags);
+}
+
+int msgq_send_recv_args(int recv_fd, struct msgq_send_recv *args)
+{
+	return ioctl(recv_fd, MSGQ_IOC_SEND_RECV, args);
+}
+
+ssize_t msgq_sendrecv(int send_fd, const void *msg, size_t len,
+		      unsigned int prio, int recv_fd, void *buf, size_t cap,
+		      unsigned int *rprio, int *sent)
+{
+	struct msgq_send_recv sr = {
+		.send = {
+			.buf = ptr_to_u64(msg),
+			.len = (__u32)len,
+			.prio = prio,
+		},
+		.recv = {
+			.buf = ptr_to_u64(buf),
+			.cap = cap > UINT32_MAX ? UINT32_MAX : (__u32)cap,
+		},
+		.send_fd = send_fd,
+	};
+	int ret;
+
+	if (sent)
+		*sent = 0;
+	if (len > UINT32_MAX) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	ret = msgq_send_recv_args(recv_fd, &sr);
+	/* The kernel sets MSGQ_SR_SENT once the message is queued. */
+	if (sent)
+		*sent = !!(sr.flags & MSGQ_SR_SENT);
+	if (ret < 0)
+		return -1;
+	if (rprio)
+		*rprio = sr.recv.prio;
+	return (ssize_t)sr.recv.len;
 }
