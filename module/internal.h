@@ -222,19 +222,22 @@ struct msgq_receiver {
 		       const struct msgq_msg *msg);
 };
 
-/* mailbox.c: the queue, waiting and wakeups; knows nothing of ioctls */
-struct msgq_mailbox *msgq_mailbox_alloc(const char *name, size_t name_len,
-					u32 max_msgs, u32 max_msgsize,
-					umode_t mode);
-void msgq_mailbox_put(struct msgq_mailbox *mb);
+/* stats.c: live message counts, one per-CPU add each way */
+DECLARE_PER_CPU(long, msgq_live_msgs);
+DECLARE_PER_CPU(long, msgq_live_bytes);
+
+/* Count @n messages of @bytes in all made (both > 0) or gone (both < 0). */
+static inline void msgq_stats_msgs(long n, long bytes)
+{
+	this_cpu_add(msgq_live_msgs, n);
+	this_cpu_add(msgq_live_bytes, bytes);
+}
 
 /* message.c: payload storage, copies, the sender's identity */
 struct msgq_msg *msgq_msg_alloc(struct msgq_mailbox *mb, u32 len);
 int msgq_msg_copy_in_pages(struct msgq_msg *msg, const void __user *buf,
 			   u32 len);
 int msgq_msg_copy_out_pages(const struct msgq_msg *msg, void __user *buf);
-void msgq_msg_stamp(struct msgq_msg *msg, u32 len, u32 prio, u64 now);
-void msgq_msg_retire(struct msgq_msg *msg);
 void msgq_msg_discard(struct msgq_msg *msg);
 void msgq_msg_put(struct msgq_msg *msg);
 void msgq_pool_free(struct list_head *pool);
@@ -267,6 +270,40 @@ static inline u64 msgq_msg_clock(void)
 	return ktime_get_real_ns();
 }
 
+/**
+ * msgq_msg_stamp - make @msg a message of the calling task, sent at @now
+ * @msg:  allocated and filled
+ * @len:  payload length
+ * @prio: priority
+ * @now:  from msgq_msg_clock(); one read serves a batch
+ *
+ * Inline, as msgq_msg_retire(): both run once per message of a batch.
+ */
+static inline void msgq_msg_stamp(struct msgq_msg *msg, u32 len, u32 prio,
+				  u64 now)
+{
+	struct pid *tgid = task_tgid(current);
+
+	refcount_set(&msg->ref, 1);
+	/* See "The sender" in message.c. */
+	msg->sender = tgid->level ? get_pid(tgid) : NULL;
+	msg->tgid = current->tgid;
+	msg->uid = current_euid();
+	msg->sent_ns = now;
+	msg->sync = NULL;
+	msg->len = len;
+	msg->prio = prio;
+	msgq_stats_msgs(1, len);
+}
+
+/* The message is gone: forget its sender and stop counting it. */
+static inline void msgq_msg_retire(struct msgq_msg *msg)
+{
+	msgq_stats_msgs(-1, -(long)msg->len);
+	if (msg->sender)
+		put_pid(msg->sender);
+}
+
 /* The sender's thread-group id in the caller's pid namespace, or 0. */
 static inline pid_t msgq_msg_sender_vnr(const struct msgq_msg *msg)
 {
@@ -285,6 +322,12 @@ static inline uid_t msgq_msg_uid(const struct msgq_msg *msg)
 		return __kuid_val(msg->uid);
 	return from_kuid_munged(ns, msg->uid);
 }
+
+/* mailbox.c: the queue, waiting and wakeups; knows nothing of ioctls */
+struct msgq_mailbox *msgq_mailbox_alloc(const char *name, size_t name_len,
+					u32 max_msgs, u32 max_msgsize,
+					umode_t mode);
+void msgq_mailbox_put(struct msgq_mailbox *mb);
 
 int msgq_mailbox_send(struct msgq_mailbox *mb, const void __user *buf,
 		      u32 len, u32 prio, bool sync, struct msgq_wait *w);
@@ -332,15 +375,6 @@ unsigned long msgq_quota_total(void);
 int msgq_stats_init(void);
 void msgq_stats_exit(void);
 void msgq_stats_mailbox(int delta);
-DECLARE_PER_CPU(long, msgq_live_msgs);
-DECLARE_PER_CPU(long, msgq_live_bytes);
-
-/* Count @n messages of @bytes in all made (both > 0) or gone (both < 0). */
-static inline void msgq_stats_msgs(long n, long bytes)
-{
-	this_cpu_add(msgq_live_msgs, n);
-	this_cpu_add(msgq_live_bytes, bytes);
-}
 
 /* procfs.c: /proc/msgq */
 int msgq_procfs_init(void);

@@ -123,36 +123,6 @@ int msgq_msg_copy_out_pages(const struct msgq_msg *msg, void __user *buf)
 	return 0;
 }
 
-/**
- * msgq_msg_stamp - make @msg a message of the calling task, sent at @now
- * @msg:  allocated and filled
- * @len:  payload length
- * @prio: priority
- * @now:  CLOCK_REALTIME in ns, from msgq_msg_clock(); one read serves a batch
- */
-void msgq_msg_stamp(struct msgq_msg *msg, u32 len, u32 prio, u64 now)
-{
-	struct pid *tgid = task_tgid(current);
-
-	refcount_set(&msg->ref, 1);
-	msg->sender = tgid->level ? get_pid(tgid) : NULL;
-	msg->tgid = current->tgid;
-	msg->uid = current_euid();
-	msg->sent_ns = now;
-	msg->sync = NULL;
-	msg->len = len;
-	msg->prio = prio;
-	msgq_stats_msgs(1, len);
-}
-
-/* The message is gone: forget its sender and stop counting it. */
-void msgq_msg_retire(struct msgq_msg *msg)
-{
-	msgq_stats_msgs(-1, -(long)msg->len);
-	if (msg->sender)
-		put_pid(msg->sender);
-}
-
 /* Free a message that was never stamped. */
 void msgq_msg_discard(struct msgq_msg *msg)
 {
