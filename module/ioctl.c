@@ -353,6 +353,35 @@ static long mailbox_getattr(struct file *file, struct msgq_attr __user *uattr)
 	return copy_to_user(uattr, &attr, sizeof(attr)) ? -EFAULT : 0;
 }
 
+/*
+ * Copy a batch's array in field by field: a field is one move, where a
+ * bulk copy_from_user() is a byte-wise "rep movsb" on CPUs with ERMS, which
+ * an emulator runs byte by byte.
+ */
+static int get_mmsgs(struct msgq_mmsg *mmsgs,
+		     const struct msgq_mmsg __user *umsgs, unsigned int count)
+{
+	unsigned int k;
+
+	if (!user_access_begin(umsgs, array_size(count, sizeof(*umsgs))))
+		return -EFAULT;
+	for (k = 0; k < count; k++) {
+		unsafe_get_user(mmsgs[k].buf, &umsgs[k].buf, efault);
+		unsafe_get_user(mmsgs[k].len, &umsgs[k].len, efault);
+		unsafe_get_user(mmsgs[k].prio, &umsgs[k].prio, efault);
+		unsafe_get_user(mmsgs[k].pid, &umsgs[k].pid, efault);
+		unsafe_get_user(mmsgs[k].uid, &umsgs[k].uid, efault);
+		unsafe_get_user(mmsgs[k].sent_ns, &umsgs[k].sent_ns, efault);
+		unsafe_get_user(mmsgs[k].__reserved, &umsgs[k].__reserved,
+				efault);
+	}
+	user_access_end();
+	return 0;
+efault:
+	user_access_end();
+	return -EFAULT;
+}
+
 /* Check a batch's header and copy its array in. */
 static struct msgq_mmsg *batch_begin(struct file *file, struct msgq_batch *args,
 				     struct msgq_batch __user *uargs,
@@ -371,8 +400,14 @@ static struct msgq_mmsg *batch_begin(struct file *file, struct msgq_batch *args,
 			     &args->timeout);
 	if (err)
 		return ERR_PTR(err);
-	mmsgs = vmemdup_user(u64_to_user_ptr(args->msgs),
-			     array_size(args->count, sizeof(*mmsgs)));
+	mmsgs = kvmalloc_array(args->count, sizeof(*mmsgs), GFP_KERNEL);
+	if (!mmsgs)
+		return ERR_PTR(-ENOMEM);
+	err = get_mmsgs(mmsgs, u64_to_user_ptr(args->msgs), args->count);
+	if (err) {
+		kvfree(mmsgs);
+		return ERR_PTR(err);
+	}
 	return mmsgs;
 }
 
@@ -489,17 +524,25 @@ static int deliver_recv_batch(struct msgq_receiver *rcv, unsigned int k,
 {
 	struct recv_batch_ioctl *rb =
 		container_of(rcv, struct recv_batch_ioctl, rcv);
-	struct msgq_mmsg *m = &rb->mmsgs[k];
+	struct msgq_mmsg __user *um = &rb->umsgs[k];
+	pid_t pid = msgq_msg_sender_vnr(msg);
+	uid_t uid = msgq_msg_uid(msg);
 
-	m->len = msg->len;
-	m->prio = msg->prio;
-	m->pid = msgq_msg_sender_vnr(msg);
-	m->uid = msgq_msg_uid(msg);
-	m->sent_ns = msg->sent_ns;
-	if (msgq_msg_copy_out(msg, u64_to_user_ptr(m->buf)) ||
-	    copy_to_user(&rb->umsgs[k], m, sizeof(*m)))
+	if (msgq_msg_copy_out(msg, u64_to_user_ptr(rb->mmsgs[k].buf)))
 		return -EFAULT;
+	/* The out fields, one move each (see get_mmsgs()). */
+	if (!user_access_begin(um, sizeof(*um)))
+		return -EFAULT;
+	unsafe_put_user(msg->len, &um->len, efault);
+	unsafe_put_user((u32)msg->prio, &um->prio, efault);
+	unsafe_put_user(pid, &um->pid, efault);
+	unsafe_put_user(uid, &um->uid, efault);
+	unsafe_put_user(msg->sent_ns, &um->sent_ns, efault);
+	user_access_end();
 	return 0;
+efault:
+	user_access_end();
+	return -EFAULT;
 }
 
 static long mailbox_recv_batch(struct file *file,
