@@ -21,7 +21,14 @@ run_one() {
 	n=$((n + 1))
 	hdr="selftests: msgq: $3"
 	echo "# $hdr"
-	(cd "$1" && timeout -k 10 "$limit" "./$2" 2>&1; echo $? >/tmp/rc) |
+	# In a session of its own, so that whatever the program leaves behind
+	# (a child stuck in a wait after a failed assertion) can be killed:
+	# it would hold the pipe to sed open and hang the run.
+	(cd "$1" &&
+		setsid sh -c 'echo $$ >/tmp/pgid; exec timeout -k 10 "$0" "$1"' \
+			"$limit" "./$2" 2>&1
+		echo $? >/tmp/rc
+		kill -9 -- -"$(cat /tmp/pgid)" 2>/dev/null) |
 		sed 's/^/# /'
 	rc=$(cat /tmp/rc)
 	case $rc in
