@@ -147,9 +147,11 @@ test_install() {
 	same "install: soname libmsgq.so.1" \
 		"$(readelf -d "$lib/libmsgq.so.1.0.0" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')" \
 		libmsgq.so.1
-	# Exported: exactly the version script's list, all at LIBMSGQ_1.0.
-	want=$(sed -n 's/^[[:space:]]*\(msgq_[a-z_]*\);/\1@@LIBMSGQ_1.0/p' \
-		lib/libmsgq.map | sort)
+	# Exported: exactly the version script's list, each at its node.
+	want=$(awk '/^LIBMSGQ_[0-9.]+ *\{/ { node = $1 }
+		/^[[:space:]]*msgq_[a-z_]*;/ {
+			sub(/^[[:space:]]*/, ""); sub(/;.*/, "")
+			print $0 "@@" node }' lib/libmsgq.map | sort)
 	got=$(nm -D --defined-only "$lib/libmsgq.so.1.0.0" |
 		awk '$2 ~ /^[TDBRVWi]$/ && $3 !~ /^LIBMSGQ_/ { print $3 }' | sort)
 	same "install: exported symbols are libmsgq.map's, versioned" "$got" "$want"
