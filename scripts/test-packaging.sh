@@ -140,23 +140,23 @@ test_install() {
 	fi
 
 	lib=$root/usr/lib
-	check "install: libmsgq.so.1.0.0, .so.1 -> it, .so -> .so.1, libmsgq.a" \
-		test -f "$lib/libmsgq.so.1.0.0" -a -f "$lib/libmsgq.a" \
-		-a "$(readlink "$lib/libmsgq.so.1")" = libmsgq.so.1.0.0 \
+	check "install: libmsgq.so.1.1.0, .so.1 -> it, .so -> .so.1, libmsgq.a" \
+		test -f "$lib/libmsgq.so.1.1.0" -a -f "$lib/libmsgq.a" \
+		-a "$(readlink "$lib/libmsgq.so.1")" = libmsgq.so.1.1.0 \
 		-a "$(readlink "$lib/libmsgq.so")" = libmsgq.so.1
 	same "install: soname libmsgq.so.1" \
-		"$(readelf -d "$lib/libmsgq.so.1.0.0" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')" \
+		"$(readelf -d "$lib/libmsgq.so.1.1.0" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')" \
 		libmsgq.so.1
 	# Exported: exactly the version script's list, each at its node.
 	want=$(awk '/^LIBMSGQ_[0-9.]+ *\{/ { node = $1 }
 		/^[[:space:]]*msgq_[a-z_]*;/ {
 			sub(/^[[:space:]]*/, ""); sub(/;.*/, "")
 			print $0 "@@" node }' lib/libmsgq.map | sort)
-	got=$(nm -D --defined-only "$lib/libmsgq.so.1.0.0" |
+	got=$(nm -D --defined-only "$lib/libmsgq.so.1.1.0" |
 		awk '$2 ~ /^[TDBRVWi]$/ && $3 !~ /^LIBMSGQ_/ { print $3 }' | sort)
 	same "install: exported symbols are libmsgq.map's, versioned" "$got" "$want"
 	# -z defs: nothing undefined but what libc provides.
-	out=$(nm -D --undefined-only "$lib/libmsgq.so.1.0.0" | grep -v '@GLIBC_' |
+	out=$(nm -D --undefined-only "$lib/libmsgq.so.1.1.0" | grep -v '@GLIBC_' |
 		grep -v ' w ')
 	same "install: libmsgq.so needs nothing but libc (-z defs)" "$out" ""
 	check "install: <msgq.h> is lib/include/msgq.h" \
