@@ -15,7 +15,9 @@
  *   bits and non-zero __reserved: EINVAL; @send_fd may be the receiving
  *   handle itself;
  * - a receive restarted after a signal (SA_RESTART) does not send again;
- * - a bad args pointer, or @flags not writable: EFAULT, nothing sent.
+ * - a bad args pointer, or @flags not writable: EFAULT, nothing sent;
+ * - libmsgq's msgq_sendrecv() reports the length, priority and *sent, and
+ *   msgq_send_recv_args() is the ioctl as it stands.
  *
  * The receiving mailbox is self->fd (self->name), the send mailbox
  * self->fd2 (self->name2); both are read-write so that the tests can look
@@ -1208,6 +1210,114 @@ TEST_F(msgq, relative_timeout_receive_eintr_sent_set)
 	ASSERT_EQ(MSGQ_SR_SENT, c.a.flags);
 	ASSERT_EQ(1U, attr_of(self->fd2).total_sent);
 	ASSERT_TRUE(take_smsg(self->fd2, 4, 104, 1));
+}
+
+/* ------------------------------------------------------------------ */
+/* libmsgq: msgq_sendrecv() and msgq_send_recv_args() over the ioctl */
+
+/* a round trip: the reply's length and priority, *sent 1 */
+TEST_F(msgq, lib_sendrecv_round_trip)
+{
+	struct smsg out, in[2];
+	unsigned int rprio = ~0U;
+	int sent = -1;
+
+	BOTH_CREATE(4);
+	ASSERT_TRUE(send_smsg(self->fd, 1, 11, 6));
+	smsg_make(&out, 2, 22);
+	ASSERT_EQ((ssize_t)sizeof(struct smsg),
+		  msgq_sendrecv(self->fd2, &out, sizeof(out), 3, self->fd, in,
+				sizeof(in), &rprio, &sent))
+		TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(1, sent);
+	ASSERT_EQ(6U, rprio);
+	ASSERT_TRUE(smsg_ok(&in[0], 1, 11));
+	ASSERT_TRUE(take_smsg(self->fd2, 2, 22, 3));
+	/* NULL for both out-parameters; send_fd the receiving handle */
+	ASSERT_EQ((ssize_t)sizeof(struct smsg),
+		  msgq_sendrecv(self->fd, &out, sizeof(out), 0, self->fd, in,
+				sizeof(in), NULL, NULL));
+	ASSERT_TRUE(smsg_ok(&in[0], 2, 22));
+	ASSERT_EQ(0, mbox_depth(self->fd));
+}
+
+/* a failed send: -1 with its errno, *sent 0, nothing received */
+TEST_F(msgq, lib_sendrecv_send_fails_sent_0)
+{
+	unsigned char over[sizeof(struct smsg) + 1] = { 0 };
+	struct smsg out, in;
+	int sent = -1, tx;
+
+	BOTH_CREATE(1);
+	tx = msgq_open_at(self->dev, self->name2, MSGQ_O_SEND | MSGQ_O_NONBLOCK);
+	ASSERT_LE(0, tx);
+	ASSERT_TRUE(send_smsg(self->fd2, 0, 5, 0));
+	ASSERT_TRUE(send_smsg(self->fd, 1, 6, 0));
+	smsg_make(&out, 2, 7);
+	ASSERT_ERRNO(EAGAIN, msgq_sendrecv(tx, &out, sizeof(out), 0, self->fd,
+					   &in, sizeof(in), NULL, &sent));
+	ASSERT_EQ(0, sent);
+	sent = -1;
+	ASSERT_ERRNO(EBADF, msgq_sendrecv(-1, &out, sizeof(out), 0, self->fd,
+					  &in, sizeof(in), NULL, &sent));
+	ASSERT_EQ(0, sent);
+	sent = -1;
+	ASSERT_ERRNO(EMSGSIZE, msgq_sendrecv(self->fd2, over, sizeof(over), 0,
+					     self->fd, &in, sizeof(in), NULL,
+					     &sent));
+	ASSERT_EQ(0, sent);
+	ASSERT_TRUE(counts_are(self->fd, 1, self->fd2, 1, 1));
+	close(tx);
+}
+
+/* a failed receive: -1 with its errno, *sent 1, the message queued */
+TEST_F(msgq, lib_sendrecv_recv_fails_sent_1)
+{
+	unsigned char big[sizeof(struct smsg)];
+	struct smsg out, in;
+	int sent = 0, rx;
+
+	BOTH_CREATE(4);
+	rx = msgq_open_at(self->dev, self->name, MSGQ_O_RECV | MSGQ_O_NONBLOCK);
+	ASSERT_LE(0, rx);
+	smsg_make(&out, 2, 7);
+	ASSERT_ERRNO(EAGAIN, msgq_sendrecv(self->fd2, &out, sizeof(out), 1,
+					   rx, &in, sizeof(in), NULL, &sent));
+	ASSERT_EQ(1, sent);
+	ASSERT_TRUE(take_smsg(self->fd2, 2, 7, 1));
+	/* EMSGSIZE: the reply stays first in line */
+	memset(big, 1, sizeof(big));
+	ASSERT_EQ(0, msgq_send(self->fd, big, sizeof(big), 0));
+	sent = 0;
+	ASSERT_ERRNO(EMSGSIZE, msgq_sendrecv(self->fd2, &out, sizeof(out), 1,
+					     rx, &in, sizeof(in) - 1, NULL,
+					     &sent));
+	ASSERT_EQ(1, sent);
+	ASSERT_EQ(1, mbox_depth(self->fd));
+	ASSERT_EQ(1, mbox_depth(self->fd2));
+	close(rx);
+}
+
+/* msgq_send_recv_args(): the ioctl as is, 0 and the fields filled */
+TEST_F(msgq, lib_send_recv_args)
+{
+	struct msgq_send_recv a;
+	struct smsg out, in;
+
+	BOTH_CREATE(4);
+	ASSERT_TRUE(send_smsg(self->fd, 1, 6, 9));
+	smsg_make(&out, 2, 7);
+	sr_init(&a, self->fd2, &out, sizeof(out), 0, &in, sizeof(in));
+	ASSERT_EQ(0, msgq_send_recv_args(self->fd, &a));
+	ASSERT_EQ(MSGQ_SR_SENT, a.flags);
+	ASSERT_EQ(sizeof(in), a.recv.len);
+	ASSERT_EQ(9U, a.recv.prio);
+	ASSERT_EQ(getpid(), a.recv.pid);
+	ASSERT_TRUE(smsg_ok(&in, 1, 6));
+	/* again as it stands: SENT set, only a receive, which finds none */
+	a.recv.flags = MSGQ_F_NONBLOCK;
+	ASSERT_ERRNO(EAGAIN, msgq_send_recv_args(self->fd, &a));
+	ASSERT_EQ(1U, attr_of(self->fd2).total_sent);
 }
 
 TEST_HARNESS_MAIN
