@@ -19,6 +19,16 @@
  *
  * Figures (each the median of --rounds interleaved rounds, with min/max):
  *   pingpong   64 B round trip between two processes (us, lower is better)
+ *              With a reference, "futex-floor": the same pinger and
+ *              ponger with no IPC, only a shared counter each side bumps
+ *              and FUTEX_WAKE + FUTEX_WAIT (the same sleeps, wakeups and
+ *              four system calls per round trip, no message). Under TCG
+ *              the two context switches of a round trip on one vCPU are
+ *              nearly all of the cost, so this is about as low as any
+ *              blocking IPC can go (about 0.95x POSIX mq there). It takes
+ *              part in the rounds like a mechanism (CSV/JSON rows with
+ *              mechanism futex-floor, ping-pong figures only) but is a
+ *              "floor:" line under the table instead of a column.
  *   tput-N     one producer -> one consumer, N = 16, 256, 4096, 65536 bytes
  *              (messages/s and MB/s, higher is better)
  *              Both twice: -1cpu with the two processes pinned to vCPU 0
@@ -114,17 +124,23 @@
 /* ------------------------------------------------------------------ */
 /* Mechanisms */
 
-/* M_MSGQF: batches of 32, or msgq_sendrecv() for ping-pong */
-enum mech { M_MSGQ, M_MSGQF, M_MQ, M_SYSV, M_SOCK, M_PIPE, NMECH };
+/*
+ * M_MSGQF: batches of 32, or msgq_sendrecv() for ping-pong.
+ * M_FUTEX: no IPC at all, the reference floor of ping-pong only (a shared
+ * counter, FUTEX_WAKE + FUTEX_WAIT); a line under the table, not a column.
+ */
+enum mech { M_MSGQ, M_MSGQF, M_MQ, M_SYSV, M_SOCK, M_PIPE, M_FUTEX, NMECH };
+#define NCOL	M_FUTEX		/* mechanisms with a column in the table */
 
 static const char *const mech_name[NMECH] = {
 	"msgq", "msgq-fast", "posix-mq", "sysv-msg", "unix-seqpacket",
-	"pipe",
+	"pipe", "futex-floor",
 };
 
 /* What the table calls them (short). */
 static const char *const mech_short[NMECH] = {
 	"msgq", "msgq fast", "POSIX mq", "SysV msg", "AF_UNIX sp", "pipe",
+	"futex floor",
 };
 
 /* ------------------------------------------------------------------ */
@@ -219,6 +235,8 @@ struct shm {
 	int err_errno;
 	char what[160];
 	pthread_mutex_t rlock;	/* pipe readers, when several */
+	int ball;		/* futex floor: odd the ponger's turn, even
+				 * the pinger's; each side adds 1 */
 	struct { unsigned long n; char pad[56]; } count[MAX_CHILDREN];
 };
 
@@ -722,6 +740,70 @@ static void ponger(struct chan *in, struct chan *back)
 	}
 }
 
+/*
+ * The futex floor: ping-pong with nothing but the wakeups. The pinger
+ * makes sh->ball odd and wakes the ponger, which makes it even and wakes
+ * the pinger; each waits in FUTEX_WAIT while the word is what it left.
+ * Per round trip the same two sleeps and wakeups (two context switches on
+ * one vCPU) and four system calls as a blocking send + receive on each
+ * side, and no message.
+ */
+static void futex_pass(unsigned int v, const char *who)
+{
+	char what[64];
+
+	__atomic_store_n(&sh->ball, (int)v, __ATOMIC_RELEASE);
+	if (futex(&sh->ball, FUTEX_WAKE, 1) < 0) {
+		snprintf(what, sizeof(what), "%s: FUTEX_WAKE", who);
+		child_fail(what, errno);
+	}
+}
+
+/* Wait while sh->ball is @v; returns the new value. */
+static unsigned int futex_catch(unsigned int v, const char *who)
+{
+	char what[64];
+	unsigned int w;
+
+	while ((w = (unsigned int)__atomic_load_n(&sh->ball,
+						   __ATOMIC_ACQUIRE)) == v)
+		if (futex(&sh->ball, FUTEX_WAIT, (int)v) && errno != EAGAIN &&
+		    errno != EINTR) {
+			snprintf(what, sizeof(what), "%s: FUTEX_WAIT", who);
+			child_fail(what, errno);
+		}
+	if (w != v + 1) {
+		snprintf(what, sizeof(what), "%s: counter %u after %u", who,
+			 w, v);
+		child_fail(what, 0);
+	}
+	return w;
+}
+
+static void futex_pinger(int slot)
+{
+	unsigned long n = 0;
+	unsigned int v = 0;
+
+	child_wait_go();
+	for (;;) {
+		futex_pass(++v, "ping");
+		v = futex_catch(v, "ping");
+		count_set(slot, ++n);
+	}
+}
+
+static void futex_ponger(void)
+{
+	unsigned int v = 0;
+
+	child_wait_go();
+	for (;;) {
+		v = futex_catch(v, "pong");
+		futex_pass(++v, "pong");
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* Running one two-process figure */
 
@@ -924,6 +1006,18 @@ static void job_ponger(void *p)
 	ponger(j->a, j->b);
 }
 
+static void job_futex_pinger(void *p)
+{
+	(void)p;
+	futex_pinger(0);
+}
+
+static void job_futex_ponger(void *p)
+{
+	(void)p;
+	futex_ponger();
+}
+
 static bool failed;
 
 static void report_failure(const char *fig, enum mech m)
@@ -941,6 +1035,13 @@ static double measure_pingpong(enum mech m, bool one_cpu)
 	double rate;
 
 	reset_shm(false);
+	if (m == M_FUTEX) {
+		/* the same pinning and order, no channel */
+		spawn(job_futex_pinger, NULL, 0);
+		spawn(job_futex_ponger, NULL, one_cpu ? 0 : 1);
+		rate = run_window(1);
+		return isnan(rate) ? NAN : 1e6 / rate;
+	}
 	if (chan_open(&ab, m, PP_SIZE, QDEPTH)) {
 		snprintf(sh->what, sizeof(sh->what), "channel: %s",
 			 strerror(errno));
@@ -1282,7 +1383,7 @@ static void add_fig(const char *id, const char *title, enum kind k,
 static void setup_figures(void)
 {
 	static const enum mech all[] = { M_MSGQ, M_MSGQF, M_MQ, M_SYSV,
-					 M_SOCK, M_PIPE };
+					 M_SOCK, M_PIPE, M_FUTEX };
 	static const enum mech deep[] = { M_MSGQ, M_MSGQF, M_MQ, M_SYSV };
 	static const size_t sizes[] = { 16, 256, 4096, 65536 };
 	char id[32], title[48];
@@ -1299,7 +1400,7 @@ static void setup_figures(void)
 		snprintf(title, sizeof(title), "ping-pong 64 B [%s]",
 			 c ? "2 vCPUs" : "1 vCPU");
 		add_fig(id, title, K_PINGPONG, "us", false, PP_SIZE, 0, 0,
-			all, 6);
+			all, 7);	/* and the futex floor */
 		figs[nfigs - 1].one_cpu = !c;
 	}
 	for (i = 0; i < 4; i++)
@@ -1460,10 +1561,10 @@ static void print_table(FILE *o)
 		opt.plain_ioctl ? "MSGQ_IOC_SEND/RECV" :
 		"msgq_send/msgq_recv = write/read", BATCH);
 	fprintf(o, "| %-30s |", "figure");
-	for (m = 0; m < NMECH; m++)
+	for (m = 0; m < NCOL; m++)
 		fprintf(o, " %-17s |", mech_short[m]);
 	fprintf(o, "\n|%s|", "--------------------------------");
-	for (m = 0; m < NMECH; m++)
+	for (m = 0; m < NCOL; m++)
 		fprintf(o, "%s|", "-------------------");
 	fputc('\n', o);
 	for (fi = 0; fi < nfigs; fi++) {
@@ -1474,7 +1575,7 @@ static void print_table(FILE *o)
 			continue;
 		snprintf(t, sizeof(t), "%s (%s)", f->title, f->unit);
 		fprintf(o, "| %-30s |", t);
-		for (m = 0; m < NMECH; m++) {
+		for (m = 0; m < NCOL; m++) {
 			struct stat3 s = stats(f->v[m], opt.rounds);
 			double r = ratio(f, (enum mech)m);
 
@@ -1495,6 +1596,35 @@ static void print_table(FILE *o)
 			fprintf(o, " %-17s |", cell);
 		}
 		fputc('\n', o);
+	}
+	/* The futex floor of the ping-pong figures, same cells */
+	{
+		const char *sep = "\nfloor: bare futex wake/wait ping-pong "
+				  "(no message; pinned, SCHED_BATCH, same "
+				  "rounds):";
+
+		for (fi = 0; fi < nfigs; fi++) {
+			struct figure *f = &figs[fi];
+			struct stat3 s = stats(f->v[M_FUTEX], opt.rounds);
+			double r = ratio(f, M_FUTEX);
+
+			if (f->skipped || !f->has[M_FUTEX] ||
+			    !mech_selected(M_FUTEX))
+				continue;
+			fprintf(o, "%s %s ", sep,
+				f->one_cpu ? "1 vCPU" : "2 vCPUs");
+			sep = ",";
+			if (isnan(s.med)) {
+				fprintf(o, "FAILED");
+				continue;
+			}
+			fmt_num(a, sizeof(a), s.med);
+			fprintf(o, "%s %s", a, f->unit);
+			if (!isnan(r))
+				fprintf(o, " (%.2fx POSIX mq)", r);
+		}
+		if (sep[0] == ',')
+			fputc('\n', o);
 	}
 	/* Flatness: the deepest and 32-priority costs against the lightest */
 	{

@@ -88,6 +88,9 @@ scripts/scan-log.sh --no-tests "$out/guest.log" >"$out/verdict.txt" || verdict=$
 # the rounds. The figures across two vCPUs stay in the table only: under
 # TCG on a shared host they measure the emulator (README, Performance).
 # "msgq fast" is msgq in batches of 32, and for ping-pong msgq_sendrecv().
+# On the ping-pong rows a solid grey line across the bars: the futex floor
+# (mechanism futex-floor, a bare FUTEX_WAKE/FUTEX_WAIT ping-pong, no IPC),
+# at its paired ratio to POSIX mq.
 # Bottom: cost per send and receive against the depth of the queue, 1 and
 # 32 priorities.
 if command -v gnuplot >/dev/null; then
@@ -123,6 +126,12 @@ if command -v gnuplot >/dev/null; then
 				# sendrecv), 16 and 256 B batched 3x
 				if (f ~ /^pingpong-/)
 					printf "set arrow from %d + o(0) - w, first 1.111 to %d + o(1) + w, first 1.111 nohead dt 2 lw 4 lc rgb \"#c00000\" front\n", row, row >tgt
+				# the futex floor: as fast as blocking IPC can get
+				k = f SUBSEP "futex-floor"
+				if (f ~ /^pingpong-/ && (k in rt) && rt[k] > 0) {
+					printf "set arrow from %d + o(0) - w/2, first %.4g to %d + o(4) + w/2, first %.4g nohead lw 3 lc rgb \"#555555\" front\n", row, 1 / rt[k], row, 1 / rt[k] >tgt
+					print "has_floor = 1" >tgt
+				}
 				if (f ~ /^tput-(16|256)(-|$)/)
 					printf "set arrow from %d + o(1) - w, first 3 to %d + o(1) + w, first 3 nohead dt 2 lw 4 lc rgb \"#c00000\" front\n", row, row >tgt
 				row++
@@ -168,13 +177,15 @@ if command -v gnuplot >/dev/null; then
 	array names[5] = ["msgq", "msgq fast (×32; sendrecv)", "SysV msg", "AF\\\\_UNIX seqpacket", "pipe"]
 	array colors[5] = ["#1f77b4", "#08306b", "#ff7f0e", "#2ca02c", "#9467bd"]
 	set arrow from graph 0, first 1 to graph 1, first 1 nohead lw 2 lc rgb "black" front
+	has_floor = 0
 	load "$out/chart-targets.gp"
 	plot "$out/chart-speed.dat" using 0:(NaN):xtic(1) notitle, \
 	     for [j=0:4] "" using (\$0 + o(j)):(1):(\$0 + o(j) - w/2):(\$0 + o(j) + w/2):(1):(column(2 + 3*j)) \
 		with boxxyerror lc rgb colors[j + 1] title names[j + 1], \
 	     for [j=0:4] "" using (\$0 + o(j)):(column(3 + 3*j)):(0):(column(4 + 3*j) - column(3 + 3*j)) \
 		with vectors nohead lc rgb "black" notitle, \
-	     NaN with lines dt 2 lw 3 lc rgb "#c00000" title "issue 7 target for msgq"
+	     NaN with lines dt 2 lw 3 lc rgb "#c00000" title "issue 7 target for msgq", \
+	     NaN with lines lw 3 lc rgb "#555555" title (has_floor ? "bare futex ping-pong (floor)" : "")
 	unset arrow
 	unset key
 
