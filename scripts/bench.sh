@@ -130,7 +130,7 @@ if command -v gnuplot >/dev/null; then
 				k = f SUBSEP "futex-floor"
 				if (f ~ /^pingpong-/ && (k in rt) && rt[k] > 0) {
 					printf "set arrow from %d + o(0) - w/2, first %.4g to %d + o(4) + w/2, first %.4g nohead lw 3 lc rgb \"#555555\" front\n", row, 1 / rt[k], row, 1 / rt[k] >tgt
-					print "has_floor = 1" >tgt
+					printf "has_floor = 1 # floor %.4g\n", 1 / rt[k] >tgt
 				}
 				if (f ~ /^tput-(16|256)(-|$)/)
 					printf "set arrow from %d + o(1) - w, first 3 to %d + o(1) + w, first 3 nohead dt 2 lw 4 lc rgb \"#c00000\" front\n", row, row >tgt
@@ -148,12 +148,15 @@ if command -v gnuplot >/dev/null; then
 	kernel=$(sed -n 's/.*"kernel": "\([^"]*\)".*/\1/p' "$out/results.json")
 	vcpus=$(sed -n 's/.*"vcpus": \([0-9]*\)[,}].*/\1/p' "$out/results.json")
 	rounds=$(sed -n 's/.*"rounds": \([0-9]*\)[,}].*/\1/p' "$out/results.json")
-	# y range: powers of 2 around every whisker, 1/64..64
-	read -r ymin ymax < <(awk '{ for (i = NF - 14; i <= NF; i++) if ($i != "?") {
+	# y range: powers of 2 around every whisker and floor line, 1/64..64
+	read -r ymin ymax < <(awk '
+		FILENAME ~ /targets/ { if ($5 == "floor") { v = $6 + 0
+			if (lo == "" || v < lo) lo = v; if (v > hi) hi = v }; next }
+		{ for (i = NF - 14; i <= NF; i++) if ($i != "?") {
 		v = $i + 0; if (lo == "" || v < lo) lo = v; if (v > hi) hi = v } }
 		END { a = 1; while (a > lo / 1.15 && a > 1 / 64) a /= 2
 		      b = 4; while (b < hi * 1.15 && b < 64) b *= 2; print a, b }' \
-		"$out/chart-speed.dat")
+		"$out/chart-speed.dat" "$out/chart-targets.gp")
 	gnuplot <<-EOF
 	set terminal pngcairo size 1600,1150 font "DejaVu Sans,11"
 	set output "$out/results.png"
