@@ -157,13 +157,18 @@ if command -v gnuplot >/dev/null; then
 		END { a = 1; while (a > lo / 1.15 && a > 1 / 64) a /= 2
 		      b = 4; while (b < hi * 1.15 && b < 64) b *= 2; print a, b }' \
 		"$out/chart-speed.dat" "$out/chart-targets.gp")
-	gnuplot <<-EOF
+	# each panel only with data in it (--only, --mechs)
+	has_speed=0 has_scale=0
+	[ -s "$out/chart-speed.dat" ] && has_speed=1
+	grep -qs . "$out"/chart-scale-*.dat && has_scale=1
+	if gnuplot <<-EOF; then
 	set terminal pngcairo size 1600,1150 font "DejaVu Sans,11"
 	set output "$out/results.png"
 	set datafile missing "?"
 	set multiplot title "msgq against the IPC a user would pick instead: Linux $kernel, $vcpus vCPUs (QEMU TCG), medians of $rounds rounds\n{/*0.8 $label}" font ",13"
 
 	# Bars grow from 1 (as fast as POSIX mq): up is faster, down slower.
+	if ($has_speed) {
 	set size 1,0.56
 	set origin 0,0.38
 	set title "Speed relative to POSIX mq in the same boot (bars: median; whiskers: min..max over the rounds; both processes on one vCPU but 4x4)"
@@ -191,7 +196,9 @@ if command -v gnuplot >/dev/null; then
 	     NaN with lines lw 3 lc rgb "#555555" title (has_floor ? "bare futex ping-pong (floor)" : "")
 	unset arrow
 	unset key
+	}
 
+	if ($has_scale) {
 	set size 1,0.36
 	set origin 0,0
 	set autoscale y
@@ -216,9 +223,13 @@ if command -v gnuplot >/dev/null; then
 	     "$out/chart-scale-posix-mq-32.dat" using 1:2:3:4 with yerrorlines lw 2 pt 5 dt 2 lc rgb "#d62728" title "POSIX mq, 32 prio", \
 	     "$out/chart-scale-sysv-msg-1.dat" using 1:2:3:4 with yerrorlines lw 2 pt 7 lc rgb "#ff7f0e" title "SysV msg, 1 type", \
 	     "$out/chart-scale-sysv-msg-32.dat" using 1:2:3:4 with yerrorlines lw 2 pt 5 dt 2 lc rgb "#ff7f0e" title "SysV msg, 32 types"
+	}
 	unset multiplot
 	EOF
-	echo "bench: chart $out/results.png"
+		echo "bench: chart $out/results.png"
+	else
+		echo "bench: gnuplot failed: no chart" >&2
+	fi
 fi
 
 cat "$out/results.txt"
