@@ -254,27 +254,30 @@ static int deliver_recv_ioctl(struct msgq_receiver *rcv, unsigned int k,
 	return 0;
 }
 
-/* A receive described by ri->args (copied in), on @file. */
-static long recv_args(struct file *file, struct recv_ioctl *ri)
+/* Check the receive described by @args, on @file, and how it may wait. */
+static int recv_check(struct file *file, struct msgq_recv *args,
+		      struct msgq_wait *w)
 {
-	struct msgq_recv *args = &ri->args;
-	struct msgq_wait w;
-	int err;
-
 	if (!(file->f_mode & FMODE_READ))
 		return -EBADF;
 	if ((args->flags & ~MSGQ_RECV_FLAGS) || args->__pad ||
 	    any_set(args->__reserved, sizeof(args->__reserved)))
 		return -EINVAL;
-	err = wait_from_args(&w, file, args->flags, args->clockid,
-			     &args->timeout);
-	if (err)
-		return err;
+	return wait_from_args(w, file, args->flags, args->clockid,
+			      &args->timeout);
+}
+
+/* The receive described by ri->args, checked by recv_check(), on @file. */
+static long recv_checked(struct file *file, struct recv_ioctl *ri,
+			 struct msgq_wait *w)
+{
+	struct msgq_recv *args = &ri->args;
+	int err;
 
 	msgq_buffer_receiver_init(&ri->r, u64_to_user_ptr(args->buf), args->cap);
 	ri->r.rcv.deliver = deliver_recv_ioctl;
 	err = msgq_mailbox_recv(file->private_data, &ri->r.rcv,
-				args->flags & MSGQ_F_PEEK, &w);
+				args->flags & MSGQ_F_PEEK, w);
 	if (err == -EMSGSIZE) {
 		/* Tell the caller how large a buffer it needs. */
 		args->len = ri->r.rcv.len;
@@ -287,23 +290,30 @@ static long recv_args(struct file *file, struct recv_ioctl *ri)
 static long mailbox_recv(struct file *file, struct msgq_recv __user *uargs)
 {
 	struct recv_ioctl ri = { .uargs = uargs };
+	struct msgq_wait w;
+	int err;
 
 	if (copy_from_user(&ri.args, uargs, sizeof(ri.args)))
 		return -EFAULT;
-	return recv_args(file, &ri);
+	err = recv_check(file, &ri.args, &w);
+	if (err)
+		return err;
+	return recv_checked(file, &ri, &w);
 }
 
 /*
- * Send on args.send_fd, then receive on @file. MSGQ_SR_SENT, written back
- * once the message is queued, makes a restarted call skip the send; the
- * flags are written back once before the send too, so that a fault there
- * cannot come after a send it would hide.
+ * Send on args.send_fd, then receive on @file. The receive half is checked
+ * first, so that a call it would fail sends nothing. MSGQ_SR_SENT, written
+ * back once the message is queued, makes a restarted call skip the send;
+ * the flags are written back once before the send too, so that a fault
+ * there cannot come after a send it would hide.
  */
 static long mailbox_send_recv(struct file *file,
 			      struct msgq_send_recv __user *uargs)
 {
 	struct recv_ioctl ri = { .uargs = &uargs->recv };
 	struct msgq_send_recv args;
+	struct msgq_wait w;
 	struct fd target;
 	long err;
 
@@ -312,8 +322,10 @@ static long mailbox_send_recv(struct file *file,
 	if ((args.flags & ~MSGQ_SR_FLAGS) ||
 	    any_set(args.__reserved, sizeof(args.__reserved)))
 		return -EINVAL;
-	if (!(file->f_mode & FMODE_READ))
-		return -EBADF;
+	ri.args = args.recv;
+	err = recv_check(file, &ri.args, &w);
+	if (err)
+		return err;
 
 	if (!(args.flags & MSGQ_SR_SENT)) {
 		if (put_user(args.flags, &uargs->flags))
@@ -331,8 +343,7 @@ static long mailbox_send_recv(struct file *file,
 			return -EFAULT;
 	}
 
-	ri.args = args.recv;
-	return recv_args(file, &ri);
+	return recv_checked(file, &ri, &w);
 }
 
 static long mailbox_getattr(struct file *file, struct msgq_attr __user *uattr)

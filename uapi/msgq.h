@@ -357,7 +357,9 @@ struct msgq_batch {
  * one request and waits for the next. Each half keeps its own flags and
  * timeout and all the rules of its single call.
  *
- * Unless MSGQ_SR_SENT is set on entry, @send is sent first; if that fails
+ * Both halves' arguments are checked first: a call either half would
+ * refuse (EINVAL, EBADF, EFAULT reading them) sends nothing. Unless
+ * MSGQ_SR_SENT is set on entry, @send is sent first; if that fails
  * the call fails with its error and nothing is received. Once the message
  * is queued, the kernel sets MSGQ_SR_SENT in @flags (in user memory) and
  * then receives. An error of the receive (EINTR, ETIMEDOUT, EAGAIN,
