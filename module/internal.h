@@ -12,7 +12,8 @@
  *
  * Lock order: msgq_registry_lock (mutex) -> mailbox->lock (spinlock)
  *             -> wait queue locks. Nothing sleeps under mailbox->lock; the
- *             one user copy made under it runs with page faults disabled.
+ *             user copies made under it (a small send into its slot, a
+ *             receive of up to a page) run with page faults disabled.
  */
 #ifndef _MSGQ_INTERNAL_H
 #define _MSGQ_INTERNAL_H
@@ -129,13 +130,15 @@ struct msgq_msg {
  * @fasync:          O_ASYNC handles, signalled when a message arrives
  * @owner:           [lock] the handle that owns an owned mailbox, or NULL
  * @pool:            [lock] free message slots, see module/message.c
- * @pool_count:      [lock] slots in @pool, at most MSGQ_POOL_MAX
+ * @pool_count:      [lock] slots in @pool, at most @pool_max
  * @ref:             see the top of this file
  * @ns:              [msgq_registry_lock] namespace table, NULL once unlinked
  * @name_node:       [msgq_registry_lock] in @ns's hash table while linked
  * @max_msgs:        capacity, 0 for a rendezvous mailbox (immutable)
  * @max_msgsize:     largest payload (immutable)
  * @slot_payload:    payload room of a slot (immutable)
+ * @pool_max:        most free slots kept: MSGQ_POOL_MAX, or fewer if the
+ *                   mailbox holds fewer messages (immutable)
  * @uid, @gid, @mode: owner and permission bits (immutable)
  * @owned:           created with MSGQ_O_OWNED (immutable)
  * @quota_bytes:     bytes charged to @uid's quota, 0 if none (immutable)
@@ -167,6 +170,7 @@ struct msgq_mailbox {
 	u32 max_msgs;
 	u32 max_msgsize;
 	u32 slot_payload;
+	u32 pool_max;
 	kuid_t uid;
 	kgid_t gid;
 	umode_t mode;
@@ -335,6 +339,8 @@ int msgq_mailbox_recv(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 		      bool peek, struct msgq_wait *w);
 unsigned int msgq_mailbox_take_slots(struct msgq_mailbox *mb,
 				     struct msgq_msg **slots, unsigned int n);
+void msgq_mailbox_return_slots(struct msgq_mailbox *mb,
+			       struct msgq_msg **slots, unsigned int n);
 int msgq_mailbox_send_batch(struct msgq_mailbox *mb, struct msgq_msg **msgs,
 			    unsigned int count, struct msgq_wait *w);
 int msgq_mailbox_recv_batch(struct msgq_mailbox *mb, struct msgq_receiver *rcv,

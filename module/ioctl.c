@@ -341,6 +341,10 @@ static long mailbox_send_recv(struct file *file,
 			return err;
 		if (put_user(args.flags | MSGQ_SR_SENT, &uargs->flags))
 			return -EFAULT;
+		/* A relative timeout runs from here: check (again) and arm. */
+		err = recv_check(file, &ri.args, &w);
+		if (err)
+			return err;
 	}
 
 	return recv_checked(file, &ri, &w);
@@ -509,8 +513,8 @@ static long mailbox_send_batch(struct file *file,
 		msgq_msg_stamp(msg, m->len, m->prio, now);
 		msgs[k] = msg;
 	}
-	while (nslots)
-		msgq_msg_discard(slots[--nslots]);
+	if (nslots)
+		msgq_mailbox_return_slots(mb, slots, nslots);
 
 	ret = err;
 	if (k) {

@@ -12,12 +12,14 @@
  * the mailbox lock, with no wait queue in between (a receiver asleep is the
  * hot case of request/reply traffic). Senders waiting for room sleep on
  * send_wait as exclusive waiters, so a freed slot wakes one sender; pollers
- * and peekers sit on the wait queues, non-exclusive. A woken waiter
- * re-checks its condition before it looks at signals or its deadline, so a
- * wakeup it was given is never dropped: it takes the message (or the slot)
- * instead of failing. A waiter is queued before it drops the mailbox lock,
- * and a waker changes the state under that lock before it wakes anyone, so
- * no wakeup falls in between.
+ * and peekers sit on the wait queues (non-exclusive but for EPOLLEXCLUSIVE
+ * entries). A woken waiter re-checks its condition before it looks at
+ * signals or its deadline, so a wakeup it was given is never dropped: it
+ * takes the message (or the slot) instead of failing; what can still fail
+ * (a sender's copy) is done before it waits. A receiver that takes a
+ * wakeup and then puts its message back passes the wakeup on. A waiter is
+ * queued before it drops the mailbox lock, and a waker changes the state
+ * under that lock before it wakes anyone, so no wakeup falls in between.
  *
  * A receive copies the message out after dropping the lock. Meanwhile the
  * message is off the lists but still counted in cur_msgs, so the mailbox
@@ -62,6 +64,8 @@ struct msgq_mailbox *msgq_mailbox_alloc(const char *name, size_t name_len,
 	mb->max_msgs = max_msgs;
 	mb->max_msgsize = max_msgsize;
 	mb->slot_payload = min_t(u32, max_msgsize, MSGQ_SLOT_PAYLOAD);
+	/* No more free slots than the mailbox could fill: see message.c. */
+	mb->pool_max = min_t(u32, max_msgs, MSGQ_POOL_MAX);
 	mb->uid = current_fsuid();
 	mb->gid = current_fsgid();
 	mb->mode = mode;
@@ -156,7 +160,7 @@ static inline struct msgq_msg *recycle_msg(struct msgq_mailbox *mb,
 	if (!refcount_dec_and_test(&msg->ref))
 		return NULL;
 	msgq_msg_retire(msg);
-	if (msg->shape != MSGQ_MSG_SLOT || mb->pool_count >= MSGQ_POOL_MAX)
+	if (msg->shape != MSGQ_MSG_SLOT || mb->pool_count >= mb->pool_max)
 		return msg;
 	list_add(&msg->link, &mb->pool);
 	mb->pool_count++;
@@ -200,7 +204,8 @@ static bool waiters(struct msgq_mailbox *mb, struct wait_queue_head *wq)
 /*
  * Wake up to @n receivers asleep in recv_waiters, oldest first. Under the
  * lock, so each is still there to wake: it leaves only after taking the
- * lock to unlist itself.
+ * lock to unlist itself. (wake_q, which would wake them after the unlock,
+ * is not exported to modules; @n is 1 but for a batch and a dying mailbox.)
  */
 static void wake_receivers(struct msgq_mailbox *mb, unsigned int n)
 {
@@ -231,7 +236,7 @@ static void notify_recv(struct msgq_mailbox *mb, bool pollers)
 {
 	if (pollers)
 		wake_up_poll(&mb->recv_wait, EPOLL_RECV);
-	if (mb->fasync)
+	if (READ_ONCE(mb->fasync))
 		kill_fasync(&mb->fasync, SIGIO, POLL_IN);
 }
 
@@ -465,8 +470,9 @@ static int fill_msg(struct msgq_mailbox *mb, struct msgq_msg **msg,
  *
  * Every send to a rendezvous mailbox (max_msgs 0) is synchronous. A small
  * message is copied, under the lock and once there is room, into a slot
- * from the pool: one lock round and no allocation. A large one, or one
- * whose source is not resident, is copied in with the lock dropped.
+ * from the pool: one lock round and no allocation. A large one, one whose
+ * source is not resident, or one that must wait for room is copied in with
+ * the lock dropped, before any wait.
  */
 int msgq_mailbox_send(struct msgq_mailbox *mb, const void __user *buf,
 		      u32 len, u32 prio, bool sync, struct msgq_wait *w)
@@ -489,19 +495,25 @@ int msgq_mailbox_send(struct msgq_mailbox *mb, const void __user *buf,
 			err = -EIDRM;
 			goto err_unlock;
 		}
-		if (!send_fits(mb, sync && w->nonblock)) {
+		if (send_fits(mb, sync && w->nonblock)) {
+			if (msg)
+				break;
+			msg = pool_take(mb);
+			if (msg && !copy_in_nofault(msg, buf, len))
+				break;
+		} else if (msg) {
 			err = wait_once(mb, &mb->send_wait, &wait, true, w);
 			if (err)
 				goto err_unlock;
 			continue;
 		}
-		if (msg)
-			break;
-		msg = pool_take(mb);
-		if (msg && !copy_in_nofault(msg, buf, len))
-			break;
-		/* Not queued while we sleep: no wakeup is taken from others. */
-		finish_wait(&mb->send_wait, &wait);
+		/*
+		 * Copy in with the lock dropped: there was no slot, or its
+		 * source is not resident, or there is no room yet. Then it
+		 * is done before waiting, so that a bad buffer fails at once
+		 * and a sender woken for room always takes it: the wakeup is
+		 * not lost on a failure.
+		 */
 		spin_unlock(&mb->lock);
 		err = fill_msg(mb, &msg, buf, len);
 		if (err)
@@ -571,6 +583,25 @@ unsigned int msgq_mailbox_take_slots(struct msgq_mailbox *mb,
 }
 
 /**
+ * msgq_mailbox_return_slots - give back slots taken and not used
+ * @mb:    the mailbox
+ * @slots: from msgq_mailbox_take_slots(), never stamped
+ * @n:     how many
+ */
+void msgq_mailbox_return_slots(struct msgq_mailbox *mb,
+			       struct msgq_msg **slots, unsigned int n)
+{
+	spin_lock(&mb->lock);
+	while (n && mb->pool_count < mb->pool_max) {
+		list_add(&slots[--n]->link, &mb->pool);
+		mb->pool_count++;
+	}
+	spin_unlock(&mb->lock);
+	while (n)
+		msgq_msg_discard(slots[--n]);
+}
+
+/**
  * msgq_mailbox_recv - take (or peek at) the first message, waiting if none
  * @mb:   the mailbox
  * @rcv:  where the message goes
@@ -615,7 +646,8 @@ int msgq_mailbox_recv(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 		/* A non-blocking sync sender may now give up: tell it. */
 		sync_update(msg, MSGQ_SYNC_QUEUED);
 		/* We may hold the wakeup of this message: pass it on. */
-		wake_receivers(mb, 1);
+		if (!peek)
+			wake_receivers(mb, 1);
 		spin_unlock(&mb->lock);
 		return -EMSGSIZE;
 	}
@@ -643,9 +675,15 @@ int msgq_mailbox_recv(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 		if (err && !mb->dead) {
 			list_msg(mb, msg, true);
 			sync_update(msg, MSGQ_SYNC_QUEUED);
-			/* We took a wakeup meant for this message: pass it on. */
-			wake_receivers(mb, 1);
+			/*
+			 * We took a wakeup meant for this message: pass it
+			 * on. Pollers and peekers that looked meanwhile saw
+			 * nothing: tell them too.
+			 */
+			wake = wake_for_messages(mb, 1);
 			spin_unlock(&mb->lock);
+			if (wake)
+				wake_up_poll(&mb->recv_wait, EPOLL_RECV);
 			return err;
 		}
 	} else {
@@ -771,7 +809,7 @@ int msgq_mailbox_recv_batch(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 {
 	unsigned int taken = 0, done, k;
 	struct msgq_msg *msg;
-	bool wake;
+	bool wake, pollers;
 	int err = 0;
 
 	spin_lock(&mb->lock);
@@ -831,12 +869,17 @@ int msgq_mailbox_recv_batch(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 		sync_update(msg, MSGQ_SYNC_QUEUED);
 		rcv->taken[k] = NULL;
 	}
-	/* We took the wakeups of those put back: pass them on. */
-	if (!mb->dead)
-		wake_receivers(mb, taken - done);
+	/*
+	 * We took the wakeups of those put back: pass them on, and tell the
+	 * pollers and peekers that saw nothing meanwhile.
+	 */
+	pollers = taken > done && !mb->dead &&
+		  wake_for_messages(mb, taken - done);
 	wake = done && !mb->dead && waiters(mb, &mb->send_wait);
 	spin_unlock(&mb->lock);
 
+	if (pollers)
+		wake_up_poll(&mb->recv_wait, EPOLL_RECV);
 	if (wake)
 		__wake_up(&mb->send_wait, TASK_NORMAL, done,
 			  poll_to_key(EPOLL_SEND));

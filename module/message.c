@@ -6,18 +6,22 @@
  *   slot    up to mb->slot_payload bytes (at most MSGQ_SLOT_PAYLOAD) after
  *           the header, in one kmalloc'ed buffer of a fixed size per
  *           mailbox. A received slot goes back to its mailbox's pool (up to
- *           MSGQ_POOL_MAX of them) instead of to the allocator, so a
- *           mailbox in steady use sends small messages without allocating
- *           or charging memory per message.
+ *           mb->pool_max of them: MSGQ_POOL_MAX, or max_msgs if fewer)
+ *           instead of to the allocator, so a mailbox in steady use sends
+ *           small messages without allocating or charging memory per
+ *           message.
  *   inline  up to MSGQ_INLINE_MAX bytes after the header, one kmalloc.
  *   paged   longer payloads in order-0 pages listed after the header: a
  *           64 KiB message is 16 cheap page allocations rather than one
  *           order-5 allocation (which kmalloc would round up to 128 KiB,
  *           and which fragmentation can make fail).
- * All memory is charged to the sender's memory cgroup (__GFP_ACCOUNT), and
- * a pooled slot stays charged while it waits in the pool: the pool never
- * holds more than the max_msgs * (max_msgsize + MSGQ_MSG_OVERHEAD) bytes
- * the mailbox's creator was charged for in limits.c.
+ * All memory is charged to the memory cgroup of the sender that allocates
+ * it (__GFP_ACCOUNT); a pooled slot stays charged to that first sender's
+ * cgroup while later messages reuse it, until the mailbox is freed. The
+ * pool's free slots, each no larger than a message's share of the quota of
+ * limits.c, are at most as many as the messages the mailbox holds: it can
+ * double the memory of a full mailbox, not more. A rendezvous mailbox
+ * keeps none.
  *
  * The sender: a sender in the initial pid namespace is visible only to
  * receivers there, under the number it has there, so its message keeps
@@ -123,7 +127,7 @@ int msgq_msg_copy_out_pages(const struct msgq_msg *msg, void __user *buf)
 	return 0;
 }
 
-/* Free a message that was never stamped. */
+/* Free a message's memory: one never stamped, or one retired already. */
 void msgq_msg_discard(struct msgq_msg *msg)
 {
 	msg_free_memory(msg);

@@ -34,7 +34,7 @@ static long sum_cpus(long __percpu *counter)
 	int cpu;
 
 	for_each_possible_cpu(cpu)
-		sum += *per_cpu_ptr(counter, cpu);
+		sum += READ_ONCE(*per_cpu_ptr(counter, cpu));
 	return sum;
 }
 

@@ -12,10 +12,10 @@
  *   read(2)    receive one whole message (EMSGSIZE if the buffer is short)
  *   poll(2)    EPOLLIN: a message is waiting; EPOLLOUT: a send would not
  *              block; EPOLLHUP|EPOLLERR: the mailbox is gone (owner died).
- *              A message wakes one blocked receiver or one EPOLLEXCLUSIVE
- *              epoll entry, as with sockets, and every other poller.
+ *              A message wakes one blocked receiver, and of the pollers
+ *              every one but EPOLLEXCLUSIVE epoll entries, of which one.
  *   MSGQ_IOC_SEND, MSGQ_IOC_RECV, MSGQ_IOC_GETATTR,
- *   MSGQ_IOC_SEND_BATCH, MSGQ_IOC_RECV_BATCH
+ *   MSGQ_IOC_SEND_BATCH, MSGQ_IOC_RECV_BATCH, MSGQ_IOC_SEND_RECV
  *
  * Conventions: every struct has explicit padding, pointers travel as __u64,
  * and every field named __reserved or __pad must be zero on input (EINVAL
@@ -366,7 +366,12 @@ struct msgq_batch {
  * EMSGSIZE, ...) leaves MSGQ_SR_SENT set: the caller knows the request went
  * out. A call restarted after a signal (SA_RESTART) finds MSGQ_SR_SENT and
  * only receives, so a request is never sent twice. Callers set
- * MSGQ_SR_SENT themselves to skip the send.
+ * MSGQ_SR_SENT themselves to skip the send. A relative timeout of the
+ * receive half runs from the end of the send half. (Should another thread
+ * unmap or write-protect the struct between the check and the write-back,
+ * the call fails with EFAULT after sending; do not do that.) A call that
+ * sends synchronously (MSGQ_F_SYNC, or to a rendezvous mailbox) on the
+ * handle it receives on waits for a receiver other than itself.
  *
  * Errors: those of MSGQ_IOC_SEND (send half) and MSGQ_IOC_RECV (receive
  * half); EBADF for a @send_fd that is not a msgq handle with the send
