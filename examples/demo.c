@@ -8,6 +8,9 @@
  *                                                                   |
  *   front desk (this process)  <---------- "replies" <-------------+
  *
+ *   front desk --question--> "questions" --> clerk --answer--> "answers"
+ *              (one msgq_sendrecv() per question: ask, then wait)
+ *
  * Every actor is its own process; they find the mailboxes by name. The
  * "jobs" mailbox holds only JOBS_SLOTS messages, so the bulk producer is
  * made to wait (flow control) until the consumer catches up.
@@ -50,6 +53,9 @@
 #define PRIO_ROUTINE	1
 #define PRIO_URGENT	9
 #define WORK_MS		40	/* the consumer's time per job */
+#define QUESTIONS	"questions"
+#define ANSWERS		"answers"
+#define ASKED		3	/* questions the front desk asks the clerk */
 
 struct job {
 	char label[16];		/* "urgent#0", "bulk#11" */
@@ -247,6 +253,30 @@ static void consumer(struct board *b, pid_t bulk, pid_t urgent)
 	_exit(0);
 }
 
+/*
+ * The clerk answers each question (a number) with its square. It waits for
+ * the first question, then sends each answer and waits for the next
+ * question in one call; 0 means "that is all".
+ */
+static void clerk(void)
+{
+	int q = msgq_open(QUESTIONS, MSGQ_O_RECV | MSGQ_O_CLOEXEC);
+	int a = msgq_open(ANSWERS, MSGQ_O_SEND | MSGQ_O_CLOEXEC);
+	long n, answer;
+
+	if (q < 0 || a < 0)
+		die("clerk", "msgq_open");
+	if (msgq_recv(q, &n, sizeof(n), NULL) != sizeof(n))
+		die("clerk", "msgq_recv");
+	while (n) {
+		answer = n * n;
+		if (msgq_sendrecv(a, &answer, sizeof(answer), 0, q, &n,
+				  sizeof(n), NULL, NULL) != sizeof(n))
+			die("clerk", "msgq_sendrecv");
+	}
+	_exit(0);
+}
+
 static int reap(pid_t pid, const char *who)
 {
 	int status;
@@ -265,8 +295,8 @@ static int reap(pid_t pid, const char *who)
 int main(void)
 {
 	struct board *b;
-	pid_t bulk, urgent, cons;
-	int jobs, replies, go[2], i, got, sent;
+	pid_t bulk, urgent, cons, clerk_pid;
+	int jobs, replies, questions, answers, go[2], i, got, sent;
 	struct msgq_attr a;
 	double t0, blocked_ms = 0;
 	bool order;
@@ -283,6 +313,8 @@ int main(void)
 	say("step 1: the front desk creates two named mailboxes in the kernel\n");
 	msgq_unlink(JOBS);	/* leftovers of an earlier run, if any */
 	msgq_unlink(REPLIES);
+	msgq_unlink(QUESTIONS);
+	msgq_unlink(ANSWERS);
 	jobs = msgq_create(JOBS, MSGQ_O_RDWR | MSGQ_O_EXCL | MSGQ_O_CLOEXEC,
 			   0600, JOBS_SLOTS, sizeof(struct job));
 	replies = msgq_create(REPLIES,
@@ -379,10 +411,45 @@ int main(void)
 	       "15 replies, one per job, all from the consumer");
 
 	/* 7 */
-	say("\nstep 7: clean up: unlink the names (open handles would keep working)\n");
+	say("\nstep 7: a question and its answer in one system call: msgq_sendrecv()\n"
+	    "        sends on \"questions\" and waits on \"answers\" (the clerk does the\n"
+	    "        reverse: answer, then wait for the next question)\n");
+	questions = msgq_create(QUESTIONS, MSGQ_O_SEND | MSGQ_O_EXCL |
+				MSGQ_O_CLOEXEC, 0600, 1, sizeof(long));
+	answers = msgq_create(ANSWERS, MSGQ_O_RECV | MSGQ_O_EXCL |
+			      MSGQ_O_CLOEXEC, 0600, 1, sizeof(long));
+	if (questions < 0 || answers < 0)
+		die("demo", "msgq_create questions/answers");
+	clerk_pid = fork();
+	if (clerk_pid == 0)
+		clerk();
+	for (i = 1, got = 0; i <= ASKED; i++) {
+		long n = 10 * i + 2, answer = 0;
+		int out = 0;
+
+		if (msgq_sendrecv(questions, &n, sizeof(n), 0, answers,
+				  &answer, sizeof(answer), NULL, &out) ==
+		    sizeof(answer) && out && answer == n * n)
+			got++;
+		say("        asked %ld, the clerk answered %ld\n", n, answer);
+	}
+	expect(got == ASKED, "3 questions, 3 right answers, one call each");
+	{
+		long bye = 0;	/* "that is all" */
+
+		if (msgq_send(questions, &bye, sizeof(bye), 0))
+			die("demo", "msgq_send bye");
+	}
+	expect(!reap(clerk_pid, "clerk"), "the clerk went home when told");
+
+	/* 8 */
+	say("\nstep 8: clean up: unlink the names (open handles would keep working)\n");
 	expect(msgq_unlink(JOBS) == 0 && msgq_unlink(REPLIES) == 0 &&
+	       msgq_unlink(QUESTIONS) == 0 && msgq_unlink(ANSWERS) == 0 &&
 	       msgq_open(JOBS, MSGQ_O_RECV) < 0 && errno == ENOENT,
 	       "the names are gone");
+	msgq_close(questions);
+	msgq_close(answers);
 	msgq_close(jobs);
 	msgq_close(replies);
 	expect(b->child_errors == 0, "no actor reported an error");
