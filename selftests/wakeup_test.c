@@ -1,0 +1,633 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Wakeups that must survive a failure (review of the wakeup paths, fixed
+ * in "module: wakeups survive failures"):
+ *
+ * - a receive, or a batch receive, whose copy-out faults puts the message
+ *   back first in line and tells everyone who looked while it was held:
+ *   pollers and peekers as well as sleeping receivers;
+ * - a send copies its payload in before it waits for room: a bad buffer
+ *   is EFAULT at once (never EAGAIN, never a sleep), and a sender woken
+ *   for room always takes it, so a freed slot is never swallowed by a
+ *   sender that then fails while another sleeps on;
+ * - MSGQ_IOC_SEND_RECV: a relative timeout of the receive half runs from
+ *   the end of the send half, not from the start of the call.
+ *
+ * The put-back tests hold a receiver inside its copy-out with userfaultfd:
+ * its buffer starts in a page registered for missing-page faults and ends
+ * in an inaccessible one. The first fault parks the receiver (the message
+ * is then off the queue) until the test resolves it; the copy then runs on
+ * into the inaccessible page and fails EFAULT, and the message is put back.
+ * Without userfaultfd (a kernel built without CONFIG_USERFAULTFD, no
+ * permission) those tests SKIP.
+ *
+ * A waiter that must be woken waits with a timeout of twice WAKE_MS and
+ * must return within WAKE_MS of the event that should wake it: so a lost
+ * wakeup fails the test instead of passing late.
+ */
+#include "msgq_test_util.h"
+#include "waiting_util.h"
+
+#include <linux/userfaultfd.h>
+
+#define MSG_LEN		64		/* the put-back tests' message */
+#define WAITER_MS	(2 * WAKE_MS)	/* timeout of a waiter to be woken */
+
+/* ------------------------------------------------------------------ */
+/* A thread that makes one ioctl(2) or one poll(2), and records it */
+
+struct waiter {
+	pthread_t th;
+	int fd;
+	bool poll;		/* poll(fd, POLLIN, WAITER_MS), not ioctl */
+	unsigned long req;	/* the ioctl and its argument */
+	void *arg;
+	pid_t tid;
+	int done;
+	long ret;
+	int err;
+	short revents;		/* of the poll */
+	uint64_t t_start;	/* CLOCK_MONOTONIC just before the call */
+	uint64_t t_end;		/* CLOCK_MONOTONIC just after it */
+};
+
+static void *waiter_fn(void *arg)
+{
+	struct waiter *w = arg;
+	struct pollfd pfd = { .fd = w->fd, .events = POLLIN };
+	long ret;
+
+	__atomic_store_n(&w->tid, sys_gettid(), __ATOMIC_SEQ_CST);
+	w->t_start = now_ns(CLOCK_MONOTONIC);
+	if (w->poll) {
+		ret = poll(&pfd, 1, WAITER_MS);
+		w->revents = pfd.revents;
+	} else {
+		ret = ioctl(w->fd, w->req, w->arg);
+	}
+	w->err = errno;
+	w->t_end = now_ns(CLOCK_MONOTONIC);
+	w->ret = ret;
+	__atomic_store_n(&w->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static bool waiter_done(struct waiter *w)
+{
+	return __atomic_load_n(&w->done, __ATOMIC_SEQ_CST);
+}
+
+/* ioctl(@fd, @req, @arg) in a thread; false if it could not start. */
+static bool ioctl_start(struct waiter *w, int fd, unsigned long req,
+			void *arg)
+{
+	uint64_t end = now_ns(CLOCK_MONOTONIC) + 5000 * MS;
+
+	memset(w, 0, sizeof(*w));
+	w->fd = fd;
+	w->req = req;
+	w->arg = arg;
+	if (pthread_create(&w->th, NULL, waiter_fn, w))
+		return false;
+	while (!__atomic_load_n(&w->tid, __ATOMIC_SEQ_CST)) {
+		if (now_ns(CLOCK_MONOTONIC) > end)
+			return false;
+		sleep_ms(1);
+	}
+	return true;
+}
+
+/* poll(@fd, POLLIN, WAITER_MS) in a thread. */
+static bool poll_start(struct waiter *w, int fd)
+{
+	uint64_t end = now_ns(CLOCK_MONOTONIC) + 5000 * MS;
+
+	memset(w, 0, sizeof(*w));
+	w->fd = fd;
+	w->poll = true;
+	if (pthread_create(&w->th, NULL, waiter_fn, w))
+		return false;
+	while (!__atomic_load_n(&w->tid, __ATOMIC_SEQ_CST)) {
+		if (now_ns(CLOCK_MONOTONIC) > end)
+			return false;
+		sleep_ms(1);
+	}
+	return true;
+}
+
+/*
+ * The thread is asleep in its system call and stays there a moment: it
+ * waits, it did not merely get there late.
+ */
+static bool waiter_asleep(struct waiter *w)
+{
+	if (!wait_blocked_in(getpid(), w->tid, w->poll ? SYS_poll : SYS_ioctl,
+			     5000))
+		return false;
+	sleep_ms(50);
+	return !waiter_done(w);
+}
+
+/* Wait up to @ms for the call to return (then join the thread). */
+static bool waiter_wait(struct waiter *w, int ms)
+{
+	uint64_t end = now_ns(CLOCK_MONOTONIC) + (uint64_t)ms * MS;
+
+	while (!waiter_done(w)) {
+		if (now_ns(CLOCK_MONOTONIC) > end)
+			return false;
+		sleep_ms(1);
+	}
+	pthread_join(w->th, NULL);
+	return true;
+}
+
+/*
+ * Wait up to 5 s until the call has either returned or gone to sleep in
+ * its ioctl; true if it returned.
+ */
+static bool waiter_settle(struct waiter *w)
+{
+	uint64_t end = now_ns(CLOCK_MONOTONIC) + 5000 * MS;
+
+	while (now_ns(CLOCK_MONOTONIC) < end) {
+		if (waiter_done(w))
+			return true;
+		if (task_state(getpid(), w->tid) == 'S' &&
+		    task_syscall(getpid(), w->tid) == SYS_ioctl)
+			return waiter_done(w);
+		sleep_ms(1);
+	}
+	return waiter_done(w);
+}
+
+/* ------------------------------------------------------------------ */
+/* A receive buffer whose copy-out parks on a userfaultfd, then faults */
+
+struct trap {
+	char *area;	/* page 0: missing, under uffd; page 1: PROT_NONE */
+	size_t page;
+	int uffd;
+	char why[160];	/* why there is no trap */
+};
+
+static int uffd_open(int *err)
+{
+	int fd = (int)syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+
+	*err = errno;
+#ifdef USERFAULTFD_IOC_NEW
+	if (fd < 0) {
+		/* 6.1 and later: /dev/userfaultfd, if we may open it */
+		int dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
+
+		if (dev >= 0) {
+			fd = ioctl(dev, USERFAULTFD_IOC_NEW,
+				   O_CLOEXEC | O_NONBLOCK);
+			close(dev);
+		}
+	}
+#endif
+	return fd;
+}
+
+/* Set up @t; false (and t->why) if userfaultfd cannot be had. */
+static bool trap_init(struct trap *t)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg;
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	t->uffd = -1;
+	t->page = (size_t)sysconf(_SC_PAGESIZE);
+	t->area = mmap(NULL, 2 * t->page, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (t->area == MAP_FAILED) {
+		t->area = NULL;
+		snprintf(t->why, sizeof(t->why), "mmap: %s", strerror(errno));
+		return false;
+	}
+	if (mprotect(t->area + t->page, t->page, PROT_NONE)) {
+		snprintf(t->why, sizeof(t->why), "mprotect: %s",
+			 strerror(errno));
+		return false;
+	}
+	t->uffd = uffd_open(&err);
+	if (t->uffd < 0) {
+		snprintf(t->why, sizeof(t->why),
+			 "userfaultfd unavailable (%s): no CONFIG_USERFAULTFD or no permission",
+			 strerror(err));
+		return false;
+	}
+	if (ioctl(t->uffd, UFFDIO_API, &api)) {
+		snprintf(t->why, sizeof(t->why), "UFFDIO_API: %s",
+			 strerror(errno));
+		return false;
+	}
+	memset(&reg, 0, sizeof(reg));
+	reg.range.start = (uintptr_t)t->area;
+	reg.range.len = t->page;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	if (ioctl(t->uffd, UFFDIO_REGISTER, &reg)) {
+		snprintf(t->why, sizeof(t->why), "UFFDIO_REGISTER: %s",
+			 strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+static void trap_fini(struct trap *t)
+{
+	if (t->uffd >= 0)
+		close(t->uffd);
+	if (t->area)
+		munmap(t->area, 2 * t->page);
+	t->uffd = -1;
+	t->area = NULL;
+}
+
+/* MSG_LEN bytes: the first half in the trapped page, the rest beyond. */
+static void *trap_buf(struct trap *t)
+{
+	return t->area + t->page - MSG_LEN / 2;
+}
+
+/* Wait up to @ms for a task to fault on the trapped page. */
+static bool trap_wait_fault(struct trap *t, int ms)
+{
+	struct pollfd pfd = { .fd = t->uffd, .events = POLLIN };
+	struct uffd_msg m;
+	uintptr_t addr;
+
+	if (poll(&pfd, 1, ms) != 1)
+		return false;
+	if (read(t->uffd, &m, sizeof(m)) != (ssize_t)sizeof(m))
+		return false;
+	if (m.event != UFFD_EVENT_PAGEFAULT)
+		return false;
+	addr = (uintptr_t)m.arg.pagefault.address;
+	return addr >= (uintptr_t)t->area &&
+	       addr < (uintptr_t)t->area + t->page;
+}
+
+/* Map the trapped page (zeroes) and wake the task parked on it. */
+static bool trap_release(struct trap *t)
+{
+	struct uffdio_zeropage z;
+
+	memset(&z, 0, sizeof(z));
+	z.range.start = (uintptr_t)t->area;
+	z.range.len = t->page;
+	return ioctl(t->uffd, UFFDIO_ZEROPAGE, &z) == 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* A message put back after a faulting copy-out */
+
+enum watcher { WATCH_POLL, WATCH_PEEK };
+
+static const char *const watcher_name[] = { "poller", "peeker" };
+
+/*
+ * A receiver (@batch: MSGQ_IOC_RECV_BATCH of one entry; else
+ * MSGQ_IOC_RECV) takes the only message and parks in its copy-out; a
+ * watcher (poll(2) for POLLIN, or a peek with a timeout) then finds the
+ * mailbox empty and waits; the copy fails EFAULT and the message goes
+ * back. The watcher must be woken, well before its own timeout, and see
+ * the message, which is then still first in line, intact.
+ */
+static void putback_wakes(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(msgq) *self, bool batch,
+			  enum watcher how)
+{
+	unsigned char msg[MSG_LEN], peeked[MSG_LEN], got[MSG_LEN];
+	struct msgq_mmsg e;
+	struct msgq_batch b;
+	struct msgq_recv r, pr;
+	struct waiter rcv, watch;
+	struct pollfd pfd;
+	struct trap t;
+	uint64_t t_rel;
+	const char *wn = watcher_name[how];
+
+	if (!trap_init(&t)) {
+		trap_fini(&t);
+		SKIP(return, "%s", t.why);
+	}
+	MBOX_CREATE(4, MSG_LEN);
+	fill_pattern(msg, sizeof(msg), 7);
+	ASSERT_EQ(0, msgq_send(self->fd, msg, sizeof(msg), 0));
+
+	/* The receiver takes the message and parks inside its copy-out. */
+	if (batch) {
+		memset(&e, 0, sizeof(e));
+		e.buf = ptr_to_u64(trap_buf(&t));
+		e.len = MSG_LEN;
+		memset(&b, 0, sizeof(b));
+		b.msgs = ptr_to_u64(&e);
+		b.count = 1;
+		ASSERT_TRUE(ioctl_start(&rcv, self->fd, MSGQ_IOC_RECV_BATCH,
+					&b));
+	} else {
+		memset(&r, 0, sizeof(r));
+		r.buf = ptr_to_u64(trap_buf(&t));
+		r.cap = MSG_LEN;
+		ASSERT_TRUE(ioctl_start(&rcv, self->fd, MSGQ_IOC_RECV, &r));
+	}
+	ASSERT_TRUE(trap_wait_fault(&t, WAKE_MS))
+		TH_LOG("the receiver never faulted in its copy-out");
+	ASSERT_FALSE(waiter_done(&rcv));
+
+	/* While it holds the message, nothing is there to see. */
+	pfd.fd = self->fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	ASSERT_EQ(0, poll(&pfd, 1, 0))
+		TH_LOG("POLLIN while the receiver holds the only message (%#x)",
+		       pfd.revents);
+
+	/* The watcher starts waiting now. */
+	if (how == WATCH_POLL) {
+		ASSERT_TRUE(poll_start(&watch, self->fd));
+	} else {
+		memset(&pr, 0, sizeof(pr));
+		memset(peeked, 0, sizeof(peeked));
+		pr.buf = ptr_to_u64(peeked);
+		pr.cap = sizeof(peeked);
+		pr.flags = MSGQ_F_PEEK | MSGQ_F_TIMEOUT;
+		pr.timeout = ns_mts((uint64_t)WAITER_MS * MS);
+		ASSERT_TRUE(ioctl_start(&watch, self->fd, MSGQ_IOC_RECV, &pr));
+	}
+	ASSERT_TRUE(waiter_asleep(&watch))
+		TH_LOG("the %s did not wait (ret %ld, %s)", wn, watch.ret,
+		       strerror(watch.err));
+
+	/* Let the copy go on: it fails, and the message goes back. */
+	t_rel = now_ns(CLOCK_MONOTONIC);
+	ASSERT_TRUE(trap_release(&t)) TH_LOG("UFFDIO_ZEROPAGE: %s",
+					     strerror(errno));
+	ASSERT_TRUE(waiter_wait(&rcv, WAKE_MS))
+		TH_LOG("the receiver did not return after its fault");
+	ASSERT_EQ(-1, rcv.ret) TH_LOG("the receiver returned %ld", rcv.ret);
+	ASSERT_EQ(EFAULT, rcv.err) TH_LOG("the receiver: %s",
+					  strerror(rcv.err));
+
+	ASSERT_TRUE(waiter_wait(&watch, WAKE_MS))
+		TH_LOG("the %s slept through the message put back (still asleep %d ms later)",
+		       wn, WAKE_MS);
+	if (how == WATCH_POLL) {
+		ASSERT_EQ(1, watch.ret) TH_LOG("poll: %ld (%s) after %.3f s",
+					       watch.ret, strerror(watch.err),
+					       (watch.t_end - t_rel) / 1e9);
+		ASSERT_TRUE(watch.revents & POLLIN)
+			TH_LOG("poll woke with %#x", watch.revents);
+	} else {
+		ASSERT_EQ(0, watch.ret)
+			TH_LOG("peek: %s after %.3f s", strerror(watch.err),
+			       (watch.t_end - t_rel) / 1e9);
+		ASSERT_EQ((__u32)MSG_LEN, pr.len);
+		ASSERT_EQ(0, memcmp(peeked, msg, sizeof(msg)));
+	}
+
+	/* The message is first in line, whole, and only once. */
+	ASSERT_EQ(1, mbox_depth(self->fd));
+	memset(got, 0, sizeof(got));
+	ASSERT_EQ(MSG_LEN, msgq_recv(self->fd, got, sizeof(got), NULL));
+	ASSERT_EQ(0, memcmp(got, msg, sizeof(msg)));
+	ASSERT_EQ(0, mbox_depth(self->fd));
+	trap_fini(&t);
+}
+
+/*
+ * A receive whose copy-out faults puts the message back and wakes a
+ * poller (poll POLLIN) that went to sleep while the receiver held it.
+ */
+TEST_F(msgq, recv_putback_wakes_poller)
+{
+	putback_wakes(_metadata, self, false, WATCH_POLL);
+}
+
+/*
+ * A receive whose copy-out faults puts the message back and wakes a peeker
+ * (MSGQ_F_PEEK, with a timeout) that went to sleep while the receiver held
+ * it: the peek sees the message.
+ */
+TEST_F(msgq, recv_putback_wakes_peeker)
+{
+	putback_wakes(_metadata, self, false, WATCH_PEEK);
+}
+
+/*
+ * A batch receive (MSGQ_IOC_RECV_BATCH) whose copy-out faults on its first
+ * entry puts the message back and wakes a poller that went to sleep while
+ * the batch held it.
+ */
+TEST_F(msgq, batch_putback_wakes_poller)
+{
+	putback_wakes(_metadata, self, true, WATCH_POLL);
+}
+
+/* The same for a peeker waiting while the batch held the message. */
+TEST_F(msgq, batch_putback_wakes_peeker)
+{
+	putback_wakes(_metadata, self, true, WATCH_PEEK);
+}
+
+/* ------------------------------------------------------------------ */
+/* Senders with a bad buffer */
+
+static void *inaccessible_page(void)
+{
+	void *p = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/*
+ * A sender with a bad buffer must not swallow a wakeup for room: with a
+ * full mailbox of one slot, sender A (bad buffer) and sender B (good
+ * buffer, long timeout) both try to send; one receive frees the slot, and
+ * B must get it promptly, well before its timeout. (A sender copies its
+ * payload in before it waits, so A fails EFAULT without waiting at all;
+ * were it to wait first, it would be woken for the slot, fail and leave B
+ * asleep.)
+ */
+TEST_F(msgq, bad_sender_does_not_swallow_room_wakeup)
+{
+	unsigned int good = 0xb0b, v;
+	struct msgq_send sa, sb;
+	struct waiter a, b;
+	uint64_t t_free;
+	bool a_returned;
+	void *bad = inaccessible_page();
+
+	ASSERT_NE(NULL, bad);
+	MBOX_CREATE(1, 64);
+	ASSERT_TRUE(fill_n(self->fd, 1));
+
+	memset(&sa, 0, sizeof(sa));
+	sa.buf = ptr_to_u64(bad);
+	sa.len = sizeof(good);
+	ASSERT_TRUE(ioctl_start(&a, self->fd, MSGQ_IOC_SEND, &sa));
+	/* A first: asleep in the queue ahead of B, or gone already. */
+	a_returned = waiter_settle(&a);
+	TH_LOG("sender A (bad buffer) %s before B started",
+	       a_returned ? "returned" : "was asleep");
+
+	memset(&sb, 0, sizeof(sb));
+	sb.buf = ptr_to_u64(&good);
+	sb.len = sizeof(good);
+	sb.flags = MSGQ_F_TIMEOUT;
+	sb.timeout = ns_mts((uint64_t)WAITER_MS * MS);
+	ASSERT_TRUE(ioctl_start(&b, self->fd, MSGQ_IOC_SEND, &sb));
+	ASSERT_TRUE(waiter_asleep(&b)) TH_LOG("sender B did not wait");
+
+	/* One receive frees the slot. */
+	t_free = now_ns(CLOCK_MONOTONIC);
+	ASSERT_EQ(0, take_one(self->fd));
+	ASSERT_TRUE(waiter_wait(&b, WAKE_MS))
+		TH_LOG("sender B still asleep %d ms after the slot was freed: its wakeup went to sender A",
+		       WAKE_MS);
+	ASSERT_EQ(0, b.ret) TH_LOG("sender B: %s after %.3f s",
+				   strerror(b.err),
+				   (b.t_end - t_free) / 1e9);
+	ASSERT_TRUE(waiter_wait(&a, WAKE_MS)) TH_LOG("sender A never returned");
+	ASSERT_EQ(-1, a.ret);
+	ASSERT_EQ(EFAULT, a.err) TH_LOG("sender A: %s", strerror(a.err));
+
+	/* B's message, and nothing of A's, is queued. */
+	ASSERT_EQ(1, mbox_depth(self->fd));
+	ASSERT_EQ(sizeof(v), (size_t)msgq_recv(self->fd, &v, sizeof(v), NULL));
+	ASSERT_EQ(good, v);
+	munmap(bad, (size_t)sysconf(_SC_PAGESIZE));
+}
+
+/*
+ * A send with a bad buffer to a full mailbox fails EFAULT at once: a
+ * blocking send does not wait for room first, and a non-blocking one
+ * (MSGQ_F_NONBLOCK, or write(2) on an O_NONBLOCK handle) reports EFAULT,
+ * not EAGAIN. Nothing is queued. Small (pooled slot) and large messages
+ * alike.
+ */
+TEST_F(msgq, bad_buffer_send_to_full_mailbox_efault_at_once)
+{
+	static const unsigned int lens[] = { 8, 1000 };
+	struct msgq_send s;
+	struct msgq_attr at;
+	struct waiter w;
+	unsigned int i;
+	void *bad = inaccessible_page();
+
+	ASSERT_NE(NULL, bad);
+	MBOX_CREATE(1, 1024);
+	self->fd2 = msgq_open_at(self->dev, self->name,
+				 MSGQ_O_SEND | MSGQ_O_NONBLOCK);
+	ASSERT_LE(0, self->fd2);
+	ASSERT_TRUE(fill_n(self->fd, 1));
+
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		memset(&s, 0, sizeof(s));
+		s.buf = ptr_to_u64(bad);
+		s.len = lens[i];
+		s.flags = MSGQ_F_NONBLOCK;
+		ASSERT_FAILS(EFAULT, msgq_send_args(self->fd, &s),
+			     "non-blocking, %u bytes", lens[i]);
+		ASSERT_FAILS(EFAULT, write(self->fd2, bad, lens[i]),
+			     "write(2) on an O_NONBLOCK handle, %u bytes",
+			     lens[i]);
+
+		/* Blocking: must return, EFAULT, without waiting for room. */
+		s.flags = 0;
+		ASSERT_TRUE(ioctl_start(&w, self->fd, MSGQ_IOC_SEND, &s));
+		ASSERT_TRUE(waiter_wait(&w, WAKE_MS))
+			TH_LOG("a blocking send of %u bytes from a bad buffer waits for room",
+			       lens[i]);
+		ASSERT_EQ(-1, w.ret);
+		ASSERT_EQ(EFAULT, w.err) TH_LOG("%u bytes: %s", lens[i],
+						strerror(w.err));
+	}
+	ASSERT_EQ(0, msgq_getattr(self->fd, &at));
+	ASSERT_EQ(1U, at.cur_msgs);
+	ASSERT_EQ(1U, at.total_sent);
+	ASSERT_EQ(0, take_one(self->fd));
+	munmap(bad, (size_t)sysconf(_SC_PAGESIZE));
+}
+
+/* ------------------------------------------------------------------ */
+/* MSGQ_IOC_SEND_RECV */
+
+#define SR_SEND_BLOCK_MS	300	/* the send half waits this long */
+#define SR_RECV_TIMEOUT_MS	500	/* the receive half's relative timeout */
+
+/*
+ * A relative timeout of the receive half runs from the end of the send
+ * half: the send half waits ~300 ms for room on a full mailbox, the
+ * receive half has a relative timeout of 500 ms and nothing arrives. The
+ * call fails ETIMEDOUT with MSGQ_SR_SENT set, at least 500 ms after the
+ * slot was freed (so at least ~800 ms after it started); a timeout armed
+ * at the start of the call would expire ~300 ms early.
+ */
+TEST_F(msgq, send_recv_relative_timeout_runs_from_send_end)
+{
+	unsigned int req = 0x5e9d, in = 0, v;
+	struct msgq_send_recv a;
+	struct waiter w;
+	uint64_t t_free, now;
+
+	/* self->fd receives (empty), self->fd2 is sent to (full). */
+	MBOX_CREATE(4, sizeof(unsigned int));
+	self->fd2 = msgq_create_at(self->dev, self->name2,
+				   MSGQ_O_RDWR | MSGQ_O_EXCL | MSGQ_O_CLOEXEC,
+				   0600, 1, sizeof(unsigned int));
+	ASSERT_LE(0, self->fd2) TH_LOG("create %s: %s", self->name2,
+				       strerror(errno));
+	ASSERT_TRUE(fill_n(self->fd2, 1));
+
+	memset(&a, 0, sizeof(a));
+	a.send.buf = ptr_to_u64(&req);
+	a.send.len = sizeof(req);
+	a.recv.buf = ptr_to_u64(&in);
+	a.recv.cap = sizeof(in);
+	a.recv.flags = MSGQ_F_TIMEOUT;
+	a.recv.timeout = ns_mts((uint64_t)SR_RECV_TIMEOUT_MS * MS);
+	a.send_fd = self->fd2;
+	ASSERT_TRUE(ioctl_start(&w, self->fd, MSGQ_IOC_SEND_RECV, &a));
+	ASSERT_TRUE(waiter_asleep(&w)) TH_LOG("the send half did not wait");
+
+	/* Free a slot once the send half has waited SR_SEND_BLOCK_MS. */
+	now = now_ns(CLOCK_MONOTONIC);
+	if (now < w.t_start + SR_SEND_BLOCK_MS * MS)
+		sleep_ms((unsigned int)((w.t_start + SR_SEND_BLOCK_MS * MS -
+					 now) / MS) + 1);
+	ASSERT_FALSE(waiter_done(&w)) TH_LOG("returned with its send blocked");
+	ASSERT_EQ(0U, __atomic_load_n(&a.flags, __ATOMIC_SEQ_CST) &
+		     MSGQ_SR_SENT);
+	t_free = now_ns(CLOCK_MONOTONIC);
+	ASSERT_EQ(0, take_one(self->fd2));
+
+	ASSERT_TRUE(waiter_wait(&w, SR_RECV_TIMEOUT_MS + WAKE_MS))
+		TH_LOG("the receive half did not time out");
+	ASSERT_EQ(-1, w.ret) TH_LOG("returned %ld", w.ret);
+	ASSERT_EQ(ETIMEDOUT, w.err) TH_LOG("%s", strerror(w.err));
+	ASSERT_EQ(MSGQ_SR_SENT, a.flags);
+	/* Never early: the send half ended after t_free. */
+	ASSERT_LE(t_free + SR_RECV_TIMEOUT_MS * MS, w.t_end)
+		TH_LOG("ETIMEDOUT %.3f s after the slot was freed, %.3f s after the start: timed from before the send",
+		       (double)((int64_t)(w.t_end - t_free)) / 1e9,
+		       (w.t_end - w.t_start) / 1e9);
+	ASSERT_LE((SR_SEND_BLOCK_MS + SR_RECV_TIMEOUT_MS) * MS,
+		  w.t_end - w.t_start);
+	TH_LOG("ETIMEDOUT %.3f s after the call started, %.3f s after the slot was freed",
+	       (w.t_end - w.t_start) / 1e9, (w.t_end - t_free) / 1e9);
+
+	/* The request went out, once; nothing was received. */
+	ASSERT_EQ(1, mbox_depth(self->fd2));
+	ASSERT_EQ(sizeof(v), (size_t)msgq_recv(self->fd2, &v, sizeof(v),
+						NULL));
+	ASSERT_EQ(req, v);
+	ASSERT_EQ(0, mbox_depth(self->fd));
+}
+
+TEST_HARNESS_MAIN
