@@ -21,7 +21,7 @@ max=${2:-5}
 
 tr -d '\r' <"$1" | awk -v max="$max" '
 function start_of(line) {
-	return line ~ /BUG:|WARNING:|Oops|general protection|kernel BUG at|list_add corruption|list_del corruption|possible circular locking|inconsistent lock state|KASAN|UBSAN|hung task|blocked for more than|sleeping function called from invalid context|unreferenced object|Kernel panic/
+	return line ~ /BUG:|WARNING:|Oops|general protection|kernel BUG at|list_add corruption|list_del corruption|possible circular locking|inconsistent lock state|KASAN|UBSAN|hung task|blocked for more than|sleeping function called from invalid context|unreferenced object|Kernel panic|soft lockup|workqueue lockup|detected (expedited )?stalls? on/
 }
 function kernel_line(line) {
 	return line ~ /^\[ *[0-9]+\.[0-9]+\]/ || line ~ /^unreferenced object / || line ~ /^  /
