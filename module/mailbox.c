@@ -433,6 +433,21 @@ static void sync_update(struct msgq_msg *msg, enum msgq_sync_state state)
 }
 
 /*
+ * A receiver is done with @msg, off the lists: delivered, or dropped with
+ * its dead mailbox. Uncount it, tell a synchronous sender, and recycle it;
+ * returns what to msgq_msg_discard() once unlocked, as recycle_msg().
+ */
+static struct msgq_msg *msg_done(struct msgq_mailbox *mb, struct msgq_msg *msg,
+				 bool delivered)
+{
+	count_msg(mb, msg, -1);
+	if (delivered)
+		mb->total_received++;
+	sync_update(msg, delivered ? MSGQ_SYNC_DELIVERED : MSGQ_SYNC_DROPPED);
+	return recycle_msg(mb, msg);
+}
+
+/*
  * Fill the slot taken from the pool with faults disabled, under the lock:
  * fails (with nothing to undo) if a page of the source is not resident.
  */
@@ -691,12 +706,8 @@ int msgq_mailbox_recv(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 		err = 0;
 	}
 
-	count_msg(mb, msg, -1);
-	if (!err)
-		mb->total_received++;
-	sync_update(msg, err ? MSGQ_SYNC_DROPPED : MSGQ_SYNC_DELIVERED);
 	wake = !mb->dead && waiters(mb, &mb->send_wait);
-	msg = recycle_msg(mb, msg);
+	msg = msg_done(mb, msg, !err);
 	spin_unlock(&mb->lock);
 	if (wake)
 		wake_up_poll(&mb->send_wait, EPOLL_SEND);
@@ -848,21 +859,15 @@ int msgq_mailbox_recv_batch(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 			break;
 	}
 
+	/* Left in taken[]: what the pool did not take, to free unlocked. */
 	spin_lock(&mb->lock);
-	for (k = 0; k < done; k++) {
-		msg = rcv->taken[k];
-		count_msg(mb, msg, -1);
-		mb->total_received++;
-		sync_update(msg, MSGQ_SYNC_DELIVERED);
-		/* Left: what the pool did not take, to free unlocked. */
-		rcv->taken[k] = recycle_msg(mb, msg);
-	}
+	for (k = 0; k < done; k++)
+		rcv->taken[k] = msg_done(mb, rcv->taken[k], true);
 	/* Put back what was not delivered, last first, to keep the order. */
 	for (k = taken; k-- > done; ) {
 		msg = rcv->taken[k];
 		if (mb->dead) {
-			count_msg(mb, msg, -1);
-			sync_update(msg, MSGQ_SYNC_DROPPED);
+			rcv->taken[k] = msg_done(mb, msg, false);
 			continue;
 		}
 		list_msg(mb, msg, true);
@@ -883,14 +888,9 @@ int msgq_mailbox_recv_batch(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 	if (wake)
 		__wake_up(&mb->send_wait, TASK_NORMAL, done,
 			  poll_to_key(EPOLL_SEND));
-	for (k = 0; k < taken; k++) {
-		if (!rcv->taken[k])
-			continue;
-		if (k < done)
+	for (k = 0; k < taken; k++)
+		if (rcv->taken[k])
 			msgq_msg_discard(rcv->taken[k]);
-		else
-			msgq_msg_put(rcv->taken[k]);
-	}
 	return done ? (int)done : err;
 
 out_unlock:
