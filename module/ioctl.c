@@ -577,20 +577,20 @@ static long mailbox_recv_batch(struct file *file,
 		return PTR_ERR(rb.mmsgs);
 	rb.umsgs = u64_to_user_ptr(args.msgs);
 
-	ret = -EINVAL;
-	for (k = 0; k < args.count; k++)
-		if (rb.mmsgs[k].__reserved)
-			goto out_free_mmsgs;
+	/* One allocation for the taken messages and the capacities. */
 	ret = -ENOMEM;
-	caps = kvmalloc_array(args.count, sizeof(*caps), GFP_KERNEL);
-	if (!caps)
-		goto out_free_mmsgs;
-	rb.rcv.taken = kvmalloc_array(args.count, sizeof(*rb.rcv.taken),
+	rb.rcv.taken = kvmalloc_array(args.count,
+				      sizeof(*rb.rcv.taken) + sizeof(*caps),
 				      GFP_KERNEL);
 	if (!rb.rcv.taken)
-		goto out_free_caps;
-	for (k = 0; k < args.count; k++)
+		goto out_free_mmsgs;
+	caps = (u32 *)(rb.rcv.taken + args.count);
+	ret = -EINVAL;
+	for (k = 0; k < args.count; k++) {
+		if (rb.mmsgs[k].__reserved)
+			goto out_free_taken;
 		caps[k] = rb.mmsgs[k].len;
+	}
 	rb.rcv.caps = caps;
 
 	ret = msgq_mailbox_recv_batch(file->private_data, &rb.rcv, args.count,
@@ -598,9 +598,8 @@ static long mailbox_recv_batch(struct file *file,
 	if (ret == -EMSGSIZE &&
 	    put_user(rb.rcv.len, &rb.umsgs[0].len))
 		ret = -EFAULT;
+out_free_taken:
 	kvfree(rb.rcv.taken);
-out_free_caps:
-	kvfree(caps);
 out_free_mmsgs:
 	kvfree(rb.mmsgs);
 	return ret;

@@ -432,6 +432,13 @@ static void sync_update(struct msgq_msg *msg, enum msgq_sync_state state)
 		msg->sync = NULL;
 }
 
+/* A receiver could not deliver @msg: it goes back first in line. */
+static void requeue_msg(struct msgq_mailbox *mb, struct msgq_msg *msg)
+{
+	list_msg(mb, msg, true);
+	sync_update(msg, MSGQ_SYNC_QUEUED);
+}
+
 /*
  * A receiver is done with @msg, off the lists: delivered, or dropped with
  * its dead mailbox. Uncount it, tell a synchronous sender, and recycle it;
@@ -688,8 +695,7 @@ int msgq_mailbox_recv(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 
 		spin_lock(&mb->lock);
 		if (err && !mb->dead) {
-			list_msg(mb, msg, true);
-			sync_update(msg, MSGQ_SYNC_QUEUED);
+			requeue_msg(mb, msg);
 			/*
 			 * We took a wakeup meant for this message: pass it
 			 * on. Pollers and peekers that looked meanwhile saw
@@ -870,8 +876,7 @@ int msgq_mailbox_recv_batch(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 			rcv->taken[k] = msg_done(mb, msg, false);
 			continue;
 		}
-		list_msg(mb, msg, true);
-		sync_update(msg, MSGQ_SYNC_QUEUED);
+		requeue_msg(mb, msg);
 		rcv->taken[k] = NULL;
 	}
 	/*
