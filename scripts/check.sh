@@ -20,7 +20,10 @@
 #                MSGQ_VM_TIMEOUT (seconds, whole guest run; the debug
 #                target's default is shorter, see debug_timeout),
 #                MSGQ_STRESS_SEED, MSGQ_STRESS_SECONDS, MSGQ_FI_VERBOSE
-#                (numbers, passed to the selftests in the guest).
+#                (numbers, passed to the selftests in the guest),
+#                MSGQ_TESTS="iov_test stall_test" to run only those test
+#                programs (a development aid: the packaging and lint steps
+#                and the examples still run; CI never sets it).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -68,11 +71,13 @@ mkdir -p "$payload/bin" "$payload/selftests"
 cp scripts/guest/run-selftests.sh "$payload/bin/"
 # The CLI and its tests: cli_test runs as one more test program.
 cp "$build/cli/msgq" "$payload/bin/"
-cp tools/cli_test.sh "$payload/selftests/cli_test"
+want() { case " ${MSGQ_TESTS:-$1} " in *" $1 "*) return 0 ;; esac; return 1; }
+if want cli_test; then cp tools/cli_test.sh "$payload/selftests/cli_test"; fi
 cp selftests/settings "$payload/selftests/"
 for c in selftests/*_test.c; do
 	[ -e "$c" ] || continue
 	t=$(basename "$c" .c)
+	want "$t" || continue
 	cp "$build/selftests/$t" "$payload/selftests/"
 done
 # Examples that check themselves: run after the selftests, one TAP line each.
@@ -81,7 +86,7 @@ cp "$build/examples/epoll_loop" "$payload/examples/"
 # The benchmark's smoke run (seconds, every path): one more test program.
 make -s bench-bin
 cp "$build/bench/payload/bin/msgq-bench" "$payload/bin/"
-cp bench/bench_smoke_test "$payload/selftests/"
+if want bench_smoke_test; then cp bench/bench_smoke_test "$payload/selftests/"; fi
 nbins=$(find "$payload/selftests" "$payload/examples" -type f -perm -u+x | wc -l)
 per=$(sed -n 's/^timeout=//p' selftests/settings)
 # Test knobs handed to the guest's selftests when set here (README, Testing):
