@@ -16,6 +16,7 @@
 #include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/poll.h>
+#include <linux/uio.h>
 
 #include "internal.h"
 
@@ -39,50 +40,75 @@ const struct file_operations msgq_dev_fops = {
 	.compat_ioctl	= compat_ptr_ioctl,
 };
 
-int msgq_deliver_to_buffer(struct msgq_receiver *rcv, unsigned int k,
-			   const struct msgq_msg *msg)
+int msgq_deliver_to_iter(struct msgq_receiver *rcv, unsigned int k,
+			 const struct msgq_msg *msg)
 {
-	struct msgq_buffer_receiver *r =
-		container_of(rcv, struct msgq_buffer_receiver, rcv);
+	struct msgq_iter_receiver *r =
+		container_of(rcv, struct msgq_iter_receiver, rcv);
 
-	return msgq_msg_copy_out(msg, r->buf);
+	return msgq_msg_copy_out(msg, r->iter);
 }
 
-/* read(2): receive one whole message at any priority. */
-static ssize_t msgq_mailbox_read(struct file *file, char __user *buf,
-				 size_t count, loff_t *ppos)
+/*
+ * Write zeroes where the message will go, on a copy of the iterator: the
+ * fault is taken as a plain user-copy fault, which a signal interrupts
+ * (fault_in_iov_iter_writeable() would wait killably, in state D).
+ */
+int msgq_fault_in_iter(struct msgq_receiver *rcv, unsigned int k, u32 len)
 {
-	struct msgq_wait w = {
-		.nonblock = file->f_flags & O_NONBLOCK,
+	struct msgq_iter_receiver *r =
+		container_of(rcv, struct msgq_iter_receiver, rcv);
+	struct iov_iter probe = *r->iter;
+
+	return iov_iter_zero(len, &probe) == len ? 0 : -EFAULT;
+}
+
+/* How a read or write may wait: IOCB_NOWAIT (RWF_NOWAIT, io_uring) never. */
+static struct msgq_wait iocb_wait(const struct kiocb *iocb)
+{
+	return (struct msgq_wait) {
+		.nonblock = (iocb->ki_filp->f_flags & O_NONBLOCK) ||
+			    (iocb->ki_flags & IOCB_NOWAIT),
 		.restartable = true,
 	};
-	struct msgq_buffer_receiver r;
+}
+
+/*
+ * read(2), readv(2), preadv2(2) without an offset: receive one whole
+ * message at any priority, spread over the iovecs in order.
+ */
+static ssize_t msgq_handle_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct msgq_wait w = iocb_wait(iocb);
+	struct msgq_iter_receiver r;
 	int err;
 
-	msgq_buffer_receiver_init(&r, buf, count);
-	err = msgq_mailbox_recv(file->private_data, &r.rcv, false, &w);
+	msgq_iter_receiver_init(&r, to);
+	err = msgq_mailbox_recv(iocb->ki_filp->private_data, &r.rcv, false,
+				&w);
 	if (err)
 		return err;
 	return r.rcv.len;
 }
 
-/* write(2): send one whole message at priority 0. */
-static ssize_t msgq_mailbox_write(struct file *file, const char __user *buf,
-				  size_t count, loff_t *ppos)
+/*
+ * write(2), writev(2), pwritev2(2) without an offset: send the iovecs,
+ * concatenated, as one message at priority 0.
+ */
+static ssize_t msgq_handle_write_iter(struct kiocb *iocb,
+				      struct iov_iter *from)
 {
-	struct msgq_mailbox *mb = file->private_data;
-	struct msgq_wait w = {
-		.nonblock = file->f_flags & O_NONBLOCK,
-		.restartable = true,
-	};
+	struct msgq_mailbox *mb = iocb->ki_filp->private_data;
+	struct msgq_wait w = iocb_wait(iocb);
+	size_t len = iov_iter_count(from);
 	int err;
 
-	if (count > mb->max_msgsize)
+	if (len > mb->max_msgsize)
 		return -EMSGSIZE;
-	err = msgq_mailbox_send(mb, buf, count, 0, false, &w);
+	err = msgq_mailbox_send(mb, from, 0, false, &w);
 	if (err)
 		return err;
-	return count;
+	return len;
 }
 
 static __poll_t msgq_mailbox_file_poll(struct file *file, poll_table *pt)
@@ -109,10 +135,17 @@ static int msgq_mailbox_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/*
+ * No .splice_read or .splice_write: a pipe keeps no message boundaries, so
+ * splice(2), tee(2), sendfile(2) and copy_file_range(2) fail with EINVAL
+ * (the VFS's answer for a file without them) rather than split or merge
+ * messages. No .llseek and no FMODE_PREAD/FMODE_PWRITE either: an offset
+ * is ESPIPE.
+ */
 static const struct file_operations msgq_mailbox_fops = {
 	.owner		= THIS_MODULE,
-	.read		= msgq_mailbox_read,
-	.write		= msgq_mailbox_write,
+	.read_iter	= msgq_handle_read_iter,
+	.write_iter	= msgq_handle_write_iter,
 	.poll		= msgq_mailbox_file_poll,
 	.unlocked_ioctl	= msgq_mailbox_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
@@ -163,6 +196,8 @@ int msgq_handle_install(struct msgq_mailbox *mb, u32 flags)
 		put_unused_fd(fd);
 		return PTR_ERR(file);
 	}
+	/* IOCB_NOWAIT is honoured: RWF_NOWAIT, and io_uring polls, not punts. */
+	file->f_mode |= FMODE_NOWAIT;
 	if (flags & MSGQ_O_OWNED) {
 		spin_lock(&mb->lock);
 		mb->owner = file;

@@ -33,6 +33,7 @@
 #include <linux/types.h>
 #include <linux/uaccess.h>
 #include <linux/uidgid.h>
+#include <linux/uio.h>
 #include <linux/user_namespace.h>
 #include <linux/wait.h>
 
@@ -209,13 +210,17 @@ struct msgq_wait {
 
 /**
  * struct msgq_receiver - where a receive puts messages
- * @cap:     largest message that fits, for a single receive
- * @len:     out: length of the message found (also on -EMSGSIZE)
- * @caps:    batch: the capacity of each entry
- * @taken:   batch: room for @count message pointers, scratch
- * @deliver: copies @msg out as entry @k; returns 0 or -EFAULT. Called
- *           without the mailbox lock; on failure the message (and those
- *           after it in a batch) goes back first in line.
+ * @cap:      largest message that fits, for a single receive
+ * @len:      out: length of the message found (also on -EMSGSIZE)
+ * @caps:     batch: the capacity of each entry
+ * @taken:    batch: room for @count message pointers, scratch
+ * @deliver:  copies @msg out as entry @k: 0, or -EFAULT with nothing of
+ *            the entry's destination consumed. Called without the mailbox
+ *            lock and, but for a peek, with page faults disabled: a
+ *            receiver never waits on a fault while it holds a message
+ *            (see "Stalled buffers" in mailbox.c).
+ * @fault_in: makes entry @k's destination resident for @len bytes, with
+ *            no message held: 0, or -EFAULT if it cannot be.
  */
 struct msgq_receiver {
 	u32 cap;
@@ -224,6 +229,7 @@ struct msgq_receiver {
 	struct msgq_msg **taken;
 	int (*deliver)(struct msgq_receiver *rcv, unsigned int k,
 		       const struct msgq_msg *msg);
+	int (*fault_in)(struct msgq_receiver *rcv, unsigned int k, u32 len);
 };
 
 /* stats.c: live message counts, one per-CPU add each way */
@@ -237,36 +243,20 @@ static inline void msgq_stats_msgs(long n, long bytes)
 	this_cpu_add(msgq_live_bytes, bytes);
 }
 
-/* message.c: payload storage, copies, the sender's identity */
+/*
+ * message.c: payload storage, copies, the sender's identity.
+ *
+ * Copies go through an iov_iter, so read(2), readv(2), io_uring and the
+ * ioctls share them. Either copies all @len bytes or fails with -EFAULT
+ * leaving the iterator where it was, so that a copy tried with page faults
+ * disabled (it then fails rather than sleeps) can be tried again.
+ */
 struct msgq_msg *msgq_msg_alloc(struct msgq_mailbox *mb, u32 len);
-int msgq_msg_copy_in_pages(struct msgq_msg *msg, const void __user *buf,
-			   u32 len);
-int msgq_msg_copy_out_pages(const struct msgq_msg *msg, void __user *buf);
+int msgq_msg_copy_in(struct msgq_msg *msg, struct iov_iter *from, u32 len);
+int msgq_msg_copy_out(const struct msgq_msg *msg, struct iov_iter *to);
 void msgq_msg_discard(struct msgq_msg *msg);
 void msgq_msg_put(struct msgq_msg *msg);
 void msgq_pool_free(struct list_head *pool);
-
-/*
- * Copy @len bytes of payload from @buf into @msg: 0 or -EFAULT. With page
- * faults disabled by the caller it fails instead of sleeping; the caller
- * may then try again with faults allowed.
- */
-static inline int msgq_msg_copy_in(struct msgq_msg *msg,
-				   const void __user *buf, u32 len)
-{
-	if (msg->shape == MSGQ_MSG_PAGED)
-		return msgq_msg_copy_in_pages(msg, buf, len);
-	return copy_from_user(msg->data, buf, len) ? -EFAULT : 0;
-}
-
-/* Copy the whole payload of @msg to @buf: 0 or -EFAULT. */
-static inline int msgq_msg_copy_out(const struct msgq_msg *msg,
-				    void __user *buf)
-{
-	if (msg->shape == MSGQ_MSG_PAGED)
-		return msgq_msg_copy_out_pages(msg, buf);
-	return copy_to_user(buf, msg->data, msg->len) ? -EFAULT : 0;
-}
 
 /* The time a message is stamped with; one read serves a whole batch. */
 static inline u64 msgq_msg_clock(void)
@@ -333,8 +323,8 @@ struct msgq_mailbox *msgq_mailbox_alloc(const char *name, size_t name_len,
 					umode_t mode);
 void msgq_mailbox_put(struct msgq_mailbox *mb);
 
-int msgq_mailbox_send(struct msgq_mailbox *mb, const void __user *buf,
-		      u32 len, u32 prio, bool sync, struct msgq_wait *w);
+int msgq_mailbox_send(struct msgq_mailbox *mb, struct iov_iter *from,
+		      u32 prio, bool sync, struct msgq_wait *w);
 int msgq_mailbox_recv(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 		      bool peek, struct msgq_wait *w);
 unsigned int msgq_mailbox_take_slots(struct msgq_mailbox *mb,
@@ -391,21 +381,23 @@ extern const struct file_operations msgq_dev_fops;
 int msgq_handle_install(struct msgq_mailbox *mb, u32 flags);
 bool msgq_is_handle(const struct file *file);
 
-/* A receiver that copies the payload to one user buffer. */
-struct msgq_buffer_receiver {
+/* A receiver that copies the payload to one iov_iter (read_iter, ioctls). */
+struct msgq_iter_receiver {
 	struct msgq_receiver rcv;
-	void __user *buf;
+	struct iov_iter *iter;
 };
 
-int msgq_deliver_to_buffer(struct msgq_receiver *rcv, unsigned int k,
-			   const struct msgq_msg *msg);
+int msgq_deliver_to_iter(struct msgq_receiver *rcv, unsigned int k,
+			 const struct msgq_msg *msg);
+int msgq_fault_in_iter(struct msgq_receiver *rcv, unsigned int k, u32 len);
 
-static inline void msgq_buffer_receiver_init(struct msgq_buffer_receiver *r,
-					     void __user *buf, size_t cap)
+static inline void msgq_iter_receiver_init(struct msgq_iter_receiver *r,
+					   struct iov_iter *iter)
 {
-	r->rcv.cap = min_t(size_t, cap, U32_MAX);
-	r->rcv.deliver = msgq_deliver_to_buffer;
-	r->buf = buf;
+	r->rcv.cap = min_t(size_t, iov_iter_count(iter), U32_MAX);
+	r->rcv.deliver = msgq_deliver_to_iter;
+	r->rcv.fault_in = msgq_fault_in_iter;
+	r->iter = iter;
 }
 
 /* ioctl.c: the UAPI, decoded and validated */

@@ -14,7 +14,9 @@
 #include <linux/string.h>
 #include <linux/time64.h>
 #include <linux/uaccess.h>
+#include <linux/uio.h>
 #include <linux/cred.h>
+#include <linux/pagemap.h>
 
 #include "internal.h"
 
@@ -196,6 +198,7 @@ long msgq_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 static long send_args(struct file *file, const struct msgq_send *args)
 {
 	struct msgq_mailbox *mb = file->private_data;
+	struct iov_iter from;
 	struct msgq_wait w;
 	int err;
 
@@ -211,8 +214,10 @@ static long send_args(struct file *file, const struct msgq_send *args)
 	if (args->len > mb->max_msgsize)
 		return -EMSGSIZE;
 
-	return msgq_mailbox_send(mb, u64_to_user_ptr(args->buf), args->len,
-				 args->prio, args->flags & MSGQ_F_SYNC, &w);
+	iov_iter_ubuf(&from, ITER_SOURCE, u64_to_user_ptr(args->buf),
+		      args->len);
+	return msgq_mailbox_send(mb, &from, args->prio,
+				 args->flags & MSGQ_F_SYNC, &w);
 }
 
 static long mailbox_send(struct file *file, struct msgq_send __user *uargs)
@@ -230,17 +235,21 @@ static long mailbox_send(struct file *file, struct msgq_send __user *uargs)
  * fault on either leaves the message first in line.
  */
 struct recv_ioctl {
-	struct msgq_buffer_receiver r;
+	struct msgq_iter_receiver r;
+	struct iov_iter iter;
 	struct msgq_recv args;
 	struct msgq_recv __user *uargs;
 };
 
+static struct recv_ioctl *to_recv_ioctl(struct msgq_receiver *rcv)
+{
+	return container_of(rcv, struct recv_ioctl, r.rcv);
+}
+
 static int deliver_recv_ioctl(struct msgq_receiver *rcv, unsigned int k,
 			      const struct msgq_msg *msg)
 {
-	struct msgq_buffer_receiver *r =
-		container_of(rcv, struct msgq_buffer_receiver, rcv);
-	struct recv_ioctl *ri = container_of(r, struct recv_ioctl, r);
+	struct recv_ioctl *ri = to_recv_ioctl(rcv);
 	struct msgq_recv *args = &ri->args;
 
 	args->len = msg->len;
@@ -248,8 +257,25 @@ static int deliver_recv_ioctl(struct msgq_receiver *rcv, unsigned int k,
 	args->pid = msgq_msg_sender_vnr(msg);
 	args->uid = msgq_msg_uid(msg);
 	args->sent_ns = msg->sent_ns;
-	if (msgq_msg_copy_out(msg, r->buf) ||
-	    copy_to_user(ri->uargs, args, sizeof(*args)))
+	if (msgq_msg_copy_out(msg, &ri->iter))
+		return -EFAULT;
+	if (copy_to_user(ri->uargs, args, sizeof(*args))) {
+		/* Nothing consumed: the payload is written again next time. */
+		iov_iter_revert(&ri->iter, msg->len);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+/* The payload's pages, then the struct's, which may hold the caller's input. */
+static int fault_in_recv_ioctl(struct msgq_receiver *rcv, unsigned int k,
+			       u32 len)
+{
+	struct recv_ioctl *ri = to_recv_ioctl(rcv);
+
+	if (msgq_fault_in_iter(rcv, k, len) ||
+	    fault_in_safe_writeable((const char __user *)ri->uargs,
+				    sizeof(*ri->uargs)))
 		return -EFAULT;
 	return 0;
 }
@@ -274,8 +300,11 @@ static long recv_checked(struct file *file, struct recv_ioctl *ri,
 	struct msgq_recv *args = &ri->args;
 	int err;
 
-	msgq_buffer_receiver_init(&ri->r, u64_to_user_ptr(args->buf), args->cap);
+	iov_iter_ubuf(&ri->iter, ITER_DEST, u64_to_user_ptr(args->buf),
+		      args->cap);
+	msgq_iter_receiver_init(&ri->r, &ri->iter);
 	ri->r.rcv.deliver = deliver_recv_ioctl;
+	ri->r.rcv.fault_in = fault_in_recv_ioctl;
 	err = msgq_mailbox_recv(file->private_data, &ri->r.rcv,
 				args->flags & MSGQ_F_PEEK, w);
 	if (err == -EMSGSIZE) {
@@ -470,6 +499,7 @@ static long mailbox_send_batch(struct file *file,
 	struct msgq_msg **msgs, **slots;
 	struct msgq_mmsg *mmsgs;
 	struct msgq_batch args;
+	struct iov_iter from;
 	struct msgq_wait w;
 	int ret, err = 0;
 	u64 now;
@@ -505,7 +535,9 @@ static long mailbox_send_batch(struct file *file,
 		err = -ENOMEM;
 		if (!msg)
 			break;
-		err = msgq_msg_copy_in(msg, u64_to_user_ptr(m->buf), m->len);
+		iov_iter_ubuf(&from, ITER_SOURCE, u64_to_user_ptr(m->buf),
+			      m->len);
+		err = msgq_msg_copy_in(msg, &from, m->len);
 		if (err) {
 			msgq_msg_discard(msg);
 			break;
@@ -542,8 +574,11 @@ static int deliver_recv_batch(struct msgq_receiver *rcv, unsigned int k,
 	struct msgq_mmsg __user *um = &rb->umsgs[k];
 	pid_t pid = msgq_msg_sender_vnr(msg);
 	uid_t uid = msgq_msg_uid(msg);
+	struct iov_iter to;
 
-	if (msgq_msg_copy_out(msg, u64_to_user_ptr(rb->mmsgs[k].buf)))
+	iov_iter_ubuf(&to, ITER_DEST, u64_to_user_ptr(rb->mmsgs[k].buf),
+		      msg->len);
+	if (msgq_msg_copy_out(msg, &to))
 		return -EFAULT;
 	/* The out fields, one move each (see get_mmsgs()). */
 	if (!user_access_begin(um, sizeof(*um)))
@@ -560,10 +595,27 @@ efault:
 	return -EFAULT;
 }
 
+/* Entry @k's payload (zeroes written), then its out fields (kept). */
+static int fault_in_recv_batch(struct msgq_receiver *rcv, unsigned int k,
+			       u32 len)
+{
+	struct recv_batch_ioctl *rb =
+		container_of(rcv, struct recv_batch_ioctl, rcv);
+
+	if (clear_user(u64_to_user_ptr(rb->mmsgs[k].buf), len) ||
+	    fault_in_safe_writeable((const char __user *)&rb->umsgs[k],
+				    sizeof(rb->umsgs[k])))
+		return -EFAULT;
+	return 0;
+}
+
 static long mailbox_recv_batch(struct file *file,
 			       struct msgq_batch __user *uargs)
 {
-	struct recv_batch_ioctl rb = { .rcv.deliver = deliver_recv_batch };
+	struct recv_batch_ioctl rb = {
+		.rcv.deliver = deliver_recv_batch,
+		.rcv.fault_in = fault_in_recv_batch,
+	};
 	struct msgq_batch args;
 	unsigned int k;
 	struct msgq_wait w;

@@ -25,6 +25,18 @@
  * message is off the lists but still counted in cur_msgs, so the mailbox
  * never holds more than max_msgs even when the copy fails and the message
  * goes back first in line.
+ *
+ * Stalled buffers: a receiver never waits on a page fault while it holds a
+ * message, because a synchronous sender waits for the outcome of its copy
+ * whatever its timeout says (a message is never both delivered and reported
+ * as failed), and a fault can take forever (userfaultfd, FUSE, a hung NFS
+ * mount). So every copy out of a held message runs with page faults
+ * disabled; one that falls short gives the message back, and the receiver
+ * faults its buffer in holding nothing, then tries again, the way
+ * generic_perform_write() avoids faulting while it holds a page lock.
+ * While it faults, the message is there for everyone else: other receivers
+ * take it, and its sender's timeout, a signal or the owner's close end the
+ * sender's wait on time.
  */
 
 #include <linux/bitmap.h>
@@ -379,7 +391,9 @@ static int wait_delivery(struct msgq_mailbox *mb, struct msgq_msg *msg,
 			/*
 			 * A receiver's copy decides. Wait for it whatever the
 			 * deadline or signals say, unless we are being killed:
-			 * then the message is left to its receiver.
+			 * then the message is left to its receiver. The wait
+			 * is short: the copy never waits on a page fault (see
+			 * "Stalled buffers" at the top of this file).
 			 */
 			if (fatal_signal_pending(current)) {
 				msg->sync = NULL;
@@ -458,34 +472,33 @@ static struct msgq_msg *msg_done(struct msgq_mailbox *mb, struct msgq_msg *msg,
  * Fill the slot taken from the pool with faults disabled, under the lock:
  * fails (with nothing to undo) if a page of the source is not resident.
  */
-static int copy_in_nofault(struct msgq_msg *msg, const void __user *buf,
+static int copy_in_nofault(struct msgq_msg *msg, struct iov_iter *from,
 			   u32 len)
 {
 	int err;
 
 	pagefault_disable();
-	err = msgq_msg_copy_in(msg, buf, len);
+	err = msgq_msg_copy_in(msg, from, len);
 	pagefault_enable();
 	return err;
 }
 
 /* Allocate *@msg unless there is one, and copy the payload in. */
 static int fill_msg(struct msgq_mailbox *mb, struct msgq_msg **msg,
-		    const void __user *buf, u32 len)
+		    struct iov_iter *from, u32 len)
 {
 	if (!*msg) {
 		*msg = msgq_msg_alloc(mb, len);
 		if (!*msg)
 			return -ENOMEM;
 	}
-	return msgq_msg_copy_in(*msg, buf, len);
+	return msgq_msg_copy_in(*msg, from, len);
 }
 
 /**
  * msgq_mailbox_send - queue a message, waiting for room if needed
  * @mb:   the mailbox
- * @buf:  the payload, in user memory
- * @len:  its length, at most mb->max_msgsize
+ * @from: the payload, all of it: at most mb->max_msgsize bytes
  * @prio: its priority, below MSGQ_PRIO_MAX
  * @sync: return only once a receiver has taken the message
  * @w:    how to wait
@@ -496,10 +509,11 @@ static int fill_msg(struct msgq_mailbox *mb, struct msgq_msg **msg,
  * source is not resident, or one that must wait for room is copied in with
  * the lock dropped, before any wait.
  */
-int msgq_mailbox_send(struct msgq_mailbox *mb, const void __user *buf,
-		      u32 len, u32 prio, bool sync, struct msgq_wait *w)
+int msgq_mailbox_send(struct msgq_mailbox *mb, struct iov_iter *from,
+		      u32 prio, bool sync, struct msgq_wait *w)
 {
 	struct msgq_sync waiter = { .task = current };
+	u32 len = iov_iter_count(from);
 	struct msgq_msg *msg = NULL;
 	DEFINE_WAIT(wait);
 	bool wake;
@@ -507,7 +521,7 @@ int msgq_mailbox_send(struct msgq_mailbox *mb, const void __user *buf,
 
 	sync = sync || !mb->max_msgs;
 	if (len > mb->slot_payload) {
-		err = fill_msg(mb, &msg, buf, len);
+		err = fill_msg(mb, &msg, from, len);
 		if (err)
 			goto err_discard;
 	}
@@ -521,7 +535,7 @@ int msgq_mailbox_send(struct msgq_mailbox *mb, const void __user *buf,
 			if (msg)
 				break;
 			msg = pool_take(mb);
-			if (msg && !copy_in_nofault(msg, buf, len))
+			if (msg && !copy_in_nofault(msg, from, len))
 				break;
 		} else if (msg) {
 			err = wait_once(mb, &mb->send_wait, &wait, true, w);
@@ -537,7 +551,7 @@ int msgq_mailbox_send(struct msgq_mailbox *mb, const void __user *buf,
 		 * not lost on a failure.
 		 */
 		spin_unlock(&mb->lock);
-		err = fill_msg(mb, &msg, buf, len);
+		err = fill_msg(mb, &msg, from, len);
 		if (err)
 			goto err_discard;
 		spin_lock(&mb->lock);
@@ -623,6 +637,49 @@ void msgq_mailbox_return_slots(struct msgq_mailbox *mb,
 		msgq_msg_discard(slots[--n]);
 }
 
+/*
+ * A receiver stops waiting without a message: a non-blocking synchronous
+ * sender that counted on it may give up now (delivery_wait_error()). Tell
+ * the sender of the first message, the one such a sender waits behind.
+ */
+static void receiver_leaves(struct msgq_mailbox *mb)
+{
+	struct msgq_msg *msg = first_msg(mb);
+
+	if (msg)
+		sync_update(msg, MSGQ_SYNC_QUEUED);
+}
+
+/*
+ * Fault entry @k of @rcv in for @len bytes, holding no message (see
+ * "Stalled buffers" above). Called and returns with mb->lock held, but
+ * drops it meanwhile; @pollers: wake pollers and peekers first, as the
+ * caller just gave a message back. The receiver counts as one waiting
+ * while it faults, as it would asleep, so that a non-blocking synchronous
+ * sender that counted on it keeps waiting. Returns 0 to try again, or the
+ * error that ends the receive: -EFAULT, or the signal that cut it short.
+ */
+static int fault_in_unlocked(struct msgq_mailbox *mb,
+			     struct msgq_receiver *rcv, unsigned int k,
+			     u32 len, bool pollers, struct msgq_wait *w)
+	__must_hold(&mb->lock)
+{
+	int err;
+
+	mb->recv_sleepers++;
+	spin_unlock(&mb->lock);
+	if (pollers)
+		wake_up_poll(&mb->recv_wait, EPOLL_RECV);
+	err = rcv->fault_in(rcv, k, len);
+	if (err && signal_pending(current))
+		err = w->restartable ? -ERESTARTSYS : -EINTR;
+	spin_lock(&mb->lock);
+	mb->recv_sleepers--;
+	if (err)
+		receiver_leaves(mb);
+	return err;
+}
+
 /**
  * msgq_mailbox_recv - take (or peek at) the first message, waiting if none
  * @mb:   the mailbox
@@ -638,10 +695,11 @@ int msgq_mailbox_recv(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 {
 	struct msgq_msg *msg;
 	DEFINE_WAIT(wait);
-	bool wake;
+	bool wake = false;
 	int err;
 
 	spin_lock(&mb->lock);
+retry:
 	for (;;) {
 		if (mb->dead) {
 			err = -EIDRM;
@@ -674,6 +732,7 @@ int msgq_mailbox_recv(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 		return -EMSGSIZE;
 	}
 	if (peek) {
+		/* A peek holds no message that anyone waits for: it may fault. */
 		refcount_inc(&msg->ref);
 		spin_unlock(&mb->lock);
 		err = rcv->deliver(rcv, 0, msg);
@@ -681,35 +740,25 @@ int msgq_mailbox_recv(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 		return err;
 	}
 
-	/*
-	 * A small message whose destination is resident is copied out under
-	 * the lock, in one lock round. Otherwise it leaves the lists, still
-	 * counted, while it is copied with faults allowed.
-	 */
-	if (msg->len > MSGQ_LOCKED_COPY_MAX || deliver_nofault(rcv, msg)) {
+	if (msg->len <= MSGQ_LOCKED_COPY_MAX) {
+		/* Small: copied under the lock, in one lock round. */
+		if (deliver_nofault(rcv, msg))
+			goto fault_in;
+		unlist_msg(mb, msg);
+		err = 0;
+	} else {
+		/* Large: off the lists, still counted, while it is copied. */
 		unlist_msg(mb, msg);
 		sync_update(msg, MSGQ_SYNC_INFLIGHT);
 		spin_unlock(&mb->lock);
-
-		err = rcv->deliver(rcv, 0, msg);
-
+		err = deliver_nofault(rcv, msg);
 		spin_lock(&mb->lock);
 		if (err && !mb->dead) {
 			requeue_msg(mb, msg);
-			/*
-			 * We took a wakeup meant for this message: pass it
-			 * on. Pollers and peekers that looked meanwhile saw
-			 * nothing: tell them too.
-			 */
-			wake = wake_for_messages(mb, 1);
-			spin_unlock(&mb->lock);
-			if (wake)
-				wake_up_poll(&mb->recv_wait, EPOLL_RECV);
-			return err;
+			/* Pollers and peekers that looked meanwhile saw nothing. */
+			wake = waiters(mb, &mb->recv_wait);
+			goto fault_in;
 		}
-	} else {
-		unlist_msg(mb, msg);
-		err = 0;
 	}
 
 	wake = !mb->dead && waiters(mb, &mb->send_wait);
@@ -721,6 +770,12 @@ int msgq_mailbox_recv(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 		msgq_msg_discard(msg);
 	return err;
 
+fault_in:
+	/* We may hold the wakeup of this message: others may take it now. */
+	wake_receivers(mb, 1);
+	err = fault_in_unlocked(mb, rcv, 0, msg->len, wake, w);
+	if (!err)
+		goto retry;
 out_unlock:
 	finish_wait(&mb->recv_wait, &wait);
 	spin_unlock(&mb->lock);
@@ -819,17 +874,21 @@ int msgq_mailbox_send_batch(struct msgq_mailbox *mb, struct msgq_msg **msgs,
  * @count: most messages to take
  * @w:     how to wait for the first message
  *
- * Returns the number taken, or the error that stopped the first.
+ * Returns the number taken, or the error that stopped the first. An entry
+ * whose destination is not resident ends the batch there; if it is the
+ * first, it is faulted in, holding nothing, and the batch starts over.
  */
 int msgq_mailbox_recv_batch(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 			    unsigned int count, struct msgq_wait *w)
 {
-	unsigned int taken = 0, done, k;
+	unsigned int taken, done, k;
 	struct msgq_msg *msg;
 	bool wake, pollers;
-	int err = 0;
+	u32 first_len = 0;
+	int err;
 
 	spin_lock(&mb->lock);
+retry:
 	for (;;) {
 		if (mb->dead) {
 			err = -EIDRM;
@@ -842,6 +901,8 @@ int msgq_mailbox_recv_batch(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 			goto out_unlock;
 	}
 
+	err = 0;
+	taken = 0;
 	while (taken < count && (msg = first_msg(mb))) {
 		if (msg->len > rcv->caps[taken]) {
 			if (!taken) {
@@ -857,13 +918,17 @@ int msgq_mailbox_recv_batch(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 		sync_update(msg, MSGQ_SYNC_INFLIGHT);
 		rcv->taken[taken++] = msg;
 	}
+	if (taken)
+		first_len = rcv->taken[0]->len;
 	spin_unlock(&mb->lock);
 
+	pagefault_disable();
 	for (done = 0; done < taken; done++) {
 		err = rcv->deliver(rcv, done, rcv->taken[done]);
 		if (err)
 			break;
 	}
+	pagefault_enable();
 
 	/* Left in taken[]: what the pool did not take, to free unlocked. */
 	spin_lock(&mb->lock);
@@ -885,6 +950,13 @@ int msgq_mailbox_recv_batch(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 	 */
 	pollers = taken > done && !mb->dead &&
 		  wake_for_messages(mb, taken - done);
+	if (taken && !done && !mb->dead) {
+		/* The first entry is not resident: fault it in and retry. */
+		err = fault_in_unlocked(mb, rcv, 0, first_len, pollers, w);
+		if (!err)
+			goto retry;
+		goto out_unlock;
+	}
 	wake = done && !mb->dead && waiters(mb, &mb->send_wait);
 	spin_unlock(&mb->lock);
 

@@ -35,6 +35,7 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/uio.h>
 
 #include "internal.h"
 
@@ -97,32 +98,43 @@ struct msgq_msg *msgq_msg_alloc(struct msgq_mailbox *mb, u32 len)
 	return msg;
 }
 
-/* msgq_msg_copy_in() of a paged message */
-int msgq_msg_copy_in_pages(struct msgq_msg *msg, const void __user *buf,
-			   u32 len)
+/* Undo @copied bytes of a copy that fell short: see internal.h. */
+static int copy_failed(struct iov_iter *iter, size_t copied)
 {
-	unsigned int i;
-	u32 off, chunk;
+	iov_iter_revert(iter, copied);
+	return -EFAULT;
+}
 
+int msgq_msg_copy_in(struct msgq_msg *msg, struct iov_iter *from, u32 len)
+{
+	size_t off, chunk, n;
+	unsigned int i;
+
+	if (msg->shape != MSGQ_MSG_PAGED)
+		return copy_from_iter_full(msg->data, len, from) ? 0 : -EFAULT;
 	for (i = 0, off = 0; off < len; i++, off += chunk) {
-		chunk = min_t(u32, len - off, PAGE_SIZE);
-		if (copy_from_user(page_address(msg->pages[i]), buf + off,
-				   chunk))
-			return -EFAULT;
+		chunk = min_t(size_t, len - off, PAGE_SIZE);
+		n = copy_page_from_iter(msg->pages[i], 0, chunk, from);
+		if (n != chunk)
+			return copy_failed(from, off + n);
 	}
 	return 0;
 }
 
-/* msgq_msg_copy_out() of a paged message */
-int msgq_msg_copy_out_pages(const struct msgq_msg *msg, void __user *buf)
+int msgq_msg_copy_out(const struct msgq_msg *msg, struct iov_iter *to)
 {
+	size_t off, chunk, n;
 	unsigned int i;
-	u32 off, chunk;
 
+	if (msg->shape != MSGQ_MSG_PAGED) {
+		n = copy_to_iter(msg->data, msg->len, to);
+		return n == msg->len ? 0 : copy_failed(to, n);
+	}
 	for (i = 0, off = 0; off < msg->len; i++, off += chunk) {
-		chunk = min_t(u32, msg->len - off, PAGE_SIZE);
-		if (copy_to_user(buf + off, page_address(msg->pages[i]), chunk))
-			return -EFAULT;
+		chunk = min_t(size_t, msg->len - off, PAGE_SIZE);
+		n = copy_page_to_iter(msg->pages[i], 0, chunk, to);
+		if (n != chunk)
+			return copy_failed(to, off + n);
 	}
 	return 0;
 }

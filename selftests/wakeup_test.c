@@ -3,9 +3,6 @@
  * Wakeups that must survive a failure (review of the wakeup paths, fixed
  * in "module: wakeups survive failures"):
  *
- * - a receive, or a batch receive, whose copy-out faults puts the message
- *   back first in line and tells everyone who looked while it was held:
- *   pollers and peekers as well as sleeping receivers;
  * - a send copies its payload in before it waits for room: a bad buffer
  *   is EFAULT at once (never EAGAIN, never a sleep), and a sender woken
  *   for room always takes it, so a freed slot is never swallowed by a
@@ -13,13 +10,8 @@
  * - MSGQ_IOC_SEND_RECV: a relative timeout of the receive half runs from
  *   the end of the send half, not from the start of the call.
  *
- * The put-back tests hold a receiver inside its copy-out with userfaultfd:
- * its buffer starts in a page registered for missing-page faults and ends
- * in an inaccessible one. The first fault parks the receiver (the message
- * is then off the queue) until the test resolves it; the copy then runs on
- * into the inaccessible page and fails EFAULT, and the message is put back.
- * Without userfaultfd (a kernel built without CONFIG_USERFAULTFD, no
- * permission) those tests SKIP.
+ * (A receiver whose buffer faults no longer holds its message while it
+ * waits for the fault: stall_test.c.)
  *
  * A waiter that must be woken waits with a timeout of twice WAKE_MS and
  * must return within WAKE_MS of the event that should wake it: so a lost
@@ -28,25 +20,20 @@
 #include "msgq_test_util.h"
 #include "waiting_util.h"
 
-#include <linux/userfaultfd.h>
-
-#define MSG_LEN		64		/* the put-back tests' message */
 #define WAITER_MS	(2 * WAKE_MS)	/* timeout of a waiter to be woken */
 
 /* ------------------------------------------------------------------ */
-/* A thread that makes one ioctl(2) or one poll(2), and records it */
+/* A thread that makes one ioctl(2), and records it */
 
 struct waiter {
 	pthread_t th;
 	int fd;
-	bool poll;		/* poll(fd, POLLIN, WAITER_MS), not ioctl */
 	unsigned long req;	/* the ioctl and its argument */
 	void *arg;
 	pid_t tid;
 	int done;
 	long ret;
 	int err;
-	short revents;		/* of the poll */
 	uint64_t t_start;	/* CLOCK_MONOTONIC just before the call */
 	uint64_t t_end;		/* CLOCK_MONOTONIC just after it */
 };
@@ -54,17 +41,11 @@ struct waiter {
 static void *waiter_fn(void *arg)
 {
 	struct waiter *w = arg;
-	struct pollfd pfd = { .fd = w->fd, .events = POLLIN };
 	long ret;
 
 	__atomic_store_n(&w->tid, sys_gettid(), __ATOMIC_SEQ_CST);
 	w->t_start = now_ns(CLOCK_MONOTONIC);
-	if (w->poll) {
-		ret = poll(&pfd, 1, WAITER_MS);
-		w->revents = pfd.revents;
-	} else {
-		ret = ioctl(w->fd, w->req, w->arg);
-	}
+	ret = ioctl(w->fd, w->req, w->arg);
 	w->err = errno;
 	w->t_end = now_ns(CLOCK_MONOTONIC);
 	w->ret = ret;
@@ -97,31 +78,13 @@ static bool ioctl_start(struct waiter *w, int fd, unsigned long req,
 	return true;
 }
 
-/* poll(@fd, POLLIN, WAITER_MS) in a thread. */
-static bool poll_start(struct waiter *w, int fd)
-{
-	uint64_t end = now_ns(CLOCK_MONOTONIC) + 5000 * MS;
-
-	memset(w, 0, sizeof(*w));
-	w->fd = fd;
-	w->poll = true;
-	if (pthread_create(&w->th, NULL, waiter_fn, w))
-		return false;
-	while (!__atomic_load_n(&w->tid, __ATOMIC_SEQ_CST)) {
-		if (now_ns(CLOCK_MONOTONIC) > end)
-			return false;
-		sleep_ms(1);
-	}
-	return true;
-}
-
 /*
  * The thread is asleep in its system call and stays there a moment: it
  * waits, it did not merely get there late.
  */
 static bool waiter_asleep(struct waiter *w)
 {
-	if (!wait_blocked_in(getpid(), w->tid, w->poll ? SYS_poll : SYS_ioctl,
+	if (!wait_blocked_in(getpid(), w->tid, SYS_ioctl,
 			     5000))
 		return false;
 	sleep_ms(50);
@@ -159,279 +122,6 @@ static bool waiter_settle(struct waiter *w)
 		sleep_ms(1);
 	}
 	return waiter_done(w);
-}
-
-/* ------------------------------------------------------------------ */
-/* A receive buffer whose copy-out parks on a userfaultfd, then faults */
-
-struct trap {
-	char *area;	/* page 0: missing, under uffd; page 1: PROT_NONE */
-	size_t page;
-	int uffd;
-	char why[160];	/* why there is no trap */
-};
-
-static int uffd_open(int *err)
-{
-	int fd = (int)syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-
-	*err = errno;
-#ifdef USERFAULTFD_IOC_NEW
-	if (fd < 0) {
-		/* 6.1 and later: /dev/userfaultfd, if we may open it */
-		int dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
-
-		if (dev >= 0) {
-			fd = ioctl(dev, USERFAULTFD_IOC_NEW,
-				   O_CLOEXEC | O_NONBLOCK);
-			close(dev);
-		}
-	}
-#endif
-	return fd;
-}
-
-/* Set up @t; false (and t->why) if userfaultfd cannot be had. */
-static bool trap_init(struct trap *t)
-{
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg;
-	int err;
-
-	memset(t, 0, sizeof(*t));
-	t->uffd = -1;
-	t->page = (size_t)sysconf(_SC_PAGESIZE);
-	t->area = mmap(NULL, 2 * t->page, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (t->area == MAP_FAILED) {
-		t->area = NULL;
-		snprintf(t->why, sizeof(t->why), "mmap: %s", strerror(errno));
-		return false;
-	}
-	if (mprotect(t->area + t->page, t->page, PROT_NONE)) {
-		snprintf(t->why, sizeof(t->why), "mprotect: %s",
-			 strerror(errno));
-		return false;
-	}
-	t->uffd = uffd_open(&err);
-	if (t->uffd < 0) {
-		snprintf(t->why, sizeof(t->why),
-			 "userfaultfd unavailable (%s): no CONFIG_USERFAULTFD or no permission",
-			 strerror(err));
-		return false;
-	}
-	if (ioctl(t->uffd, UFFDIO_API, &api)) {
-		snprintf(t->why, sizeof(t->why), "UFFDIO_API: %s",
-			 strerror(errno));
-		return false;
-	}
-	memset(&reg, 0, sizeof(reg));
-	reg.range.start = (uintptr_t)t->area;
-	reg.range.len = t->page;
-	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
-	if (ioctl(t->uffd, UFFDIO_REGISTER, &reg)) {
-		snprintf(t->why, sizeof(t->why), "UFFDIO_REGISTER: %s",
-			 strerror(errno));
-		return false;
-	}
-	return true;
-}
-
-static void trap_fini(struct trap *t)
-{
-	if (t->uffd >= 0)
-		close(t->uffd);
-	if (t->area)
-		munmap(t->area, 2 * t->page);
-	t->uffd = -1;
-	t->area = NULL;
-}
-
-/* MSG_LEN bytes: the first half in the trapped page, the rest beyond. */
-static void *trap_buf(struct trap *t)
-{
-	return t->area + t->page - MSG_LEN / 2;
-}
-
-/* Wait up to @ms for a task to fault on the trapped page. */
-static bool trap_wait_fault(struct trap *t, int ms)
-{
-	struct pollfd pfd = { .fd = t->uffd, .events = POLLIN };
-	struct uffd_msg m;
-	uintptr_t addr;
-
-	if (poll(&pfd, 1, ms) != 1)
-		return false;
-	if (read(t->uffd, &m, sizeof(m)) != (ssize_t)sizeof(m))
-		return false;
-	if (m.event != UFFD_EVENT_PAGEFAULT)
-		return false;
-	addr = (uintptr_t)m.arg.pagefault.address;
-	return addr >= (uintptr_t)t->area &&
-	       addr < (uintptr_t)t->area + t->page;
-}
-
-/* Map the trapped page (zeroes) and wake the task parked on it. */
-static bool trap_release(struct trap *t)
-{
-	struct uffdio_zeropage z;
-
-	memset(&z, 0, sizeof(z));
-	z.range.start = (uintptr_t)t->area;
-	z.range.len = t->page;
-	return ioctl(t->uffd, UFFDIO_ZEROPAGE, &z) == 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* A message put back after a faulting copy-out */
-
-enum watcher { WATCH_POLL, WATCH_PEEK };
-
-static const char *const watcher_name[] = { "poller", "peeker" };
-
-/*
- * A receiver (@batch: MSGQ_IOC_RECV_BATCH of one entry; else
- * MSGQ_IOC_RECV) takes the only message and parks in its copy-out; a
- * watcher (poll(2) for POLLIN, or a peek with a timeout) then finds the
- * mailbox empty and waits; the copy fails EFAULT and the message goes
- * back. The watcher must be woken, well before its own timeout, and see
- * the message, which is then still first in line, intact.
- */
-static void putback_wakes(struct __test_metadata *_metadata,
-			  FIXTURE_DATA(msgq) *self, bool batch,
-			  enum watcher how)
-{
-	unsigned char msg[MSG_LEN], peeked[MSG_LEN], got[MSG_LEN];
-	struct msgq_mmsg e;
-	struct msgq_batch b;
-	struct msgq_recv r, pr;
-	struct waiter rcv, watch;
-	struct pollfd pfd;
-	struct trap t;
-	uint64_t t_rel;
-	const char *wn = watcher_name[how];
-
-	if (!trap_init(&t)) {
-		trap_fini(&t);
-		SKIP(return, "%s", t.why);
-	}
-	MBOX_CREATE(4, MSG_LEN);
-	fill_pattern(msg, sizeof(msg), 7);
-	ASSERT_EQ(0, msgq_send(self->fd, msg, sizeof(msg), 0));
-
-	/* The receiver takes the message and parks inside its copy-out. */
-	if (batch) {
-		memset(&e, 0, sizeof(e));
-		e.buf = ptr_to_u64(trap_buf(&t));
-		e.len = MSG_LEN;
-		memset(&b, 0, sizeof(b));
-		b.msgs = ptr_to_u64(&e);
-		b.count = 1;
-		ASSERT_TRUE(ioctl_start(&rcv, self->fd, MSGQ_IOC_RECV_BATCH,
-					&b));
-	} else {
-		memset(&r, 0, sizeof(r));
-		r.buf = ptr_to_u64(trap_buf(&t));
-		r.cap = MSG_LEN;
-		ASSERT_TRUE(ioctl_start(&rcv, self->fd, MSGQ_IOC_RECV, &r));
-	}
-	ASSERT_TRUE(trap_wait_fault(&t, WAKE_MS))
-		TH_LOG("the receiver never faulted in its copy-out");
-	ASSERT_FALSE(waiter_done(&rcv));
-
-	/* While it holds the message, nothing is there to see. */
-	pfd.fd = self->fd;
-	pfd.events = POLLIN;
-	pfd.revents = 0;
-	ASSERT_EQ(0, poll(&pfd, 1, 0))
-		TH_LOG("POLLIN while the receiver holds the only message (%#x)",
-		       pfd.revents);
-
-	/* The watcher starts waiting now. */
-	if (how == WATCH_POLL) {
-		ASSERT_TRUE(poll_start(&watch, self->fd));
-	} else {
-		memset(&pr, 0, sizeof(pr));
-		memset(peeked, 0, sizeof(peeked));
-		pr.buf = ptr_to_u64(peeked);
-		pr.cap = sizeof(peeked);
-		pr.flags = MSGQ_F_PEEK | MSGQ_F_TIMEOUT;
-		pr.timeout = ns_mts((uint64_t)WAITER_MS * MS);
-		ASSERT_TRUE(ioctl_start(&watch, self->fd, MSGQ_IOC_RECV, &pr));
-	}
-	ASSERT_TRUE(waiter_asleep(&watch))
-		TH_LOG("the %s did not wait (ret %ld, %s)", wn, watch.ret,
-		       strerror(watch.err));
-
-	/* Let the copy go on: it fails, and the message goes back. */
-	t_rel = now_ns(CLOCK_MONOTONIC);
-	ASSERT_TRUE(trap_release(&t)) TH_LOG("UFFDIO_ZEROPAGE: %s",
-					     strerror(errno));
-	ASSERT_TRUE(waiter_wait(&rcv, WAKE_MS))
-		TH_LOG("the receiver did not return after its fault");
-	ASSERT_EQ(-1, rcv.ret) TH_LOG("the receiver returned %ld", rcv.ret);
-	ASSERT_EQ(EFAULT, rcv.err) TH_LOG("the receiver: %s",
-					  strerror(rcv.err));
-
-	ASSERT_TRUE(waiter_wait(&watch, WAKE_MS))
-		TH_LOG("the %s slept through the message put back (still asleep %d ms later)",
-		       wn, WAKE_MS);
-	if (how == WATCH_POLL) {
-		ASSERT_EQ(1, watch.ret) TH_LOG("poll: %ld (%s) after %.3f s",
-					       watch.ret, strerror(watch.err),
-					       (watch.t_end - t_rel) / 1e9);
-		ASSERT_TRUE(watch.revents & POLLIN)
-			TH_LOG("poll woke with %#x", watch.revents);
-	} else {
-		ASSERT_EQ(0, watch.ret)
-			TH_LOG("peek: %s after %.3f s", strerror(watch.err),
-			       (watch.t_end - t_rel) / 1e9);
-		ASSERT_EQ((__u32)MSG_LEN, pr.len);
-		ASSERT_EQ(0, memcmp(peeked, msg, sizeof(msg)));
-	}
-
-	/* The message is first in line, whole, and only once. */
-	ASSERT_EQ(1, mbox_depth(self->fd));
-	memset(got, 0, sizeof(got));
-	ASSERT_EQ(MSG_LEN, msgq_recv(self->fd, got, sizeof(got), NULL));
-	ASSERT_EQ(0, memcmp(got, msg, sizeof(msg)));
-	ASSERT_EQ(0, mbox_depth(self->fd));
-	trap_fini(&t);
-}
-
-/*
- * A receive whose copy-out faults puts the message back and wakes a
- * poller (poll POLLIN) that went to sleep while the receiver held it.
- */
-TEST_F(msgq, recv_putback_wakes_poller)
-{
-	putback_wakes(_metadata, self, false, WATCH_POLL);
-}
-
-/*
- * A receive whose copy-out faults puts the message back and wakes a peeker
- * (MSGQ_F_PEEK, with a timeout) that went to sleep while the receiver held
- * it: the peek sees the message.
- */
-TEST_F(msgq, recv_putback_wakes_peeker)
-{
-	putback_wakes(_metadata, self, false, WATCH_PEEK);
-}
-
-/*
- * A batch receive (MSGQ_IOC_RECV_BATCH) whose copy-out faults on its first
- * entry puts the message back and wakes a poller that went to sleep while
- * the batch held it.
- */
-TEST_F(msgq, batch_putback_wakes_poller)
-{
-	putback_wakes(_metadata, self, true, WATCH_POLL);
-}
-
-/* The same for a peeker waiting while the batch held the message. */
-TEST_F(msgq, batch_putback_wakes_peeker)
-{
-	putback_wakes(_metadata, self, true, WATCH_PEEK);
 }
 
 /* ------------------------------------------------------------------ */

@@ -1,0 +1,564 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * No caller waits, past its timeout or a signal, on another process's page
+ * fault. A receiver whose buffer stalls (a userfaultfd page nobody fills:
+ * the same as a buffer on FUSE, a hung NFS mount or slow swap) must not
+ * hold a synchronous sender, nor a rendezvous one: the sender's timeout, a
+ * signal and the owner's close each end its wait on time, with a result
+ * that agrees with what the receiver finally gets (a message is never both
+ * delivered and reported as failed); other receivers take the message
+ * meanwhile; no task sleeps uninterruptibly.
+ *
+ * Every scenario runs for each way of receiving (the receive ioctl, a
+ * peek, readv(2), a batch, the receive half of MSGQ_IOC_SEND_RECV) and two
+ * sizes: a small message, which a receiver copies under the mailbox lock,
+ * and a large one, which it takes off the queue to copy.
+ *
+ * The receiver's buffer ends in a page registered with userfaultfd for
+ * missing-page faults; the test sees the receiver fault there, runs the
+ * scenario, then fills the page (UFFDIO_ZEROPAGE) and checks what the
+ * receiver gets. Without userfaultfd the tests SKIP.
+ */
+#include "msgq_test_util.h"
+#include "waiting_util.h"
+
+#include <linux/userfaultfd.h>
+#include <sys/uio.h>
+
+#define SMALL		64
+#define LARGE		(64 * 1024)
+#define TIMEOUT_MS	300	/* the sender's timeout */
+#define SLACK_MS	50	/* a wait ends this soon after it is due */
+#define LONG_MS		(2 * WAKE_MS)
+
+enum kind { K_RECV, K_PEEK, K_READV, K_BATCH, K_SENDRECV };
+
+FIXTURE_VARIANT(msgq) {
+	enum kind kind;
+	unsigned int len;
+};
+
+FIXTURE_VARIANT_ADD(msgq, recv_small) { .kind = K_RECV, .len = SMALL };
+FIXTURE_VARIANT_ADD(msgq, recv_large) { .kind = K_RECV, .len = LARGE };
+FIXTURE_VARIANT_ADD(msgq, peek_small) { .kind = K_PEEK, .len = SMALL };
+FIXTURE_VARIANT_ADD(msgq, peek_large) { .kind = K_PEEK, .len = LARGE };
+FIXTURE_VARIANT_ADD(msgq, readv_small) { .kind = K_READV, .len = SMALL };
+FIXTURE_VARIANT_ADD(msgq, readv_large) { .kind = K_READV, .len = LARGE };
+FIXTURE_VARIANT_ADD(msgq, batch_small) { .kind = K_BATCH, .len = SMALL };
+FIXTURE_VARIANT_ADD(msgq, batch_large) { .kind = K_BATCH, .len = LARGE };
+FIXTURE_VARIANT_ADD(msgq, sendrecv_small) { .kind = K_SENDRECV, .len = SMALL };
+FIXTURE_VARIANT_ADD(msgq, sendrecv_large) { .kind = K_SENDRECV, .len = LARGE };
+
+/* ------------------------------------------------------------------ */
+/* A buffer whose last page stalls until the test fills it */
+
+struct trap {
+	char *area;
+	size_t page, size;
+	char *stall;	/* the last page: missing, under userfaultfd */
+	int uffd;
+	char why[160];	/* why there is no trap */
+};
+
+static int uffd_open(int *err)
+{
+	int fd = (int)syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+
+	*err = errno;
+#ifdef USERFAULTFD_IOC_NEW
+	if (fd < 0) {
+		/* 6.1 and later: /dev/userfaultfd, if we may open it */
+		int dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
+
+		if (dev >= 0) {
+			fd = ioctl(dev, USERFAULTFD_IOC_NEW,
+				   O_CLOEXEC | O_NONBLOCK);
+			close(dev);
+		}
+	}
+#endif
+	return fd;
+}
+
+/* Room for @len bytes ending in the stalling page; false (t->why) if not. */
+static bool trap_init(struct trap *t, size_t len)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg;
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	t->uffd = -1;
+	t->page = (size_t)sysconf(_SC_PAGESIZE);
+	t->size = (len / t->page + 2) * t->page;
+	t->area = mmap(NULL, t->size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (t->area == MAP_FAILED) {
+		t->area = NULL;
+		snprintf(t->why, sizeof(t->why), "mmap: %s", strerror(errno));
+		return false;
+	}
+	t->stall = t->area + t->size - t->page;
+	memset(t->area, 1, t->size - t->page);	/* resident but the last */
+	t->uffd = uffd_open(&err);
+	if (t->uffd < 0) {
+		snprintf(t->why, sizeof(t->why),
+			 "userfaultfd unavailable (%s): no CONFIG_USERFAULTFD or no permission",
+			 strerror(err));
+		return false;
+	}
+	if (ioctl(t->uffd, UFFDIO_API, &api)) {
+		snprintf(t->why, sizeof(t->why), "UFFDIO_API: %s",
+			 strerror(errno));
+		return false;
+	}
+	memset(&reg, 0, sizeof(reg));
+	reg.range.start = (uintptr_t)t->stall;
+	reg.range.len = t->page;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	if (ioctl(t->uffd, UFFDIO_REGISTER, &reg)) {
+		snprintf(t->why, sizeof(t->why), "UFFDIO_REGISTER: %s",
+			 strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+static void trap_fini(struct trap *t)
+{
+	if (t->uffd >= 0)
+		close(t->uffd);
+	if (t->area)
+		munmap(t->area, t->size);
+	t->uffd = -1;
+	t->area = NULL;
+}
+
+/* @len bytes that end with the stalling page. */
+static char *trap_buf(struct trap *t, size_t len)
+{
+	return t->area + t->size - len;
+}
+
+/* Wait up to @ms for a task to fault on the stalling page. */
+static bool trap_wait_fault(struct trap *t, int ms)
+{
+	struct pollfd pfd = { .fd = t->uffd, .events = POLLIN };
+	struct uffd_msg m;
+	uintptr_t addr;
+
+	if (poll(&pfd, 1, ms) != 1)
+		return false;
+	if (read(t->uffd, &m, sizeof(m)) != (ssize_t)sizeof(m))
+		return false;
+	if (m.event != UFFD_EVENT_PAGEFAULT)
+		return false;
+	addr = (uintptr_t)m.arg.pagefault.address;
+	return addr >= (uintptr_t)t->stall && addr < (uintptr_t)t->stall + t->page;
+}
+
+/* Fill the stalling page (zeroes) and wake the task parked on it. */
+static bool trap_release(struct trap *t)
+{
+	struct uffdio_zeropage z;
+
+	memset(&z, 0, sizeof(z));
+	z.range.start = (uintptr_t)t->stall;
+	z.range.len = t->page;
+	return ioctl(t->uffd, UFFDIO_ZEROPAGE, &z) == 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The receiver, in a thread of its own */
+
+struct receiver {
+	pthread_t th;
+	enum kind kind;
+	int fd;			/* receives here */
+	int send_fd;		/* K_SENDRECV: the send half goes here */
+	char *buf;
+	unsigned int cap;
+	pid_t tid;
+	int done;
+	long ret;
+	int err;
+	unsigned int len;	/* length of what it got */
+};
+
+static void *receiver_fn(void *arg)
+{
+	struct receiver *rc = arg;
+	unsigned int token = 0x70c;
+	struct msgq_send_recv sr;
+	struct msgq_batch b;
+	struct msgq_mmsg e;
+	struct msgq_recv r;
+	struct iovec iov[2];
+	long ret = -1;
+
+	__atomic_store_n(&rc->tid, sys_gettid(), __ATOMIC_SEQ_CST);
+	memset(&r, 0, sizeof(r));
+	r.buf = ptr_to_u64(rc->buf);
+	r.cap = rc->cap;
+	switch (rc->kind) {
+	case K_PEEK:
+		r.flags = MSGQ_F_PEEK;
+		/* fall through */
+	case K_RECV:
+		ret = ioctl(rc->fd, MSGQ_IOC_RECV, &r);
+		rc->len = r.len;
+		break;
+	case K_READV:
+		iov[0].iov_base = rc->buf;
+		iov[0].iov_len = rc->cap / 2;
+		iov[1].iov_base = rc->buf + rc->cap / 2;
+		iov[1].iov_len = rc->cap - rc->cap / 2;
+		ret = readv(rc->fd, iov, 2);
+		rc->len = ret > 0 ? (unsigned int)ret : 0;
+		break;
+	case K_BATCH:
+		memset(&e, 0, sizeof(e));
+		e.buf = ptr_to_u64(rc->buf);
+		e.len = rc->cap;
+		memset(&b, 0, sizeof(b));
+		b.msgs = ptr_to_u64(&e);
+		b.count = 1;
+		ret = ioctl(rc->fd, MSGQ_IOC_RECV_BATCH, &b);
+		rc->len = e.len;
+		break;
+	case K_SENDRECV:
+		memset(&sr, 0, sizeof(sr));
+		sr.send.buf = ptr_to_u64(&token);
+		sr.send.len = sizeof(token);
+		sr.send_fd = rc->send_fd;
+		sr.recv = r;
+		ret = ioctl(rc->fd, MSGQ_IOC_SEND_RECV, &sr);
+		rc->len = sr.recv.len;
+		break;
+	}
+	rc->err = errno;
+	rc->ret = ret;
+	__atomic_store_n(&rc->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static bool receiver_done(struct receiver *rc)
+{
+	return __atomic_load_n(&rc->done, __ATOMIC_SEQ_CST);
+}
+
+static bool receiver_wait(struct receiver *rc, int ms)
+{
+	uint64_t end = now_ns(CLOCK_MONOTONIC) + (uint64_t)ms * MS;
+
+	while (!receiver_done(rc)) {
+		if (now_ns(CLOCK_MONOTONIC) > end)
+			return false;
+		sleep_ms(1);
+	}
+	pthread_join(rc->th, NULL);
+	return true;
+}
+
+/* What the receiver's call returns when it got a message of @len bytes. */
+static long receiver_ok(const struct receiver *rc, unsigned int len)
+{
+	switch (rc->kind) {
+	case K_BATCH:
+		return 1;
+	case K_READV:
+		return len;
+	default:
+		return 0;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* The sender, in a thread of its own: one MSGQ_IOC_SEND */
+
+struct sender {
+	pthread_t th;
+	int fd;
+	struct msgq_send *s;
+	pid_t tid;
+	int done;
+	long ret;
+	int err;
+	uint64_t t_start;	/* CLOCK_MONOTONIC just before the call */
+	uint64_t t_end;		/* CLOCK_MONOTONIC just after it */
+};
+
+static void *sender_fn(void *arg)
+{
+	struct sender *sd = arg;
+	long ret;
+
+	sd->t_start = now_ns(CLOCK_MONOTONIC);
+	__atomic_store_n(&sd->tid, sys_gettid(), __ATOMIC_SEQ_CST);
+	ret = ioctl(sd->fd, MSGQ_IOC_SEND, sd->s);
+	sd->err = errno;
+	sd->t_end = now_ns(CLOCK_MONOTONIC);
+	sd->ret = ret;
+	__atomic_store_n(&sd->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static bool sender_start(struct sender *sd, int fd, struct msgq_send *s)
+{
+	memset(sd, 0, sizeof(*sd));
+	sd->fd = fd;
+	sd->s = s;
+	if (pthread_create(&sd->th, NULL, sender_fn, sd))
+		return false;
+	while (!__atomic_load_n(&sd->tid, __ATOMIC_SEQ_CST))
+		sleep_ms(1);
+	return true;
+}
+
+static bool sender_done(struct sender *sd)
+{
+	return __atomic_load_n(&sd->done, __ATOMIC_SEQ_CST);
+}
+
+static bool sender_wait(struct sender *sd, int ms)
+{
+	uint64_t end = now_ns(CLOCK_MONOTONIC) + (uint64_t)ms * MS;
+
+	while (!sender_done(sd)) {
+		if (now_ns(CLOCK_MONOTONIC) > end)
+			return false;
+		sleep_ms(1);
+	}
+	pthread_join(sd->th, NULL);
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* The scenarios */
+
+enum scenario {
+	S_TIMEOUT,	/* a synchronous sender's timeout */
+	S_RENDEZVOUS,	/* a rendezvous sender's timeout */
+	S_SIGNAL,	/* a signal to a synchronous sender */
+	S_OWNER_CLOSE,	/* the owner closes the mailbox */
+	S_OTHERS,	/* another receiver takes the message */
+};
+
+/*
+ * A receiver waits on an empty mailbox with a buffer that stalls; a sender
+ * sends one message synchronously (S_RENDEZVOUS: to a rendezvous mailbox);
+ * the receiver faults on its buffer and stays there. Then the scenario,
+ * then the page is filled and the receiver must get what agrees with the
+ * sender's result: never the message its sender saw fail.
+ */
+static void stall(struct __test_metadata *_metadata, FIXTURE_DATA(msgq) *self,
+		  const FIXTURE_VARIANT(msgq) *variant, enum scenario sc)
+{
+	unsigned int len = variant->len, mb_msgs = sc == S_RENDEZVOUS ? 0 : 4;
+	char *msg = malloc(len), *marker = malloc(len), *other = malloc(len);
+	struct receiver rc;
+	struct msgq_send s;
+	struct sender snd;
+	struct pollfd pfd;
+	struct trap t;
+	uint64_t due;
+	int rfd, sfd, flags = MSGQ_O_RDWR | MSGQ_O_EXCL | MSGQ_O_CLOEXEC;
+	char st;
+
+	ASSERT_NE(NULL, msg);
+	ASSERT_NE(NULL, marker);
+	ASSERT_NE(NULL, other);
+	if (!trap_init(&t, len)) {
+		trap_fini(&t);
+		SKIP(return, "%s", t.why);
+	}
+	if (sc == S_OWNER_CLOSE)
+		flags |= MSGQ_O_OWNED;
+	self->fd = msgq_create_at(self->dev, self->name, flags, 0600, mb_msgs,
+				  LARGE);
+	ASSERT_LE(0, self->fd) TH_LOG("create: %s", strerror(errno));
+	/*
+	 * The receiver's and the sender's own handles: the owner's may be
+	 * closed under them (a call in progress holds its file).
+	 */
+	rfd = msgq_open_at(self->dev, self->name, MSGQ_O_RECV);
+	ASSERT_LE(0, rfd);
+	sfd = msgq_open_at(self->dev, self->name, MSGQ_O_SEND);
+	ASSERT_LE(0, sfd);
+	memset(&rc, 0, sizeof(rc));
+	rc.kind = variant->kind;
+	rc.fd = rfd;
+	rc.buf = trap_buf(&t, len);
+	rc.cap = len;
+	if (variant->kind == K_SENDRECV) {
+		self->fd2 = msgq_create_at(self->dev, self->name2,
+					   MSGQ_O_RDWR | MSGQ_O_EXCL, 0600, 4,
+					   16);
+		ASSERT_LE(0, self->fd2);
+		rc.send_fd = self->fd2;
+	}
+	fill_pattern(msg, len, 1);
+	fill_pattern(marker, len, 2);
+	ASSERT_EQ(0, install_counter(SIGUSR1, false));
+
+	/* The receiver waits for a message. */
+	ASSERT_EQ(0, pthread_create(&rc.th, NULL, receiver_fn, &rc));
+	while (!__atomic_load_n(&rc.tid, __ATOMIC_SEQ_CST))
+		sleep_ms(1);
+	ASSERT_TRUE(wait_blocked_in(getpid(), rc.tid,
+				    variant->kind == K_READV ? SYS_readv :
+				    SYS_ioctl, 5000))
+		TH_LOG("the receiver did not wait");
+
+	/* The sender sends; the receiver stalls on its buffer. */
+	memset(&s, 0, sizeof(s));
+	s.buf = ptr_to_u64(msg);
+	s.len = len;
+	s.flags = sc == S_RENDEZVOUS ? 0 : MSGQ_F_SYNC;
+	if (sc == S_TIMEOUT || sc == S_RENDEZVOUS) {
+		s.flags |= MSGQ_F_TIMEOUT;
+		s.timeout = ns_mts((uint64_t)TIMEOUT_MS * MS);
+	}
+	ASSERT_TRUE(sender_start(&snd, sfd, &s));
+	ASSERT_TRUE(trap_wait_fault(&t, WAKE_MS))
+		TH_LOG("the receiver never faulted on its buffer");
+	ASSERT_FALSE(receiver_done(&rc));
+	/* Stalled, but interruptibly; the sender waits interruptibly too. */
+	st = task_state(getpid(), rc.tid);
+	EXPECT_EQ('S', st) TH_LOG("the stalled receiver is in state %c", st);
+	/* It holds nothing: the message is there for everyone. */
+	pfd.fd = self->fd;
+	pfd.events = POLLIN;
+	ASSERT_EQ(1, poll(&pfd, 1, 0)) TH_LOG("no POLLIN while a receiver stalls");
+	ASSERT_EQ(1, mbox_depth(self->fd));
+
+	switch (sc) {
+	case S_TIMEOUT:
+	case S_RENDEZVOUS:
+		due = snd.t_start + TIMEOUT_MS * MS;
+		sleep_ms(TIMEOUT_MS / 2);
+		st = task_state(getpid(), snd.tid);
+		if (!sender_done(&snd))
+			EXPECT_EQ('S', st) TH_LOG("the sender is in state %c", st);
+		ASSERT_TRUE(sender_wait(&snd, LONG_MS))
+			TH_LOG("the sender still waits %d ms after its timeout",
+			       LONG_MS);
+		ASSERT_EQ(-1, snd.ret);
+		ASSERT_EQ(ETIMEDOUT, snd.err) TH_LOG("sender: %s",
+						     strerror(snd.err));
+		break;
+	case S_SIGNAL:
+		sleep_ms(50);
+		ASSERT_FALSE(sender_done(&snd)) TH_LOG("the sender returned: %s",
+						     strerror(snd.err));
+		due = now_ns(CLOCK_MONOTONIC);
+		ASSERT_EQ(0, pthread_kill(snd.th, SIGUSR1));
+		ASSERT_TRUE(sender_wait(&snd, LONG_MS))
+			TH_LOG("a signal did not end the sender's wait");
+		ASSERT_EQ(-1, snd.ret);
+		ASSERT_EQ(EINTR, snd.err) TH_LOG("sender: %s",
+						 strerror(snd.err));
+		break;
+	case S_OWNER_CLOSE:
+		sleep_ms(50);
+		ASSERT_FALSE(sender_done(&snd));
+		due = now_ns(CLOCK_MONOTONIC);
+		close(self->fd);
+		self->fd = -1;
+		ASSERT_TRUE(sender_wait(&snd, LONG_MS))
+			TH_LOG("the owner's close did not end the sender's wait");
+		ASSERT_EQ(-1, snd.ret);
+		ASSERT_EQ(EIDRM, snd.err) TH_LOG("sender: %s",
+						 strerror(snd.err));
+		break;
+	case S_OTHERS:
+		/* Another receiver takes the message: the sender succeeds. */
+		sleep_ms(50);
+		ASSERT_FALSE(sender_done(&snd));
+		due = now_ns(CLOCK_MONOTONIC);
+		ASSERT_EQ((ssize_t)len, read(self->fd, other, len))
+			TH_LOG("another receiver: %s", strerror(errno));
+		ASSERT_TRUE(check_pattern(other, len, 1));
+		ASSERT_TRUE(sender_wait(&snd, LONG_MS))
+			TH_LOG("the sender still waits after its message was taken");
+		ASSERT_EQ(0, snd.ret) TH_LOG("sender: %s", strerror(snd.err));
+		/* And the mailbox goes on working. */
+		ASSERT_EQ(3, write(self->fd, "abc", 3));
+		ASSERT_EQ(3, read(self->fd, other, len));
+		break;
+	}
+	ASSERT_LE(snd.t_end, due + SLACK_MS * MS)
+		TH_LOG("the sender returned %.1f ms after it was due",
+		       ((double)snd.t_end - (double)due) / 1e6);
+	ASSERT_FALSE(receiver_done(&rc));
+
+	/* The page is filled: the receiver goes on. */
+	ASSERT_TRUE(trap_release(&t)) TH_LOG("UFFDIO_ZEROPAGE: %s",
+					     strerror(errno));
+	if (variant->kind == K_PEEK) {
+		/* A peek holds nobody up: it shows what it found. */
+		ASSERT_TRUE(receiver_wait(&rc, LONG_MS));
+		ASSERT_EQ(0, rc.ret) TH_LOG("peek: %s", strerror(rc.err));
+		ASSERT_EQ(len, rc.len);
+		ASSERT_TRUE(check_pattern(rc.buf, len, 1));
+	} else if (sc == S_OWNER_CLOSE) {
+		ASSERT_TRUE(receiver_wait(&rc, LONG_MS));
+		ASSERT_EQ(-1, rc.ret);
+		ASSERT_EQ(EIDRM, rc.err) TH_LOG("receiver: %s",
+						strerror(rc.err));
+	} else {
+		/* It never gets the message: it waits on, for the next one. */
+		sleep_ms(50);
+		ASSERT_FALSE(receiver_done(&rc))
+			TH_LOG("the receiver returned %ld (%s, %u bytes) after the sender saw its message %s",
+			       rc.ret, strerror(rc.err), rc.len,
+			       sc == S_OTHERS ? "taken by another" : "fail");
+		ASSERT_EQ(0, mbox_depth(self->fd));
+		ASSERT_EQ((ssize_t)len, write(self->fd, marker, len));
+		ASSERT_TRUE(receiver_wait(&rc, LONG_MS));
+		ASSERT_EQ(receiver_ok(&rc, len), rc.ret)
+			TH_LOG("receiver: %s", strerror(rc.err));
+		ASSERT_EQ(len, rc.len);
+		ASSERT_TRUE(check_pattern(rc.buf, len, 2));
+	}
+	if (self->fd >= 0)
+		ASSERT_EQ(0, mbox_depth(self->fd));
+	close(rfd);
+	close(sfd);
+	trap_fini(&t);
+	free(msg);
+	free(marker);
+	free(other);
+}
+
+/* A synchronous sender's timeout ends its wait on time. */
+TEST_F(msgq, sync_sender_timeout)
+{
+	stall(_metadata, self, variant, S_TIMEOUT);
+}
+
+/* So does a rendezvous sender's. */
+TEST_F(msgq, rendezvous_sender_timeout)
+{
+	stall(_metadata, self, variant, S_RENDEZVOUS);
+}
+
+/* A signal with a handler (no SA_RESTART) ends it: EINTR. */
+TEST_F(msgq, sync_sender_signal)
+{
+	stall(_metadata, self, variant, S_SIGNAL);
+}
+
+/* The owner's close ends it: EIDRM, and the receiver gets EIDRM too. */
+TEST_F(msgq, owner_close_ends_sender)
+{
+	stall(_metadata, self, variant, S_OWNER_CLOSE);
+}
+
+/* Another receiver takes the message meanwhile; the sender succeeds. */
+TEST_F(msgq, others_keep_working)
+{
+	stall(_metadata, self, variant, S_OTHERS);
+}
+
+TEST_HARNESS_MAIN
