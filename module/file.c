@@ -139,8 +139,7 @@ static int msgq_mailbox_release(struct inode *inode, struct file *file)
  * No .splice_read or .splice_write: a pipe keeps no message boundaries, so
  * splice(2), tee(2), sendfile(2) and copy_file_range(2) fail with EINVAL
  * (the VFS's answer for a file without them) rather than split or merge
- * messages. No .llseek and no FMODE_PREAD/FMODE_PWRITE either: an offset
- * is ESPIPE.
+ * messages. A handle is a stream (stream_open()): an offset is ESPIPE.
  */
 static const struct file_operations msgq_mailbox_fops = {
 	.owner		= THIS_MODULE,
@@ -196,6 +195,8 @@ int msgq_handle_install(struct msgq_mailbox *mb, u32 flags)
 		put_unused_fd(fd);
 		return PTR_ERR(file);
 	}
+	/* A stream: no file position (ESPIPE for an offset, as before). */
+	stream_open(file_inode(file), file);
 	/* IOCB_NOWAIT is honoured: RWF_NOWAIT, and io_uring polls, not punts. */
 	file->f_mode |= FMODE_NOWAIT;
 	if (flags & MSGQ_O_OWNED) {

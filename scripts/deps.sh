@@ -12,6 +12,8 @@ PKGS="$PKGS dkms mandoc man-db pkg-config"
 PKGS="$PKGS linux-source-6.1 bc flex bison libelf-dev libssl-dev"
 # Module lint (scripts/lint-module.sh): sparse.
 PKGS="$PKGS sparse"
+# Selftests: io_uring (uring_test).
+PKGS="$PKGS liburing-dev"
 
 missing=
 for p in $PKGS; do

@@ -429,8 +429,8 @@ static void stall(struct __test_metadata *_metadata, FIXTURE_DATA(msgq) *self,
 	/* It holds nothing: the message is there for everyone. */
 	pfd.fd = self->fd;
 	pfd.events = POLLIN;
-	ASSERT_EQ(1, poll(&pfd, 1, 0)) TH_LOG("no POLLIN while a receiver stalls");
-	ASSERT_EQ(1, mbox_depth(self->fd));
+	EXPECT_EQ(1, poll(&pfd, 1, 0)) TH_LOG("no POLLIN while a receiver stalls");
+	EXPECT_EQ(1, mbox_depth(self->fd));
 
 	switch (sc) {
 	case S_TIMEOUT:
