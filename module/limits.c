@@ -17,7 +17,8 @@
 #include <linux/overflow.h>
 #include <linux/xarray.h>
 
-#include "internal.h"
+#include "limits.h"
+#include "mailbox.h"
 
 static unsigned int max_mailboxes = 1024;
 module_param(max_mailboxes, uint, 0644);

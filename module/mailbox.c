@@ -1,62 +1,91 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * msgq mailbox: the priority queue of messages, waiting and wakeups.
+ * msgq mailbox: the priority queue of messages, blocking and wakeups.
  *
  * Priorities are a bitmap over MSGQ_PRIO_MAX FIFO lists: enqueue is a
  * list_add_tail() and a bit set, dequeue takes the first message of the
  * highest set bit. Both cost the same whatever the depth of the queue and
  * the number of priorities in use.
  *
- * Waiting: receivers sleep in recv_waiters, oldest first, and a message
+ * Sleeping: receivers sleep in mb->sleepers, oldest first, and a message
  * wakes one of them: the sender takes it off the list and wakes it, under
  * the mailbox lock, with no wait queue in between (a receiver asleep is the
  * hot case of request/reply traffic). Senders waiting for room sleep on
  * send_wait as exclusive waiters, so a freed slot wakes one sender; pollers
  * and peekers sit on the wait queues (non-exclusive but for EPOLLEXCLUSIVE
- * entries). A woken waiter re-checks its condition before it looks at
+ * entries). A woken sleeper re-checks its condition before it looks at
  * signals or its deadline, so a wakeup it was given is never dropped: it
  * takes the message (or the slot) instead of failing; what can still fail
- * (a sender's copy) is done before it waits. A receiver that takes a
- * wakeup and then puts its message back passes the wakeup on. A waiter is
+ * (a sender's copy) is done before it sleeps. A receiver that takes a
+ * wakeup and then puts its message back passes the wakeup on. A sleeper is
  * queued before it drops the mailbox lock, and a waker changes the state
  * under that lock before it wakes anyone, so no wakeup falls in between.
  *
- * A receive copies the message out after dropping the lock. Meanwhile the
- * message is off the lists but still counted in cur_msgs, so the mailbox
- * never holds more than max_msgs even when the copy fails and the message
- * goes back first in line.
+ * A receive copies a large message out after dropping the lock. Meanwhile
+ * the message is off the lists but still counted in cur_msgs, so the
+ * mailbox never holds more than max_msgs even when the copy fails and the
+ * message goes back first in line.
  *
  * Stalled buffers: a receiver never waits on a page fault while it holds a
- * message, because a synchronous sender waits for the outcome of its copy
- * whatever its timeout says (a message is never both delivered and reported
- * as failed), and a fault can take forever (userfaultfd, FUSE, a hung NFS
- * mount). So every copy out of a held message runs with page faults
- * disabled; one that falls short gives the message back, and the receiver
- * faults its buffer in holding nothing, then tries again, the way
- * generic_perform_write() avoids faulting while it holds a page lock.
- * While it faults, the message is there for everyone else: other receivers
- * take it, and its sender's timeout, a signal or the owner's close end the
- * sender's wait on time.
+ * message that a sender waits for. A synchronous sender waits for the
+ * outcome of its receiver's copy whatever its timeout says (a message is
+ * never both delivered and reported as failed), and a fault can take
+ * forever (userfaultfd, FUSE, a hung NFS mount). So a receive that holds
+ * such a message copies with page faults disabled; a copy that falls short
+ * gives the message back, and the receiver faults its buffer in holding
+ * nothing, then tries again, the way generic_perform_write() avoids
+ * faulting while it holds a page lock. While it faults, the message is
+ * there for everyone else: other receivers take it, and its sender's
+ * timeout, a signal or the owner's close end the sender's wait on time.
+ * A message nobody waits for is copied with faults allowed, as it always
+ * was: giving it back would let another receiver take the one behind it
+ * first, which a fresh (not yet touched) buffer would do all the time. The
+ * small copy made under the lock never faults either way: it fails, and
+ * the receiver faults its buffer in before it takes anything.
  */
 
 #include <linux/bitmap.h>
 #include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/hrtimer.h>
+#include <linux/mm.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
-#include "internal.h"
+#include "mailbox.h"
+#include "stats.h"
 
 #define EPOLL_RECV	(EPOLLIN | EPOLLRDNORM)
 #define EPOLL_SEND	(EPOLLOUT | EPOLLWRNORM)
 
-struct msgq_mailbox *msgq_mailbox_alloc(const char *name, size_t name_len,
-					u32 max_msgs, u32 max_msgsize,
-					umode_t mode)
+/* Largest message copied out under the mailbox lock. */
+#define MSGQ_LOCKED_COPY_MAX	4096
+
+/**
+ * struct msgq_sleeper - a receiver asleep until a message arrives
+ * @link: in mb->sleepers, under the mailbox lock
+ * @task: the receiver, woken by the sender who unlists it
+ */
+struct msgq_sleeper {
+	struct list_head link;
+	struct task_struct *task;
+};
+
+/**
+ * msgq_mailbox_alloc - a new mailbox, unnamed, with one reference
+ * @name:        its name, copied
+ * @max_msgs:    capacity, 0 for a rendezvous mailbox
+ * @max_msgsize: largest payload
+ * @mode:        permission bits
+ * @owned:       dies with its owner's handle (msgq_mailbox_set_owner())
+ */
+struct msgq_mailbox *msgq_mailbox_alloc(const char *name, u32 max_msgs,
+					u32 max_msgsize, umode_t mode,
+					bool owned)
 {
+	size_t name_len = strlen(name);
 	struct msgq_mailbox *mb;
 	int prio;
 
@@ -67,7 +96,7 @@ struct msgq_mailbox *msgq_mailbox_alloc(const char *name, size_t name_len,
 	spin_lock_init(&mb->lock);
 	for (prio = 0; prio < MSGQ_PRIO_MAX; prio++)
 		INIT_LIST_HEAD(&mb->levels[prio]);
-	INIT_LIST_HEAD(&mb->recv_waiters);
+	INIT_LIST_HEAD(&mb->sleepers);
 	init_waitqueue_head(&mb->recv_wait);
 	init_waitqueue_head(&mb->send_wait);
 	kref_init(&mb->ref);
@@ -81,12 +110,13 @@ struct msgq_mailbox *msgq_mailbox_alloc(const char *name, size_t name_len,
 	mb->uid = current_fsuid();
 	mb->gid = current_fsgid();
 	mb->mode = mode;
+	mb->owned = owned;
 	memcpy(mb->name, name, name_len);
 	msgq_stats_mailbox(1);
 	return mb;
 }
 
-static void msgq_mailbox_release(struct kref *ref)
+static void mailbox_free(struct kref *ref)
 {
 	struct msgq_mailbox *mb = container_of(ref, struct msgq_mailbox, ref);
 	struct msgq_msg *msg, *tmp;
@@ -96,7 +126,7 @@ static void msgq_mailbox_release(struct kref *ref)
 	for_each_set_bit(prio, mb->levels_used, MSGQ_PRIO_MAX)
 		list_for_each_entry_safe(msg, tmp, &mb->levels[prio], link)
 			msgq_msg_put(msg);
-	msgq_pool_free(&mb->pool);
+	msgq_msg_free_list(&mb->pool);
 	msgq_quota_uncharge(mb);
 	msgq_stats_mailbox(-1);
 	kfree(mb);
@@ -104,8 +134,29 @@ static void msgq_mailbox_release(struct kref *ref)
 
 void msgq_mailbox_put(struct msgq_mailbox *mb)
 {
-	kref_put(&mb->ref, msgq_mailbox_release);
+	kref_put(&mb->ref, mailbox_free);
 }
+
+/* @owner, the handle of the create, owns @mb: see msgq_mailbox_kill(). */
+void msgq_mailbox_set_owner(struct msgq_mailbox *mb, struct file *owner)
+{
+	spin_lock(&mb->lock);
+	mb->owner = owner;
+	spin_unlock(&mb->lock);
+}
+
+bool msgq_mailbox_owned_by(struct msgq_mailbox *mb, struct file *file)
+{
+	bool owned;
+
+	spin_lock(&mb->lock);
+	owned = mb->owner == file;
+	spin_unlock(&mb->lock);
+	return owned;
+}
+
+/* ------------------------------------------------------------------ */
+/* The queue */
 
 static struct msgq_msg *first_msg(struct msgq_mailbox *mb)
 {
@@ -119,7 +170,8 @@ static struct msgq_msg *first_msg(struct msgq_mailbox *mb)
 }
 
 /* Put @msg on its list, at the tail or (given back by a receiver) the head. */
-static inline void list_msg(struct msgq_mailbox *mb, struct msgq_msg *msg, bool head)
+static inline void list_msg(struct msgq_mailbox *mb, struct msgq_msg *msg,
+			    bool head)
 {
 	lockdep_assert_held(&mb->lock);
 	if (head)
@@ -160,34 +212,26 @@ static struct msgq_msg *pool_take(struct msgq_mailbox *mb)
 	return msg;
 }
 
-/*
- * Drop the queue's reference to a received message, off the lists and
- * uncounted: a slot nobody else holds goes back to the pool. Returns what
- * the caller must msgq_msg_discard() once it has unlocked, or NULL.
- */
-static inline struct msgq_msg *recycle_msg(struct msgq_mailbox *mb,
-					   struct msgq_msg *msg)
+/* Give back a slot nobody uses; false if the pool is full. */
+static bool pool_give(struct msgq_mailbox *mb, struct msgq_msg *msg)
 {
 	lockdep_assert_held(&mb->lock);
-	if (!refcount_dec_and_test(&msg->ref))
-		return NULL;
-	msgq_msg_retire(msg);
 	if (msg->shape != MSGQ_MSG_SLOT || mb->pool_count >= mb->pool_max)
-		return msg;
+		return false;
 	list_add(&msg->link, &mb->pool);
 	mb->pool_count++;
-	return NULL;
+	return true;
 }
 
 /* A receiver is asleep for every message listed and one more is waiting. */
 static bool receiver_waiting(struct msgq_mailbox *mb)
 {
 	lockdep_assert_held(&mb->lock);
-	return mb->recv_sleepers > mb->listed;
+	return mb->nr_receivers > mb->listed;
 }
 
 /*
- * Would a send that may not wait succeed now? A synchronous non-blocking
+ * Would a send that may not sleep succeed now? A synchronous non-blocking
  * send, like every non-blocking send to a rendezvous mailbox, needs a
  * receiver already waiting, so that its own wait is only for that receiver.
  */
@@ -199,6 +243,9 @@ static bool send_fits(struct msgq_mailbox *mb, bool sync)
 	return !sync || receiver_waiting(mb);
 }
 
+/* ------------------------------------------------------------------ */
+/* Wakeups */
+
 /*
  * Will a wakeup on @wq find anyone? Read under mb->lock, this is exact
  * enough: a sleeper queues itself under that lock, and a poller queues
@@ -206,7 +253,7 @@ static bool send_fits(struct msgq_mailbox *mb, bool sync)
  * changed the state under the lock either sees the entry or the poller sees
  * the new state.
  */
-static bool waiters(struct msgq_mailbox *mb, struct wait_queue_head *wq)
+static bool anyone_on(struct msgq_mailbox *mb, struct wait_queue_head *wq)
 {
 	lockdep_assert_held(&mb->lock);
 	/* Ordered by mb->lock against sleepers and pollers, see above. */
@@ -214,21 +261,21 @@ static bool waiters(struct msgq_mailbox *mb, struct wait_queue_head *wq)
 }
 
 /*
- * Wake up to @n receivers asleep in recv_waiters, oldest first. Under the
+ * Wake up to @n receivers asleep in mb->sleepers, oldest first. Under the
  * lock, so each is still there to wake: it leaves only after taking the
  * lock to unlist itself. (wake_q, which would wake them after the unlock,
  * is not exported to modules; @n is 1 but for a batch and a dying mailbox.)
  */
 static void wake_receivers(struct msgq_mailbox *mb, unsigned int n)
 {
-	struct msgq_waiter *waiter, *tmp;
+	struct msgq_sleeper *sleeper, *tmp;
 
 	lockdep_assert_held(&mb->lock);
-	list_for_each_entry_safe(waiter, tmp, &mb->recv_waiters, link) {
+	list_for_each_entry_safe(sleeper, tmp, &mb->sleepers, link) {
 		if (!n--)
 			break;
-		list_del_init(&waiter->link);
-		wake_up_process(waiter->task);
+		list_del_init(&sleeper->link);
+		wake_up_process(sleeper->task);
 	}
 }
 
@@ -240,7 +287,7 @@ static void wake_receivers(struct msgq_mailbox *mb, unsigned int n)
 static bool wake_for_messages(struct msgq_mailbox *mb, unsigned int n)
 {
 	wake_receivers(mb, n);
-	return waiters(mb, &mb->recv_wait);
+	return anyone_on(mb, &mb->recv_wait);
 }
 
 /* Tell pollers and peekers (if @pollers) and O_ASYNC owners of messages. */
@@ -252,68 +299,54 @@ static void notify_recv(struct msgq_mailbox *mb, bool pollers)
 		kill_fasync(&mb->fasync, SIGIO, POLL_IN);
 }
 
-/* Largest message copied out under the mailbox lock. */
-#define MSGQ_LOCKED_COPY_MAX	4096
+/* ------------------------------------------------------------------ */
+/* Sleeping */
 
-/*
- * Copy out without sleeping, under the lock: fails (with nothing to undo)
- * if a page of the destination is not resident.
- */
-static int deliver_nofault(struct msgq_receiver *rcv, struct msgq_msg *msg)
+/* The error that ends any sleep now: deadline passed, or a signal. */
+static int blocking_error(struct msgq_blocking *b)
 {
-	int err;
-
-	pagefault_disable();
-	err = rcv->deliver(rcv, 0, msg);
-	pagefault_enable();
-	return err;
-}
-
-/* The error that ends any wait now: deadline passed, or a signal. */
-static int wait_error(struct msgq_wait *w)
-{
-	if (w->expired)
+	if (b->expired)
 		return -ETIMEDOUT;
 	if (signal_pending(current))
-		return w->restartable ? -ERESTARTSYS : -EINTR;
+		return b->restartable ? -ERESTARTSYS : -EINTR;
 	return 0;
 }
 
 /*
  * Sleep, in the task state the caller set, until woken or past the
- * deadline; note the deadline passing in @w.
+ * deadline; note the deadline passing in @b.
  */
-static void sleep_until(struct msgq_wait *w)
+static void sleep_until(struct msgq_blocking *b)
 {
-	if (!w->has_deadline)
+	if (!b->has_deadline)
 		schedule();
-	else if (!schedule_hrtimeout_range_clock(&w->deadline, 0,
-						 HRTIMER_MODE_ABS, w->clock))
-		w->expired = true;
+	else if (!schedule_hrtimeout_range_clock(&b->deadline, 0,
+						 HRTIMER_MODE_ABS, b->clock))
+		b->expired = true;
 }
 
-/* May the caller go to sleep? 0, or the error that ends its wait now. */
-static int may_wait(struct msgq_wait *w)
+/* May the caller go to sleep? 0, or the error that ends its call now. */
+static int may_sleep(struct msgq_blocking *b)
 {
-	if (w->nonblock)
+	if (b->nonblock)
 		return -EAGAIN;
-	return wait_error(w);
+	return blocking_error(b);
 }
 
 /*
  * Sleep once on @wq until woken, signalled or past the deadline. Called and
  * returns with mb->lock held, but drops it while asleep. Returns 0 once
  * awake again, when the caller must re-check its condition, or the error
- * that ends the wait.
+ * that ends the call.
  */
-static int wait_once(struct msgq_mailbox *mb, wait_queue_head_t *wq,
-		     struct wait_queue_entry *wait, bool exclusive,
-		     struct msgq_wait *w)
+static int sleep_on(struct msgq_mailbox *mb, wait_queue_head_t *wq,
+		    struct wait_queue_entry *wait, bool exclusive,
+		    struct msgq_blocking *b)
 	__must_hold(&mb->lock)
 {
 	int err;
 
-	err = may_wait(w);
+	err = may_sleep(b);
 	if (err)
 		return err;
 
@@ -322,51 +355,71 @@ static int wait_once(struct msgq_mailbox *mb, wait_queue_head_t *wq,
 	else
 		prepare_to_wait(wq, wait, TASK_INTERRUPTIBLE);
 	spin_unlock(&mb->lock);
-	sleep_until(w);
+	sleep_until(b);
 	spin_lock(&mb->lock);
 	return 0;
 }
 
 /*
- * Sleep once in recv_waiters until a message wakes us, a signal or the
- * deadline. Locking and return as for wait_once().
+ * Sleep once in mb->sleepers until a message wakes us, a signal or the
+ * deadline. Locking and return as for sleep_on().
  */
-static int wait_for_message(struct msgq_mailbox *mb, struct msgq_wait *w)
+static int sleep_for_message(struct msgq_mailbox *mb, struct msgq_blocking *b)
 	__must_hold(&mb->lock)
 {
-	struct msgq_waiter waiter = { .task = current };
+	struct msgq_sleeper sleeper = { .task = current };
 	int err;
 
-	err = may_wait(w);
+	err = may_sleep(b);
 	if (err)
 		return err;
 
-	list_add_tail(&waiter.link, &mb->recv_waiters);
-	mb->recv_sleepers++;
+	list_add_tail(&sleeper.link, &mb->sleepers);
+	mb->nr_receivers++;
 	/* On a rendezvous mailbox a waiting receiver is room to send. */
 	if (!mb->max_msgs)
 		wake_up_poll(&mb->send_wait, EPOLL_SEND);
 	set_current_state(TASK_INTERRUPTIBLE);
 	spin_unlock(&mb->lock);
-	sleep_until(w);
+	sleep_until(b);
 	spin_lock(&mb->lock);
-	mb->recv_sleepers--;
+	mb->nr_receivers--;
 	/* Still listed unless a sender woke us: a signal, the deadline. */
-	list_del(&waiter.link);
+	list_del(&sleeper.link);
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Synchronous sends */
+
+/*
+ * Tell a synchronous sender how its message fares. Its stack is live: it
+ * leaves only after seeing a final state under the mailbox lock, which the
+ * caller holds. Taking the message in flight needs no wakeup; every other
+ * change may end the sender's wait.
+ */
+static void sync_update(struct msgq_msg *msg, enum msgq_sync_state state)
+{
+	if (!msg->sync)
+		return;
+	msg->sync->state = state;
+	if (state != MSGQ_SYNC_INFLIGHT)
+		wake_up_process(msg->sync->task);
+	if (state == MSGQ_SYNC_DELIVERED || state == MSGQ_SYNC_DROPPED)
+		msg->sync = NULL;
 }
 
 /*
  * The error ending a wait for delivery, 0 to go on waiting. A non-blocking
- * send went ahead because a receiver was asleep; once none is left that
+ * send went ahead because a receiver was waiting; once none is left that
  * could take the message (the one woken found its buffer too small, say),
  * it gives up rather than wait for the next.
  */
-static int delivery_wait_error(struct msgq_mailbox *mb, struct msgq_wait *w)
+static int delivery_error(struct msgq_mailbox *mb, struct msgq_blocking *b)
 {
-	if (w->nonblock && !mb->recv_sleepers)
+	if (b->nonblock && !mb->nr_receivers)
 		return -EAGAIN;
-	return wait_error(w);
+	return blocking_error(b);
 }
 
 /*
@@ -375,8 +428,8 @@ static int delivery_wait_error(struct msgq_mailbox *mb, struct msgq_wait *w)
  * now: then the outcome of that copy decides, so that a message is never
  * both delivered and reported as failed.
  */
-static int wait_delivery(struct msgq_mailbox *mb, struct msgq_msg *msg,
-			 struct msgq_sync *sync, struct msgq_wait *w)
+static int await_delivery(struct msgq_mailbox *mb, struct msgq_msg *msg,
+			  struct msgq_sync *sync, struct msgq_blocking *b)
 	__must_hold(&mb->lock)
 {
 	int err;
@@ -412,7 +465,7 @@ static int wait_delivery(struct msgq_mailbox *mb, struct msgq_msg *msg,
 			return -EINVAL;
 		}
 
-		err = delivery_wait_error(mb, w);
+		err = delivery_error(mb, b);
 		if (err) {
 			unlist_msg(mb, msg);
 			count_msg(mb, msg, -1);
@@ -424,49 +477,13 @@ static int wait_delivery(struct msgq_mailbox *mb, struct msgq_msg *msg,
 
 		set_current_state(TASK_INTERRUPTIBLE);
 		spin_unlock(&mb->lock);
-		sleep_until(w);
+		sleep_until(b);
 		spin_lock(&mb->lock);
 	}
 }
 
-/*
- * Tell a synchronous sender how its message fares. Its stack is live: it
- * leaves only after seeing a final state under the mailbox lock, which the
- * caller holds. Taking the message in flight needs no wakeup; every other
- * change may end the sender's wait.
- */
-static void sync_update(struct msgq_msg *msg, enum msgq_sync_state state)
-{
-	if (!msg->sync)
-		return;
-	msg->sync->state = state;
-	if (state != MSGQ_SYNC_INFLIGHT)
-		wake_up_process(msg->sync->task);
-	if (state == MSGQ_SYNC_DELIVERED || state == MSGQ_SYNC_DROPPED)
-		msg->sync = NULL;
-}
-
-/* A receiver could not deliver @msg: it goes back first in line. */
-static void requeue_msg(struct msgq_mailbox *mb, struct msgq_msg *msg)
-{
-	list_msg(mb, msg, true);
-	sync_update(msg, MSGQ_SYNC_QUEUED);
-}
-
-/*
- * A receiver is done with @msg, off the lists: delivered, or dropped with
- * its dead mailbox. Uncount it, tell a synchronous sender, and recycle it;
- * returns what to msgq_msg_discard() once unlocked, as recycle_msg().
- */
-static struct msgq_msg *msg_done(struct msgq_mailbox *mb, struct msgq_msg *msg,
-				 bool delivered)
-{
-	count_msg(mb, msg, -1);
-	if (delivered)
-		mb->total_received++;
-	sync_update(msg, delivered ? MSGQ_SYNC_DELIVERED : MSGQ_SYNC_DROPPED);
-	return recycle_msg(mb, msg);
-}
+/* ------------------------------------------------------------------ */
+/* Building and queueing messages */
 
 /*
  * Fill the slot taken from the pool with faults disabled, under the lock:
@@ -483,34 +500,46 @@ static int copy_in_nofault(struct msgq_msg *msg, struct iov_iter *from,
 	return err;
 }
 
-/* Allocate *@msg unless there is one, and copy the payload in. */
+/*
+ * The one place a message is built: allocate *@msg unless the caller has a
+ * slot, and copy the payload in. On failure *@msg, if set, is the caller's
+ * to msgq_msg_free().
+ */
 static int fill_msg(struct msgq_mailbox *mb, struct msgq_msg **msg,
 		    struct iov_iter *from, u32 len)
 {
 	if (!*msg) {
-		*msg = msgq_msg_alloc(mb, len);
+		*msg = msgq_msg_alloc(len, mb->slot_payload);
 		if (!*msg)
 			return -ENOMEM;
 	}
 	return msgq_msg_copy_in(*msg, from, len);
 }
 
+/* Queue a stamped message at the tail of its priority. */
+static void queue_msg(struct msgq_mailbox *mb, struct msgq_msg *msg)
+{
+	list_msg(mb, msg, false);
+	count_msg(mb, msg, 1);
+	mb->total_sent++;
+}
+
 /**
- * msgq_mailbox_send - queue a message, waiting for room if needed
+ * msgq_mailbox_send - queue a message, sleeping for room if needed
  * @mb:   the mailbox
  * @from: the payload, all of it: at most mb->max_msgsize bytes
  * @prio: its priority, below MSGQ_PRIO_MAX
  * @sync: return only once a receiver has taken the message
- * @w:    how to wait
+ * @b:    how the call may block
  *
  * Every send to a rendezvous mailbox (max_msgs 0) is synchronous. A small
  * message is copied, under the lock and once there is room, into a slot
  * from the pool: one lock round and no allocation. A large one, one whose
  * source is not resident, or one that must wait for room is copied in with
- * the lock dropped, before any wait.
+ * the lock dropped, before any sleep.
  */
 int msgq_mailbox_send(struct msgq_mailbox *mb, struct iov_iter *from,
-		      u32 prio, bool sync, struct msgq_wait *w)
+		      u32 prio, bool sync, struct msgq_blocking *b)
 {
 	struct msgq_sync waiter = { .task = current };
 	u32 len = iov_iter_count(from);
@@ -523,7 +552,7 @@ int msgq_mailbox_send(struct msgq_mailbox *mb, struct iov_iter *from,
 	if (len > mb->slot_payload) {
 		err = fill_msg(mb, &msg, from, len);
 		if (err)
-			goto err_discard;
+			goto err_free;
 	}
 	spin_lock(&mb->lock);
 	for (;;) {
@@ -531,14 +560,14 @@ int msgq_mailbox_send(struct msgq_mailbox *mb, struct iov_iter *from,
 			err = -EIDRM;
 			goto err_unlock;
 		}
-		if (send_fits(mb, sync && w->nonblock)) {
+		if (send_fits(mb, sync && b->nonblock)) {
 			if (msg)
 				break;
 			msg = pool_take(mb);
 			if (msg && !copy_in_nofault(msg, from, len))
 				break;
 		} else if (msg) {
-			err = wait_once(mb, &mb->send_wait, &wait, true, w);
+			err = sleep_on(mb, &mb->send_wait, &wait, true, b);
 			if (err)
 				goto err_unlock;
 			continue;
@@ -546,22 +575,20 @@ int msgq_mailbox_send(struct msgq_mailbox *mb, struct iov_iter *from,
 		/*
 		 * Copy in with the lock dropped: there was no slot, or its
 		 * source is not resident, or there is no room yet. Then it
-		 * is done before waiting, so that a bad buffer fails at once
+		 * is done before sleeping, so that a bad buffer fails at once
 		 * and a sender woken for room always takes it: the wakeup is
 		 * not lost on a failure.
 		 */
 		spin_unlock(&mb->lock);
 		err = fill_msg(mb, &msg, from, len);
 		if (err)
-			goto err_discard;
+			goto err_free;
 		spin_lock(&mb->lock);
 	}
 	finish_wait(&mb->send_wait, &wait);
 
 	msgq_msg_stamp(msg, len, prio, msgq_msg_clock());
-	list_msg(mb, msg, false);
-	count_msg(mb, msg, 1);
-	mb->total_sent++;
+	queue_msg(mb, msg);
 	if (!sync) {
 		wake = wake_for_messages(mb, 1);
 		spin_unlock(&mb->lock);
@@ -577,7 +604,7 @@ int msgq_mailbox_send(struct msgq_mailbox *mb, struct iov_iter *from,
 	notify_recv(mb, wake);
 
 	spin_lock(&mb->lock);
-	err = wait_delivery(mb, msg, &waiter, w);
+	err = await_delivery(mb, msg, &waiter, b);
 	spin_unlock(&mb->lock);
 	if (waiter.state == MSGQ_SYNC_WITHDRAWN) {
 		/* The message is ours again, and its slot free. */
@@ -589,22 +616,15 @@ int msgq_mailbox_send(struct msgq_mailbox *mb, struct iov_iter *from,
 err_unlock:
 	finish_wait(&mb->send_wait, &wait);
 	spin_unlock(&mb->lock);
-err_discard:
+err_free:
 	if (msg)
-		msgq_msg_discard(msg);
+		msgq_msg_free(msg);
 	return err;
 }
 
-/**
- * msgq_mailbox_take_slots - up to @n free slots of the pool, in one lock round
- * @mb:    the mailbox
- * @slots: where to put them
- * @n:     how many are wanted
- *
- * Returns how many were taken.
- */
-unsigned int msgq_mailbox_take_slots(struct msgq_mailbox *mb,
-				     struct msgq_msg **slots, unsigned int n)
+/* Up to @n free slots of the pool, in one lock round: how many. */
+static unsigned int pool_take_many(struct msgq_mailbox *mb,
+				   struct msgq_msg **slots, unsigned int n)
 {
 	unsigned int k;
 
@@ -618,169 +638,412 @@ unsigned int msgq_mailbox_take_slots(struct msgq_mailbox *mb,
 	return k;
 }
 
-/**
- * msgq_mailbox_return_slots - give back slots taken and not used
- * @mb:    the mailbox
- * @slots: from msgq_mailbox_take_slots(), never stamped
- * @n:     how many
- */
-void msgq_mailbox_return_slots(struct msgq_mailbox *mb,
-			       struct msgq_msg **slots, unsigned int n)
+/* Give back @n slots taken and never stamped; free what does not fit. */
+static void pool_give_many(struct msgq_mailbox *mb, struct msgq_msg **slots,
+			   unsigned int n)
 {
 	spin_lock(&mb->lock);
-	while (n && mb->pool_count < mb->pool_max) {
-		list_add(&slots[--n]->link, &mb->pool);
-		mb->pool_count++;
-	}
+	while (n && pool_give(mb, slots[n - 1]))
+		n--;
 	spin_unlock(&mb->lock);
 	while (n)
-		msgq_msg_discard(slots[--n]);
+		msgq_msg_free(slots[--n]);
 }
 
 /*
- * A receiver stops waiting without a message: a non-blocking synchronous
- * sender that counted on it may give up now (delivery_wait_error()). Tell
- * the sender of the first message, the one such a sender waits behind.
+ * Queue @n stamped messages in order, in one lock round; those queued are
+ * consumed. Returns the number queued, or the error that stopped the first.
  */
-static void receiver_leaves(struct msgq_mailbox *mb)
+static int queue_batch(struct msgq_mailbox *mb, struct msgq_msg **msgs,
+		       unsigned int n, struct msgq_blocking *b)
 {
-	struct msgq_msg *msg = first_msg(mb);
+	unsigned int done = 0, unwoken = 0;
+	DEFINE_WAIT(wait);
+	bool pollers;
+	int err = 0;
 
-	if (msg)
-		sync_update(msg, MSGQ_SYNC_QUEUED);
-}
-
-/*
- * Fault entry @k of @rcv in for @len bytes, holding no message (see
- * "Stalled buffers" above). Called and returns with mb->lock held, but
- * drops it meanwhile; @pollers: wake pollers and peekers first, as the
- * caller just gave a message back. The receiver counts as one waiting
- * while it faults, as it would asleep, so that a non-blocking synchronous
- * sender that counted on it keeps waiting. Returns 0 to try again, or the
- * error that ends the receive: -EFAULT, or the signal that cut it short.
- */
-static int fault_in_unlocked(struct msgq_mailbox *mb,
-			     struct msgq_receiver *rcv, unsigned int k,
-			     u32 len, bool pollers, struct msgq_wait *w)
-	__must_hold(&mb->lock)
-{
-	int err;
-
-	mb->recv_sleepers++;
-	spin_unlock(&mb->lock);
-	if (pollers)
-		wake_up_poll(&mb->recv_wait, EPOLL_RECV);
-	err = rcv->fault_in(rcv, k, len);
-	if (err && signal_pending(current))
-		err = w->restartable ? -ERESTARTSYS : -EINTR;
 	spin_lock(&mb->lock);
-	mb->recv_sleepers--;
-	if (err)
-		receiver_leaves(mb);
-	return err;
+	while (done < n) {
+		if (mb->dead) {
+			err = -EIDRM;
+			break;
+		}
+		if (!send_fits(mb, false)) {
+			/* Receivers must drain what we queued before we sleep. */
+			if (unwoken && wake_for_messages(mb, unwoken))
+				wake_up_poll(&mb->recv_wait, EPOLL_RECV);
+			unwoken = 0;
+			err = sleep_on(mb, &mb->send_wait, &wait, true, b);
+			if (err)
+				break;
+			continue;
+		}
+		queue_msg(mb, msgs[done]);
+		done++;
+		unwoken++;
+	}
+	finish_wait(&mb->send_wait, &wait);
+	pollers = unwoken && wake_for_messages(mb, unwoken);
+	spin_unlock(&mb->lock);
+
+	if (done)
+		notify_recv(mb, pollers);
+	return done ? (int)done : err;
 }
 
 /**
- * msgq_mailbox_recv - take (or peek at) the first message, waiting if none
- * @mb:   the mailbox
- * @rcv:  where the message goes
- * @peek: copy the message out but leave it first in line
- * @w:    how to wait
+ * msgq_mailbox_send_batch - send messages in order
+ * @mb: the mailbox, not a rendezvous one
+ * @e:  the messages
+ * @n:  how many, at least 1
+ * @b:  how the call may block for room
  *
- * A message too large for @rcv (-EMSGSIZE) or that @rcv fails to take
- * (-EFAULT) stays first in line.
+ * Every payload is copied in first, small ones into slots taken from the
+ * pool in one lock round; a fault or a failed allocation ends the batch
+ * there. Then the messages are queued in one lock round (more only if it
+ * must sleep for room). Returns the number sent, or the error that stopped
+ * the first.
  */
-int msgq_mailbox_recv(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
-		      bool peek, struct msgq_wait *w)
+int msgq_mailbox_send_batch(struct msgq_mailbox *mb,
+			    const struct msgq_send_entry *e, unsigned int n,
+			    struct msgq_blocking *b)
 {
-	struct msgq_msg *msg;
-	DEFINE_WAIT(wait);
-	bool wake = false;
-	int err;
+	unsigned int k, small = 0, nslots;
+	struct msgq_msg **msgs, **slots;
+	struct iov_iter from;
+	int ret, err = 0;
+	u64 now;
 
-	spin_lock(&mb->lock);
-retry:
+	for (k = 0; k < n; k++)
+		small += e[k].len <= mb->slot_payload;
+	msgs = kvmalloc_array(n + small, sizeof(*msgs), GFP_KERNEL);
+	if (!msgs)
+		return -ENOMEM;
+
+	slots = msgs + n;
+	nslots = pool_take_many(mb, slots, small);
+	now = msgq_msg_clock();
+	for (k = 0; k < n; k++) {
+		struct msgq_msg *msg = NULL;
+
+		if (e[k].len <= mb->slot_payload && nslots)
+			msg = slots[--nslots];
+		iov_iter_ubuf(&from, ITER_SOURCE, (void __user *)e[k].buf,
+			      e[k].len);
+		err = fill_msg(mb, &msg, &from, e[k].len);
+		if (err) {
+			if (msg)
+				msgq_msg_free(msg);
+			break;
+		}
+		msgq_msg_stamp(msg, e[k].len, e[k].prio, now);
+		msgs[k] = msg;
+	}
+	if (nslots)
+		pool_give_many(mb, slots, nslots);
+
+	ret = err;
+	if (k) {
+		ret = queue_batch(mb, msgs, k, b);
+		/* Those not queued are still ours. */
+		while (k > max(ret, 0))
+			msgq_msg_put(msgs[--k]);
+	}
+	kvfree(msgs);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Receiving */
+
+/*
+ * A receiver is done with @msg, off the lists: delivered, or dropped with
+ * its dead mailbox. Uncount it, tell a synchronous sender, and drop the
+ * queue's reference: the last one recycles a slot into the pool. Returns
+ * what the caller must msgq_msg_free() once it has unlocked, or NULL.
+ */
+static struct msgq_msg *finish_msg(struct msgq_mailbox *mb,
+				   struct msgq_msg *msg, bool delivered)
+{
+	lockdep_assert_held(&mb->lock);
+	count_msg(mb, msg, -1);
+	if (delivered)
+		mb->total_received++;
+	sync_update(msg, delivered ? MSGQ_SYNC_DELIVERED : MSGQ_SYNC_DROPPED);
+	if (!refcount_dec_and_test(&msg->ref))
+		return NULL;
+	msgq_msg_retire(msg);
+	return pool_give(mb, msg) ? NULL : msg;
+}
+
+/* A receiver could not deliver @msg: it goes back first in line. */
+static void requeue_msg(struct msgq_mailbox *mb, struct msgq_msg *msg)
+{
+	list_msg(mb, msg, true);
+	sync_update(msg, MSGQ_SYNC_QUEUED);
+}
+
+/*
+ * A receiver leaves @msg, first in line, to others (too large for it):
+ * a non-blocking synchronous sender may give up now, and a wakeup the
+ * receiver was given for it goes on to the next.
+ */
+static void leave_msg(struct msgq_mailbox *mb, struct msgq_msg *msg,
+		      bool peek)
+{
+	sync_update(msg, MSGQ_SYNC_QUEUED);
+	if (!peek)
+		wake_receivers(mb, 1);
+}
+
+/* Sleep until a message is listed; 0 with it first in line, or the error. */
+static int wait_for_first(struct msgq_mailbox *mb, bool peek,
+			  struct msgq_blocking *b)
+	__must_hold(&mb->lock)
+{
+	DEFINE_WAIT(wait);
+	int err = 0;
+
 	for (;;) {
 		if (mb->dead) {
 			err = -EIDRM;
-			goto out_unlock;
+			break;
 		}
-		msg = first_msg(mb);
-		if (msg)
+		if (mb->listed)
 			break;
 		/*
 		 * A peek consumes nothing: it must not take a wakeup, nor
 		 * count as a receiver that a rendezvous sender can rely on.
 		 */
 		if (peek)
-			err = wait_once(mb, &mb->recv_wait, &wait, false, w);
+			err = sleep_on(mb, &mb->recv_wait, &wait, false, b);
 		else
-			err = wait_for_message(mb, w);
+			err = sleep_for_message(mb, b);
 		if (err)
-			goto out_unlock;
+			break;
 	}
 	finish_wait(&mb->recv_wait, &wait);
+	return err;
+}
 
+/*
+ * Copy out under the lock: fails (with nothing to undo) if a page of the
+ * destination is not resident.
+ */
+static int deliver_nofault(struct msgq_receiver *rcv, struct msgq_msg *msg)
+{
+	int err;
+
+	pagefault_disable();
+	err = rcv->deliver(rcv, 0, msg);
+	pagefault_enable();
+	return err;
+}
+
+/*
+ * Take messages first in line, off the lists, while they fit @rcv. Sets
+ * *@awaited if a sender waits for one of them (see "Stalled buffers").
+ */
+static unsigned int take_msgs(struct msgq_mailbox *mb,
+			      struct msgq_receiver *rcv, unsigned int count,
+			      bool *awaited)
+{
+	unsigned int taken = 0;
+	struct msgq_msg *msg;
+
+	lockdep_assert_held(&mb->lock);
+	*awaited = false;
+	while (taken < count && (msg = first_msg(mb))) {
+		if (msg->len > rcv->caps[taken]) {
+			leave_msg(mb, msg, false);
+			break;
+		}
+		unlist_msg(mb, msg);
+		if (msg->sync)
+			*awaited = true;
+		sync_update(msg, MSGQ_SYNC_INFLIGHT);
+		rcv->taken[taken++] = msg;
+	}
+	return taken;
+}
+
+/*
+ * Copy out the @taken messages, unlocked, with page faults disabled if a
+ * sender waits for one of them: how many were delivered.
+ */
+static unsigned int deliver_msgs(struct msgq_receiver *rcv,
+				 unsigned int taken, bool nofault, int *err)
+{
+	unsigned int done;
+
+	if (nofault)
+		pagefault_disable();
+	for (done = 0; done < taken; done++) {
+		*err = rcv->deliver(rcv, done, rcv->taken[done]);
+		if (*err)
+			break;
+	}
+	if (nofault)
+		pagefault_enable();
+	return done;
+}
+
+/*
+ * Settle the @taken messages of a receive, @done of them delivered: finish
+ * those, put the others back first in line (or drop them with their dead
+ * mailbox). Leaves in rcv->taken[] what to free once unlocked. Returns
+ * whether pollers or peekers are to be told of messages put back.
+ */
+static bool settle_msgs(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
+			unsigned int taken, unsigned int done)
+{
+	unsigned int k;
+
+	lockdep_assert_held(&mb->lock);
+	for (k = 0; k < done; k++)
+		rcv->taken[k] = finish_msg(mb, rcv->taken[k], true);
+	/* Put back what was not delivered, last first, to keep the order. */
+	for (k = taken; k-- > done; ) {
+		if (mb->dead) {
+			rcv->taken[k] = finish_msg(mb, rcv->taken[k], false);
+			continue;
+		}
+		requeue_msg(mb, rcv->taken[k]);
+		rcv->taken[k] = NULL;
+	}
+	/*
+	 * We took the wakeups of those put back: pass them on, and tell the
+	 * pollers and peekers that saw nothing meanwhile.
+	 */
+	return taken > done && !mb->dead && wake_for_messages(mb, taken - done);
+}
+
+/*
+ * Fault the destination of a message of @len bytes in, holding no message
+ * (see "Stalled buffers" above). Called and returns with mb->lock held,
+ * but drops it meanwhile; @pollers: tell pollers and peekers of messages
+ * just put back. The receiver counts as one waiting while it faults, as it
+ * would asleep, so that a non-blocking synchronous sender that counted on
+ * it keeps waiting. Returns 0 to try again, or the error that ends the
+ * receive: -EFAULT, or the signal that cut it short.
+ */
+static int fault_in_unlocked(struct msgq_mailbox *mb,
+			     struct msgq_receiver *rcv, u32 len, bool pollers,
+			     struct msgq_blocking *b)
+	__must_hold(&mb->lock)
+{
+	struct msgq_msg *first;
+	int err;
+
+	mb->nr_receivers++;
+	spin_unlock(&mb->lock);
+	if (pollers)
+		wake_up_poll(&mb->recv_wait, EPOLL_RECV);
+	err = rcv->fault_in(rcv, 0, len);
+	if (err && signal_pending(current))
+		err = b->restartable ? -ERESTARTSYS : -EINTR;
+	spin_lock(&mb->lock);
+	mb->nr_receivers--;
+	/* Leaving: a non-blocking sync sender that counted on us may give up. */
+	first = err ? first_msg(mb) : NULL;
+	if (first)
+		sync_update(first, MSGQ_SYNC_QUEUED);
+	return err;
+}
+
+/**
+ * msgq_mailbox_recv - take (or peek at) messages first in line
+ * @mb:    the mailbox
+ * @rcv:   where the messages go, with @caps and @taken for @count entries
+ * @count: most messages to take, at least 1; 1 for a peek
+ * @peek:  copy the first message out but leave it first in line
+ * @b:     how the call may block for the first message
+ *
+ * Returns the number taken (or 1 for a peek), or the error that stopped
+ * the first: a message too large for @rcv (-EMSGSIZE, its length in
+ * rcv->len) or one that @rcv fails to take (-EFAULT) stays first in line.
+ * A single small message whose destination is resident is copied out
+ * under the lock, in one lock round; otherwise the messages leave the
+ * lists, still counted, while they are copied with the lock dropped. When
+ * a sender waits for one of them, an entry whose destination is not
+ * resident ends the receive there; if it is the first, it is faulted in,
+ * holding nothing, and the receive starts over.
+ */
+int msgq_mailbox_recv(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
+		      unsigned int count, bool peek, struct msgq_blocking *b)
+{
+	bool pollers, senders, awaited = false;
+	unsigned int taken, done, k;
+	struct msgq_msg *msg;
+	u32 first_len;
+	int err;
+
+	spin_lock(&mb->lock);
+retry:
+	err = wait_for_first(mb, peek, b);
+	if (err)
+		goto out_unlock;
+
+	msg = first_msg(mb);
+	first_len = msg->len;
 	rcv->len = msg->len;
-	if (msg->len > rcv->cap) {
-		/* A non-blocking sync sender may now give up: tell it. */
-		sync_update(msg, MSGQ_SYNC_QUEUED);
-		/* We may hold the wakeup of this message: pass it on. */
-		if (!peek)
-			wake_receivers(mb, 1);
-		spin_unlock(&mb->lock);
-		return -EMSGSIZE;
+	if (msg->len > rcv->caps[0]) {
+		leave_msg(mb, msg, peek);
+		err = -EMSGSIZE;
+		goto out_unlock;
 	}
 	if (peek) {
-		/* A peek holds no message that anyone waits for: it may fault. */
+		/* A peek holds no message anyone waits for: it may fault. */
 		refcount_inc(&msg->ref);
 		spin_unlock(&mb->lock);
 		err = rcv->deliver(rcv, 0, msg);
 		msgq_msg_put(msg);
-		return err;
+		return err ?: 1;
 	}
-
-	if (msg->len <= MSGQ_LOCKED_COPY_MAX) {
-		/* Small: copied under the lock, in one lock round. */
-		if (deliver_nofault(rcv, msg))
-			goto fault_in;
-		unlist_msg(mb, msg);
-		err = 0;
-	} else {
-		/* Large: off the lists, still counted, while it is copied. */
-		unlist_msg(mb, msg);
-		sync_update(msg, MSGQ_SYNC_INFLIGHT);
-		spin_unlock(&mb->lock);
-		err = deliver_nofault(rcv, msg);
-		spin_lock(&mb->lock);
-		if (err && !mb->dead) {
-			requeue_msg(mb, msg);
-			/* Pollers and peekers that looked meanwhile saw nothing. */
-			wake = waiters(mb, &mb->recv_wait);
+	if (count == 1 && msg->len <= MSGQ_LOCKED_COPY_MAX) {
+		pollers = false;
+		if (deliver_nofault(rcv, msg)) {
+			/* We may hold the wakeup of this message: pass it on. */
+			wake_receivers(mb, 1);
 			goto fault_in;
 		}
+		unlist_msg(mb, msg);
+		rcv->taken[0] = msg;
+		taken = 1;
+		done = 1;
+	} else {
+		taken = take_msgs(mb, rcv, count, &awaited);
+		spin_unlock(&mb->lock);
+		done = deliver_msgs(rcv, taken, awaited, &err);
+		spin_lock(&mb->lock);
 	}
-
-	wake = !mb->dead && waiters(mb, &mb->send_wait);
-	msg = msg_done(mb, msg, !err);
+	pollers = settle_msgs(mb, rcv, taken, done);
+	if (!done && awaited && !mb->dead)
+		goto fault_in;
+	senders = done && !mb->dead && anyone_on(mb, &mb->send_wait);
 	spin_unlock(&mb->lock);
-	if (wake)
-		wake_up_poll(&mb->send_wait, EPOLL_SEND);
-	if (msg)
-		msgq_msg_discard(msg);
-	return err;
+
+	if (pollers)
+		wake_up_poll(&mb->recv_wait, EPOLL_RECV);
+	if (senders)
+		__wake_up(&mb->send_wait, TASK_NORMAL, done,
+			  poll_to_key(EPOLL_SEND));
+	for (k = 0; k < taken; k++)
+		if (rcv->taken[k])
+			msgq_msg_free(rcv->taken[k]);
+	return done ? (int)done : err;
 
 fault_in:
-	/* We may hold the wakeup of this message: others may take it now. */
-	wake_receivers(mb, 1);
-	err = fault_in_unlocked(mb, rcv, 0, msg->len, wake, w);
+	err = fault_in_unlocked(mb, rcv, first_len, pollers, b);
 	if (!err)
 		goto retry;
 out_unlock:
-	finish_wait(&mb->recv_wait, &wait);
 	spin_unlock(&mb->lock);
 	return err;
 }
+
+/* ------------------------------------------------------------------ */
+/* Death, poll, state */
 
 /**
  * msgq_mailbox_kill - the owner is gone: drop every message, fail everyone
@@ -819,172 +1082,6 @@ void msgq_mailbox_kill(struct msgq_mailbox *mb)
 	kill_fasync(&mb->fasync, SIGIO, POLL_HUP);
 }
 
-/**
- * msgq_mailbox_send_batch - queue messages in order, in one lock round
- * @mb:    the mailbox, not a rendezvous one
- * @msgs:  the messages; those queued are consumed, the rest stay the caller's
- * @count: number of @msgs
- * @w:     how to wait for room
- *
- * Returns the number queued, or the error that stopped the first.
- */
-int msgq_mailbox_send_batch(struct msgq_mailbox *mb, struct msgq_msg **msgs,
-			    unsigned int count, struct msgq_wait *w)
-{
-	unsigned int done = 0, unwoken = 0;
-	DEFINE_WAIT(wait);
-	bool pollers;
-	int err = 0;
-
-	spin_lock(&mb->lock);
-	while (done < count) {
-		if (mb->dead) {
-			err = -EIDRM;
-			break;
-		}
-		if (!send_fits(mb, false)) {
-			/* Receivers must drain what we queued before we wait. */
-			if (unwoken && wake_for_messages(mb, unwoken))
-				wake_up_poll(&mb->recv_wait, EPOLL_RECV);
-			unwoken = 0;
-			err = wait_once(mb, &mb->send_wait, &wait, true, w);
-			if (err)
-				break;
-			continue;
-		}
-		list_msg(mb, msgs[done], false);
-		count_msg(mb, msgs[done], 1);
-		mb->total_sent++;
-		done++;
-		unwoken++;
-	}
-	finish_wait(&mb->send_wait, &wait);
-	pollers = unwoken && wake_for_messages(mb, unwoken);
-	spin_unlock(&mb->lock);
-
-	if (done)
-		notify_recv(mb, pollers);
-	return done ? (int)done : err;
-}
-
-/**
- * msgq_mailbox_recv_batch - take up to @count messages in one lock round
- * @mb:    the mailbox
- * @rcv:   where the messages go, with @caps and @taken for @count entries
- * @count: most messages to take
- * @w:     how to wait for the first message
- *
- * Returns the number taken, or the error that stopped the first. An entry
- * whose destination is not resident ends the batch there; if it is the
- * first, it is faulted in, holding nothing, and the batch starts over.
- */
-int msgq_mailbox_recv_batch(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
-			    unsigned int count, struct msgq_wait *w)
-{
-	unsigned int taken, done, k;
-	struct msgq_msg *msg;
-	bool wake, pollers;
-	u32 first_len = 0;
-	int err;
-
-	spin_lock(&mb->lock);
-retry:
-	for (;;) {
-		if (mb->dead) {
-			err = -EIDRM;
-			goto out_unlock;
-		}
-		if (mb->listed)
-			break;
-		err = wait_for_message(mb, w);
-		if (err)
-			goto out_unlock;
-	}
-
-	err = 0;
-	taken = 0;
-	while (taken < count && (msg = first_msg(mb))) {
-		if (msg->len > rcv->caps[taken]) {
-			if (!taken) {
-				rcv->len = msg->len;
-				err = -EMSGSIZE;
-			}
-			/* Left for others: pass our wakeup on. */
-			sync_update(msg, MSGQ_SYNC_QUEUED);
-			wake_receivers(mb, 1);
-			break;
-		}
-		unlist_msg(mb, msg);
-		sync_update(msg, MSGQ_SYNC_INFLIGHT);
-		rcv->taken[taken++] = msg;
-	}
-	if (taken)
-		first_len = rcv->taken[0]->len;
-	spin_unlock(&mb->lock);
-
-	pagefault_disable();
-	for (done = 0; done < taken; done++) {
-		err = rcv->deliver(rcv, done, rcv->taken[done]);
-		if (err)
-			break;
-	}
-	pagefault_enable();
-
-	/* Left in taken[]: what the pool did not take, to free unlocked. */
-	spin_lock(&mb->lock);
-	for (k = 0; k < done; k++)
-		rcv->taken[k] = msg_done(mb, rcv->taken[k], true);
-	/* Put back what was not delivered, last first, to keep the order. */
-	for (k = taken; k-- > done; ) {
-		msg = rcv->taken[k];
-		if (mb->dead) {
-			rcv->taken[k] = msg_done(mb, msg, false);
-			continue;
-		}
-		requeue_msg(mb, msg);
-		rcv->taken[k] = NULL;
-	}
-	/*
-	 * We took the wakeups of those put back: pass them on, and tell the
-	 * pollers and peekers that saw nothing meanwhile.
-	 */
-	pollers = taken > done && !mb->dead &&
-		  wake_for_messages(mb, taken - done);
-	if (taken && !done && !mb->dead) {
-		/* The first entry is not resident: fault it in and retry. */
-		err = fault_in_unlocked(mb, rcv, 0, first_len, pollers, w);
-		if (!err)
-			goto retry;
-		goto out_unlock;
-	}
-	wake = done && !mb->dead && waiters(mb, &mb->send_wait);
-	spin_unlock(&mb->lock);
-
-	if (pollers)
-		wake_up_poll(&mb->recv_wait, EPOLL_RECV);
-	if (wake)
-		__wake_up(&mb->send_wait, TASK_NORMAL, done,
-			  poll_to_key(EPOLL_SEND));
-	for (k = 0; k < taken; k++)
-		if (rcv->taken[k])
-			msgq_msg_discard(rcv->taken[k]);
-	return done ? (int)done : err;
-
-out_unlock:
-	spin_unlock(&mb->lock);
-	return err;
-}
-
-bool msgq_mailbox_owned_by(struct msgq_mailbox *mb, struct file *file)
-{
-	bool owned;
-
-	spin_lock(&mb->lock);
-	owned = mb->owner == file;
-	spin_unlock(&mb->lock);
-	return owned;
-}
-
 /*
  * poll_wait() queues us before the lock is taken to read the state, and
  * every change of that state is made under the lock and followed by a
@@ -1013,22 +1110,13 @@ __poll_t msgq_mailbox_poll(struct msgq_mailbox *mb, struct file *file,
 	return mask;
 }
 
-void msgq_mailbox_getattr(struct msgq_mailbox *mb, struct msgq_attr *attr)
+void msgq_mailbox_state(struct msgq_mailbox *mb, struct msgq_mailbox_state *st)
 {
 	spin_lock(&mb->lock);
-	attr->cur_msgs = mb->cur_msgs;
-	attr->cur_bytes = mb->cur_bytes;
-	attr->total_sent = mb->total_sent;
-	attr->total_received = mb->total_received;
-	if (mb->dead)
-		attr->flags |= MSGQ_ATTR_DEAD;
+	st->cur_msgs = mb->cur_msgs;
+	st->cur_bytes = mb->cur_bytes;
+	st->total_sent = mb->total_sent;
+	st->total_received = mb->total_received;
+	st->dead = mb->dead;
 	spin_unlock(&mb->lock);
-
-	attr->max_msgs = mb->max_msgs;
-	attr->max_msgsize = mb->max_msgsize;
-	attr->mode = mb->mode;
-	attr->uid = from_kuid_munged(current_user_ns(), mb->uid);
-	attr->gid = from_kgid_munged(current_user_ns(), mb->gid);
-	if (mb->owned)
-		attr->flags |= MSGQ_ATTR_OWNED;
 }

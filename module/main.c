@@ -10,7 +10,10 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 
-#include "internal.h"
+#include "dev.h"
+#include "procfs.h"
+#include "registry.h"
+#include "stats.h"
 
 static struct miscdevice msgq_miscdev = {
 	.minor	= MISC_DYNAMIC_MINOR,

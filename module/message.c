@@ -37,7 +37,7 @@
 #include <linux/uaccess.h>
 #include <linux/uio.h>
 
-#include "internal.h"
+#include "message.h"
 
 /* Payloads longer than this live in pages. */
 #define MSGQ_INLINE_MAX		(PAGE_SIZE - sizeof(struct msgq_msg))
@@ -47,7 +47,8 @@ static unsigned int payload_pages(u32 len)
 	return DIV_ROUND_UP(len, PAGE_SIZE);
 }
 
-static void msg_free_memory(struct msgq_msg *msg)
+/* Free a message's memory: one never stamped, or one retired already. */
+void msgq_msg_free(struct msgq_msg *msg)
 {
 	unsigned int i;
 
@@ -59,16 +60,18 @@ static void msg_free_memory(struct msgq_msg *msg)
 
 /**
  * msgq_msg_alloc - a message with room for @len bytes, not stamped
- * @mb:  the mailbox it is meant for (its slot size)
- * @len: payload length
+ * @len:          payload length
+ * @slot_payload: the slot size of the mailbox it is meant for: a message
+ *                up to that long gets a whole slot, so that it can go to
+ *                the mailbox's pool once received
  */
-struct msgq_msg *msgq_msg_alloc(struct msgq_mailbox *mb, u32 len)
+struct msgq_msg *msgq_msg_alloc(u32 len, u32 slot_payload)
 {
 	struct msgq_msg *msg;
 	unsigned int i, n;
 
-	if (len <= mb->slot_payload) {
-		msg = kmalloc(struct_size(msg, data, mb->slot_payload),
+	if (len <= slot_payload) {
+		msg = kmalloc(struct_size(msg, data, slot_payload),
 			      GFP_KERNEL_ACCOUNT);
 		if (msg)
 			msg->shape = MSGQ_MSG_SLOT;
@@ -91,14 +94,14 @@ struct msgq_msg *msgq_msg_alloc(struct msgq_mailbox *mb, u32 len)
 		msg->pages[i] = alloc_page(GFP_KERNEL_ACCOUNT);
 		if (!msg->pages[i]) {
 			msg->len = i * PAGE_SIZE;
-			msg_free_memory(msg);
+			msgq_msg_free(msg);
 			return NULL;
 		}
 	}
 	return msg;
 }
 
-/* Undo @copied bytes of a copy that fell short: see internal.h. */
+/* Undo @copied bytes of a copy that fell short: see message.h. */
 static int copy_failed(struct iov_iter *iter, size_t copied)
 {
 	iov_iter_revert(iter, copied);
@@ -139,26 +142,20 @@ int msgq_msg_copy_out(const struct msgq_msg *msg, struct iov_iter *to)
 	return 0;
 }
 
-/* Free a message's memory: one never stamped, or one retired already. */
-void msgq_msg_discard(struct msgq_msg *msg)
-{
-	msg_free_memory(msg);
-}
-
 void msgq_msg_put(struct msgq_msg *msg)
 {
 	if (refcount_dec_and_test(&msg->ref)) {
 		msgq_msg_retire(msg);
-		msg_free_memory(msg);
+		msgq_msg_free(msg);
 	}
 }
 
 /* Free the slots of a pool nobody uses any more. */
-void msgq_pool_free(struct list_head *pool)
+void msgq_msg_free_list(struct list_head *list)
 {
 	struct msgq_msg *msg, *tmp;
 
-	list_for_each_entry_safe(msg, tmp, pool, link)
-		msg_free_memory(msg);
-	INIT_LIST_HEAD(pool);
+	list_for_each_entry_safe(msg, tmp, list, link)
+		msgq_msg_free(msg);
+	INIT_LIST_HEAD(list);
 }

@@ -10,19 +10,22 @@
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 
-#include "internal.h"
+#include "procfs.h"
+#include "registry.h"
 
 static void show_mailbox(struct msgq_mailbox *mb, void *arg)
 {
+	struct user_namespace *user_ns = current_user_ns();
 	struct seq_file *m = arg;
-	struct msgq_attr attr = {};
+	struct msgq_mailbox_state st;
 
-	msgq_mailbox_getattr(mb, &attr);
+	msgq_mailbox_state(mb, &st);
 	seq_printf(m, "%s %u %u %u %llu %llu %llu %04o %u %u %s\n", mb->name,
-		   attr.max_msgs, attr.max_msgsize, attr.cur_msgs,
-		   attr.cur_bytes, attr.total_sent, attr.total_received,
-		   attr.mode, attr.uid, attr.gid,
-		   attr.flags & MSGQ_ATTR_OWNED ? "owned" : "-");
+		   mb->max_msgs, mb->max_msgsize, st.cur_msgs, st.cur_bytes,
+		   st.total_sent, st.total_received, mb->mode,
+		   from_kuid_munged(user_ns, mb->uid),
+		   from_kgid_munged(user_ns, mb->gid),
+		   mb->owned ? "owned" : "-");
 }
 
 static int listing_show(struct seq_file *m, void *v)

@@ -25,7 +25,8 @@
 #include <linux/stringhash.h>
 #include <linux/workqueue.h>
 
-#include "internal.h"
+#include "limits.h"
+#include "registry.h"
 
 #define MSGQ_NS_HASH_BITS	7
 
@@ -198,18 +199,19 @@ static void msgq_reap_fn(struct work_struct *work)
 }
 
 /*
- * Receiving needs read permission, sending write permission, as with
- * mq_open(3); CAP_IPC_OWNER in the namespace's user namespace overrides.
+ * Receiving (MAY_READ) needs read permission, sending (MAY_WRITE) write
+ * permission, as with mq_open(3); CAP_IPC_OWNER in the namespace's user
+ * namespace overrides.
  */
 static int mailbox_permission(struct ipc_namespace *ipc_ns,
-			      struct msgq_mailbox *mb, u32 flags)
+			      struct msgq_mailbox *mb, int may)
 {
 	umode_t granted = mb->mode;
 	umode_t need = 0;
 
-	if (flags & MSGQ_O_RECV)
+	if (may & MAY_READ)
 		need |= 04;
-	if (flags & MSGQ_O_SEND)
+	if (may & MAY_WRITE)
 		need |= 02;
 
 	if (uid_eq(current_fsuid(), mb->uid))
@@ -235,30 +237,26 @@ static int unlink_permission(struct ipc_namespace *ipc_ns,
 
 /**
  * msgq_registry_create - create a named mailbox, or open an existing one
- * @ipc_ns:      the namespace of the names
- * @name:        a validated name
- * @flags:       MSGQ_CREATE_FLAGS; MSGQ_O_OWNED implies MSGQ_O_EXCL
- * @mode:        permission bits, umask applied
- * @max_msgs:    capacity
- * @max_msgsize: largest message
- * @created:     out: true if the mailbox is new, false if it existed
+ * @ipc_ns:  the namespace of the names
+ * @spec:    the mailbox, and what the caller's handle will do with it
+ * @created: out: true if the mailbox is new, false if it existed
  *
  * Returns the mailbox with a reference for the caller's handle.
  */
 struct msgq_mailbox *msgq_registry_create(struct ipc_namespace *ipc_ns,
-					  const char *name, u32 flags,
-					  umode_t mode, u32 max_msgs,
-					  u32 max_msgsize, bool *created)
+					  const struct msgq_mailbox_spec *spec,
+					  bool *created)
 {
+	u32 max_msgs = spec->max_msgs, max_msgsize = spec->max_msgsize;
+	const char *name = spec->name;
 	struct msgq_mailbox *mb, *found;
 	struct msgq_ns *ns;
 	int err;
 
-	mb = msgq_mailbox_alloc(name, strlen(name), max_msgs, max_msgsize,
-				mode);
+	mb = msgq_mailbox_alloc(name, max_msgs, max_msgsize, spec->mode,
+				spec->owned);
 	if (!mb)
 		return ERR_PTR(-ENOMEM);
-	mb->owned = flags & MSGQ_O_OWNED;
 	*created = false;
 
 	mutex_lock(&msgq_registry_lock);
@@ -267,9 +265,9 @@ struct msgq_mailbox *msgq_registry_create(struct ipc_namespace *ipc_ns,
 	found = ns ? name_find(ns, name) : NULL;
 	if (found) {
 		err = -EEXIST;
-		if (flags & (MSGQ_O_EXCL | MSGQ_O_OWNED))
+		if (spec->excl || spec->owned)
 			goto err_unlock;
-		err = mailbox_permission(ipc_ns, found, flags);
+		err = mailbox_permission(ipc_ns, found, spec->may);
 		if (err)
 			goto err_unlock;
 		kref_get(&found->ref);
@@ -311,7 +309,7 @@ err_unlock:
 
 /* Open an existing mailbox; returns it with a reference for the handle. */
 struct msgq_mailbox *msgq_registry_open(struct ipc_namespace *ipc_ns,
-					const char *name, u32 flags)
+					const char *name, int may)
 {
 	struct msgq_mailbox *mb;
 	struct msgq_ns *ns;
@@ -322,7 +320,7 @@ struct msgq_mailbox *msgq_registry_open(struct ipc_namespace *ipc_ns,
 	mb = ns ? name_find(ns, name) : NULL;
 	if (!mb)
 		goto err_unlock;
-	err = mailbox_permission(ipc_ns, mb, flags);
+	err = mailbox_permission(ipc_ns, mb, may);
 	if (err)
 		goto err_unlock;
 	kref_get(&mb->ref);
@@ -355,8 +353,16 @@ out_unlock:
 	return err;
 }
 
-/* Remove @mb's name if it still has one (its owner is gone). */
-void msgq_registry_forget(struct msgq_mailbox *mb)
+/**
+ * msgq_registry_remove - take @mb's name away, and an owned mailbox with it
+ * @mb: an owned mailbox whose owner is gone, or a mailbox whose create
+ *      failed after its name was made
+ *
+ * The one teardown of both: the name goes (if it is still there), then an
+ * owned mailbox dies (msgq_mailbox_kill()); handles opened meanwhile on a
+ * mailbox that is not owned keep a working, unnamed one.
+ */
+void msgq_registry_remove(struct msgq_mailbox *mb)
 {
 	struct msgq_ns *ns;
 
@@ -365,6 +371,8 @@ void msgq_registry_forget(struct msgq_mailbox *mb)
 	if (ns && name_unlink(mb))
 		ns_destroy(ns);
 	mutex_unlock(&msgq_registry_lock);
+	if (mb->owned)
+		msgq_mailbox_kill(mb);
 }
 
 bool msgq_registry_linked(struct msgq_mailbox *mb)

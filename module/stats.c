@@ -16,7 +16,9 @@
 #include <linux/percpu.h>
 #include <linux/seq_file.h>
 
-#include "internal.h"
+#include "limits.h"
+#include "registry.h"
+#include "stats.h"
 
 static atomic_long_t msgq_live_mailboxes = ATOMIC_LONG_INIT(0);
 DEFINE_PER_CPU(long, msgq_live_msgs);

@@ -7,7 +7,9 @@
  * signal and the owner's close each end its wait on time, with a result
  * that agrees with what the receiver finally gets (a message is never both
  * delivered and reported as failed); other receivers take the message
- * meanwhile; no task sleeps uninterruptibly.
+ * meanwhile; no task sleeps uninterruptibly. A message nobody waits for
+ * stays in order: it is not given back for another receiver to take after
+ * the one behind it.
  *
  * Every scenario runs for each way of receiving (the receive ioctl, a
  * peek, readv(2), a batch, the receive half of MSGQ_IOC_SEND_RECV) and two
@@ -487,6 +489,8 @@ static void stall(struct __test_metadata *_metadata, FIXTURE_DATA(msgq) *self,
 		ASSERT_EQ(3, read(self->fd, other, len));
 		break;
 	}
+	TH_LOG("the sender returned %+.1f ms from when it was due",
+	       ((double)snd.t_end - (double)due) / 1e6);
 	ASSERT_LE(snd.t_end, due + SLACK_MS * MS)
 		TH_LOG("the sender returned %.1f ms after it was due",
 		       ((double)snd.t_end - (double)due) / 1e6);
@@ -529,6 +533,87 @@ static void stall(struct __test_metadata *_metadata, FIXTURE_DATA(msgq) *self,
 	free(msg);
 	free(marker);
 	free(other);
+}
+
+/*
+ * A message nobody waits for is not given back while its receiver's buffer
+ * faults, so that no other receiver can take the one behind it first (and
+ * then get it after that one): a large message, taken off the queue to be
+ * copied, stays with its receiver; a small one, copied under the lock, is
+ * not taken before the buffer is resident. With [A, B] queued and the
+ * receiver faulting, a second receiver gets B alone (large) or A then B
+ * (small), and the first gets A (large) or waits on (small).
+ */
+TEST_F(msgq, unawaited_message_not_given_back)
+{
+	unsigned int len = variant->len;
+	bool held = len > 4096;
+	char *a = malloc(len), *b = malloc(len), *got = malloc(len);
+	struct receiver rc;
+	struct trap t;
+	int rfd;
+
+	ASSERT_NE(NULL, a);
+	ASSERT_NE(NULL, b);
+	ASSERT_NE(NULL, got);
+	if (variant->kind == K_PEEK)
+		SKIP(return, "a peek takes nothing");
+	if (!trap_init(&t, len)) {
+		trap_fini(&t);
+		SKIP(return, "%s", t.why);
+	}
+	MBOX_CREATE(4, LARGE);
+	rfd = msgq_open_at(self->dev, self->name, MSGQ_O_RECV);
+	ASSERT_LE(0, rfd);
+	if (variant->kind == K_SENDRECV) {
+		self->fd2 = msgq_create_at(self->dev, self->name2,
+					   MSGQ_O_RDWR | MSGQ_O_EXCL, 0600, 4,
+					   16);
+		ASSERT_LE(0, self->fd2);
+	}
+	fill_pattern(a, len, 1);
+	fill_pattern(b, len, 2);
+	ASSERT_EQ((ssize_t)len, write(self->fd, a, len));
+	ASSERT_EQ((ssize_t)len, write(self->fd, b, len));
+
+	memset(&rc, 0, sizeof(rc));
+	rc.kind = variant->kind;
+	rc.fd = rfd;
+	rc.send_fd = self->fd2;
+	rc.buf = trap_buf(&t, len);
+	rc.cap = len;
+	ASSERT_EQ(0, pthread_create(&rc.th, NULL, receiver_fn, &rc));
+	ASSERT_TRUE(trap_wait_fault(&t, WAKE_MS))
+		TH_LOG("the receiver never faulted on its buffer");
+
+	ASSERT_EQ((ssize_t)len, read(self->fd, got, len));
+	if (held) {
+		ASSERT_TRUE(check_pattern(got, len, 2))
+			TH_LOG("the faulting receiver gave A back");
+	} else {
+		ASSERT_TRUE(check_pattern(got, len, 1));
+		ASSERT_EQ((ssize_t)len, read(self->fd, got, len));
+		ASSERT_TRUE(check_pattern(got, len, 2));
+	}
+	ASSERT_TRUE(trap_release(&t));
+	if (held) {
+		ASSERT_TRUE(receiver_wait(&rc, LONG_MS));
+		ASSERT_EQ(receiver_ok(&rc, len), rc.ret)
+			TH_LOG("receiver: %s", strerror(rc.err));
+		ASSERT_TRUE(check_pattern(rc.buf, len, 1));
+	} else {
+		sleep_ms(50);
+		ASSERT_FALSE(receiver_done(&rc)) TH_LOG("it took something");
+		ASSERT_EQ((ssize_t)len, write(self->fd, b, len));
+		ASSERT_TRUE(receiver_wait(&rc, LONG_MS));
+		ASSERT_EQ(receiver_ok(&rc, len), rc.ret);
+	}
+	ASSERT_EQ(0, mbox_depth(self->fd));
+	close(rfd);
+	trap_fini(&t);
+	free(a);
+	free(b);
+	free(got);
 }
 
 /* A synchronous sender's timeout ends its wait on time. */

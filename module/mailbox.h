@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * msgq mailbox: the queue of messages, blocking and wakeups (mailbox.c).
+ *
+ * Objects and their lifetimes:
+ *   struct msgq_mailbox  refcounted (kref): one reference for its name while
+ *                        it is linked in a namespace table, one per handle.
+ *   struct msgq_msg      (message.h) owned by the queue while listed; a
+ *                        receiver owns it while it copies, a peeker holds
+ *                        an extra reference.
+ *
+ * Lock order: msgq_registry_lock (mutex, registry.c) -> mailbox->lock
+ *             (spinlock) -> wait queue locks. Nothing sleeps under
+ *             mailbox->lock; the user copies made under it run with page
+ *             faults disabled.
+ */
+#ifndef _MSGQ_MAILBOX_H
+#define _MSGQ_MAILBOX_H
+
+#include <linux/fs.h>
+#include <linux/kref.h>
+#include <linux/ktime.h>
+#include <linux/list.h>
+#include <linux/poll.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/uidgid.h>
+#include <linux/uio.h>
+#include <linux/wait.h>
+
+#include "limits.h"
+#include "message.h"
+
+struct msgq_ns;
+
+/**
+ * enum msgq_sync_state - how a synchronous send fares (struct msgq_sync)
+ *
+ * Every change is made under the mailbox lock; "final" states end the
+ * sender's wait, and the sender then leaves (its stack with it).
+ *
+ *   state       set by                          next
+ *   QUEUED      the sender queueing the message; INFLIGHT, DROPPED,
+ *               a receiver giving it back        WITHDRAWN
+ *   INFLIGHT    a receiver taking it to copy     DELIVERED, QUEUED,
+ *                                                DROPPED, ABANDONED
+ *   DELIVERED   the receiver, copy done          final
+ *   DROPPED     the mailbox dying                final
+ *   WITHDRAWN   the sender, cut short (timeout,  final: the message is
+ *               signal, non-blocking)            the sender's again
+ *   ABANDONED   the sender, killed while the     final: the receiver
+ *               message is in flight             decides alone
+ */
+enum msgq_sync_state {
+	MSGQ_SYNC_QUEUED,
+	MSGQ_SYNC_INFLIGHT,
+	MSGQ_SYNC_DELIVERED,
+	MSGQ_SYNC_DROPPED,
+	MSGQ_SYNC_WITHDRAWN,
+	MSGQ_SYNC_ABANDONED,
+};
+
+/**
+ * struct msgq_sync - a sender waiting for its message to be received
+ * @task:  the sending task, woken at every change of @state but INFLIGHT
+ * @state: enum msgq_sync_state, under the mailbox lock
+ *
+ * Lives on the sender's stack. The sender leaves only after seeing a final
+ * state, or after withdrawing the message, both under the mailbox lock, so
+ * a receiver holding that lock may always dereference it.
+ */
+struct msgq_sync {
+	struct task_struct *task;
+	enum msgq_sync_state state;
+};
+
+/**
+ * struct msgq_mailbox - a mailbox
+ * @lock:            protects the fields marked [lock] below
+ * @levels_used:     [lock] bit p set iff @levels[p] is not empty
+ * @levels:          [lock] one FIFO list of messages per priority
+ * @listed:          [lock] messages in @levels, ready to be taken
+ * @cur_msgs:        [lock] messages held: listed plus being copied out
+ * @cur_bytes:       [lock] payload bytes held
+ * @total_sent:      [lock] messages queued and not withdrawn
+ * @total_received:  [lock] messages taken by receivers
+ * @nr_receivers:    [lock] receivers waiting for a message: asleep in
+ *                   @sleepers, woken and not yet back, or faulting their
+ *                   buffer in (see "Stalled buffers" in mailbox.c)
+ * @sleepers:        [lock] struct msgq_sleeper of sleeping receivers,
+ *                   oldest first; a sender unlists the one it wakes
+ * @dead:            [lock] the owner is gone: every call fails with EIDRM
+ * @recv_wait:       EPOLLIN pollers and peekers wait here
+ * @send_wait:       senders waiting for room and EPOLLOUT pollers wait here
+ * @fasync:          O_ASYNC handles, signalled when a message arrives
+ * @owner:           [lock] the handle that owns an owned mailbox, or NULL
+ * @pool:            [lock] free message slots, see message.c
+ * @pool_count:      [lock] slots in @pool, at most @pool_max
+ * @ref:             see the top of this file
+ * @ns:              [msgq_registry_lock] namespace table, NULL once unlinked
+ * @name_node:       [msgq_registry_lock] in @ns's hash table while linked
+ * @max_msgs:        capacity, 0 for a rendezvous mailbox (immutable)
+ * @max_msgsize:     largest payload (immutable)
+ * @slot_payload:    payload room of a slot (immutable)
+ * @pool_max:        most free slots kept: MSGQ_POOL_MAX, or fewer if the
+ *                   mailbox holds fewer messages (immutable)
+ * @uid, @gid, @mode: owner and permission bits (immutable)
+ * @owned:           dies with its owner's handle (immutable)
+ * @quota_bytes:     bytes charged to @uid's quota, 0 if none (immutable)
+ * @name:            NUL-terminated name (immutable)
+ */
+struct msgq_mailbox {
+	spinlock_t lock;	/* guards the [lock] fields */
+	DECLARE_BITMAP(levels_used, MSGQ_PRIO_MAX);
+	struct list_head levels[MSGQ_PRIO_MAX];
+	u32 listed;
+	u32 cur_msgs;
+	u64 cur_bytes;
+	u64 total_sent;
+	u64 total_received;
+	u32 nr_receivers;
+	struct list_head sleepers;
+	bool dead;
+	wait_queue_head_t recv_wait;
+	wait_queue_head_t send_wait;
+	struct fasync_struct *fasync;
+	struct file *owner;
+	struct list_head pool;
+	u32 pool_count;
+
+	struct kref ref;
+	struct msgq_ns *ns;
+	struct hlist_node name_node;
+
+	u32 max_msgs;
+	u32 max_msgsize;
+	u32 slot_payload;
+	u32 pool_max;
+	kuid_t uid;
+	kgid_t gid;
+	umode_t mode;
+	bool owned;
+	u64 quota_bytes;
+	char name[];
+};
+
+/**
+ * struct msgq_blocking - how a call may block
+ * @nonblock:     fail with EAGAIN instead of sleeping
+ * @restartable:  a signal restarts the call (-ERESTARTSYS) instead of EINTR
+ * @has_deadline: @deadline is set
+ * @expired:      the deadline has passed (set while asleep)
+ * @clock:        clock of @deadline
+ * @deadline:     absolute time at which sleeping gives up with ETIMEDOUT
+ */
+struct msgq_blocking {
+	bool nonblock;
+	bool restartable;
+	bool has_deadline;
+	bool expired;
+	clockid_t clock;
+	ktime_t deadline;
+};
+
+/**
+ * struct msgq_receiver - where a receive puts messages
+ * @caps:     the capacity of each entry (one for a single receive)
+ * @taken:    room for as many message pointers, scratch
+ * @len:      out: length of the first message found (also on -EMSGSIZE)
+ * @deliver:  copies @msg out as entry @k: 0, or -EFAULT with nothing of
+ *            the entry's destination consumed. Called without the mailbox
+ *            lock, or with it and page faults disabled: a receiver never
+ *            waits on a fault while it holds a message a sender waits for
+ *            (see "Stalled buffers" in mailbox.c).
+ * @fault_in: makes entry @k's destination resident for @len bytes, with
+ *            no message held: 0, or -EFAULT if it cannot be.
+ */
+struct msgq_receiver {
+	const u32 *caps;
+	struct msgq_msg **taken;
+	u32 len;
+	int (*deliver)(struct msgq_receiver *rcv, unsigned int k,
+		       const struct msgq_msg *msg);
+	int (*fault_in)(struct msgq_receiver *rcv, unsigned int k, u32 len);
+};
+
+/* One message of a batch send: its payload in user memory. */
+struct msgq_send_entry {
+	const void __user *buf;
+	u32 len;
+	u32 prio;
+};
+
+/* A mailbox's state, for its owner's questions (getattr, /proc/msgq). */
+struct msgq_mailbox_state {
+	u32 cur_msgs;
+	u64 cur_bytes;
+	u64 total_sent;
+	u64 total_received;
+	bool dead;
+};
+
+struct msgq_mailbox *msgq_mailbox_alloc(const char *name, u32 max_msgs,
+					u32 max_msgsize, umode_t mode,
+					bool owned);
+void msgq_mailbox_put(struct msgq_mailbox *mb);
+void msgq_mailbox_set_owner(struct msgq_mailbox *mb, struct file *owner);
+bool msgq_mailbox_owned_by(struct msgq_mailbox *mb, struct file *file);
+void msgq_mailbox_kill(struct msgq_mailbox *mb);
+
+int msgq_mailbox_send(struct msgq_mailbox *mb, struct iov_iter *from,
+		      u32 prio, bool sync, struct msgq_blocking *b);
+int msgq_mailbox_send_batch(struct msgq_mailbox *mb,
+			    const struct msgq_send_entry *e, unsigned int n,
+			    struct msgq_blocking *b);
+int msgq_mailbox_recv(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
+		      unsigned int count, bool peek, struct msgq_blocking *b);
+__poll_t msgq_mailbox_poll(struct msgq_mailbox *mb, struct file *file,
+			   poll_table *pt);
+void msgq_mailbox_state(struct msgq_mailbox *mb,
+			struct msgq_mailbox_state *st);
+
+#endif /* _MSGQ_MAILBOX_H */

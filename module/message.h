@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * msgq messages: a header and its payload (message.c).
+ *
+ * A message's life, one name per step: msgq_msg_alloc() makes one (or a
+ * mailbox takes a free slot of its pool), msgq_msg_copy_in() fills it,
+ * msgq_msg_stamp() makes it a message of the calling task with one
+ * reference, msgq_msg_copy_out() copies it to a receiver, and the last
+ * msgq_msg_put() retires it (msgq_msg_retire(): uncounted, its sender
+ * forgotten) and frees it (msgq_msg_free()), unless its mailbox recycles
+ * a slot into its pool instead.
+ */
+#ifndef _MSGQ_MESSAGE_H
+#define _MSGQ_MESSAGE_H
+
+#include <linux/cred.h>
+#include <linux/list.h>
+#include <linux/percpu.h>
+#include <linux/pid.h>
+#include <linux/refcount.h>
+#include <linux/sched.h>
+#include <linux/timekeeping.h>
+#include <linux/types.h>
+#include <linux/uidgid.h>
+#include <linux/uio.h>
+#include <linux/user_namespace.h>
+
+#include "stats.h"
+
+struct msgq_sync;
+
+/* How a message holds its payload: see message.c. */
+enum msgq_msg_shape {
+	MSGQ_MSG_SLOT,		/* after the header, pooled per mailbox */
+	MSGQ_MSG_INLINE,	/* after the header */
+	MSGQ_MSG_PAGED,		/* in the pages listed after the header */
+};
+
+/* Largest payload kept in a pooled slot, and free slots kept per mailbox. */
+#define MSGQ_SLOT_PAYLOAD	448
+#define MSGQ_POOL_MAX		64
+
+/**
+ * struct msgq_msg - one message
+ * @link:    in its mailbox's priority list or pool, under the mailbox lock
+ * @sync:    waiting sender, or NULL; under the mailbox lock
+ * @sender:  thread group of a sender outside the initial pid namespace,
+ *           for translation at receive; NULL for one inside it
+ * @sent_ns: CLOCK_REALTIME at send
+ * @ref:     the queue's (or the receiver's) reference plus peekers'
+ * @tgid:    thread-group id of the sender in the initial pid namespace
+ * @uid:     effective uid of the sender
+ * @len:     payload length
+ * @prio:    priority
+ * @shape:   enum msgq_msg_shape
+ * @data:    payload (slot and inline shapes)
+ * @pages:   payload, PAGE_SIZE bytes per page (paged shape)
+ */
+struct msgq_msg {
+	struct list_head link;
+	struct msgq_sync *sync;
+	struct pid *sender;
+	u64 sent_ns;
+	refcount_t ref;
+	pid_t tgid;
+	kuid_t uid;
+	u32 len;
+	u8 prio;
+	u8 shape;
+	union {
+		DECLARE_FLEX_ARRAY(char, data);
+		DECLARE_FLEX_ARRAY(struct page *, pages);
+	};
+};
+
+/* A message with room for @len bytes, not stamped; @slot_payload: see message.c */
+struct msgq_msg *msgq_msg_alloc(u32 len, u32 slot_payload);
+void msgq_msg_free(struct msgq_msg *msg);
+void msgq_msg_free_list(struct list_head *list);
+void msgq_msg_put(struct msgq_msg *msg);
+
+/*
+ * Copies go through an iov_iter, so read(2), readv(2), io_uring and the
+ * ioctls share them. Either copies all @len bytes or fails with -EFAULT
+ * leaving the iterator where it was, so that a copy tried with page faults
+ * disabled (it then fails rather than sleeps) can be tried again.
+ */
+int msgq_msg_copy_in(struct msgq_msg *msg, struct iov_iter *from, u32 len);
+int msgq_msg_copy_out(const struct msgq_msg *msg, struct iov_iter *to);
+
+/* The time a message is stamped with; one read serves a whole batch. */
+static inline u64 msgq_msg_clock(void)
+{
+	return ktime_get_real_ns();
+}
+
+/**
+ * msgq_msg_stamp - make @msg a message of the calling task, sent at @now
+ * @msg:  allocated and filled
+ * @len:  payload length
+ * @prio: priority
+ * @now:  from msgq_msg_clock(); one read serves a batch
+ *
+ * Inline, as msgq_msg_retire(): both run once per message of a batch.
+ */
+static inline void msgq_msg_stamp(struct msgq_msg *msg, u32 len, u32 prio,
+				  u64 now)
+{
+	struct pid *tgid = task_tgid(current);
+
+	refcount_set(&msg->ref, 1);
+	/* See "The sender" in message.c. */
+	msg->sender = tgid->level ? get_pid(tgid) : NULL;
+	msg->tgid = current->tgid;
+	msg->uid = current_euid();
+	msg->sent_ns = now;
+	msg->sync = NULL;
+	msg->len = len;
+	msg->prio = prio;
+	msgq_stats_msgs(1, len);
+}
+
+/* The message is gone: forget its sender and stop counting it. */
+static inline void msgq_msg_retire(struct msgq_msg *msg)
+{
+	msgq_stats_msgs(-1, -(long)msg->len);
+	if (msg->sender)
+		put_pid(msg->sender);
+}
+
+/* The sender's thread-group id in the caller's pid namespace, or 0. */
+static inline pid_t msgq_msg_sender_vnr(const struct msgq_msg *msg)
+{
+	if (msg->sender)
+		return pid_vnr(msg->sender);
+	/* Outside the initial namespace its tasks are invisible. */
+	return task_tgid(current)->level ? 0 : msg->tgid;
+}
+
+/* The sender's euid in the caller's user namespace. */
+static inline uid_t msgq_msg_uid(const struct msgq_msg *msg)
+{
+	struct user_namespace *ns = current_user_ns();
+
+	if (ns == &init_user_ns)
+		return __kuid_val(msg->uid);
+	return from_kuid_munged(ns, msg->uid);
+}
+
+#endif /* _MSGQ_MESSAGE_H */
