@@ -3,7 +3,8 @@
 # other, each under the "timeout=" of DIR/settings, then every program in
 # DIR/../examples (self-checking examples: exit 0 is a pass). Prints KTAP
 # like the kernel's kselftest runner: one "ok N selftests: msgq: NAME" line
-# per binary (examples as "example-NAME"), its own output nested under "# ".
+# per binary (examples as "example-NAME"), its own output nested under "# ",
+# closed by a "# NAME: N s" line with the time it took.
 #   run-selftests.sh [DIR]      (default /opt/msgq/selftests)
 set -u
 
@@ -21,6 +22,7 @@ run_one() {
 	n=$((n + 1))
 	hdr="selftests: msgq: $3"
 	echo "# $hdr"
+	start=$(date +%s)
 	# In a session of its own, so that whatever the program leaves behind
 	# (a child stuck in a wait after a failed assertion) can be killed:
 	# it would hold the pipe to sed open and hang the run.
@@ -31,6 +33,7 @@ run_one() {
 		kill -9 -- -"$(cat /tmp/pgid)" 2>/dev/null) |
 		sed 's/^/# /'
 	rc=$(cat /tmp/rc)
+	echo "# $3: $(($(date +%s) - start)) s"
 	case $rc in
 	0) echo "ok $n $hdr" ;;
 	4) echo "ok $n $hdr # SKIP" ;;
