@@ -87,16 +87,17 @@ done
 # and t64 (_TIME_BITS=64), both against the one 32-bit libmsgq, of the
 # tests that see what differs in a 32-bit program: struct timespec in the
 # library (time64, timeout), the UAPI structs' layout and pointers as
-# __u64 (uapi, messages, batch, sendrecv, writeback, names), and the
-# module's compat_ioctl path, restarts after a signal included (signal).
-# About 12 s per flavour in a stock guest. Not the whole suite: that would
+# __u64 (uapi, messages, batch, sendrecv, writeback, names), readv and
+# writev with the 32-bit struct iovec (iov), and the module's
+# compat_ioctl path, restarts after a signal included (signal).
+# About 14 s per flavour in a stock guest. Not the whole suite: that would
 # run it three times in each guest, for the module's logic, which a 32-bit
 # caller does not change.
 # As NAME_test-m32 and NAME_test-t64, so that a failure names its flavour;
 # MSGQ_TESTS selects them by either name. ia32-probe tells the guest
 # runner whether its kernel runs them (IA32_EMULATION; SKIPs without).
 flavour_tests="time64_test timeout_test uapi_test messages_test batch_test
-sendrecv_test writeback_test names_test signal_test"
+sendrecv_test writeback_test names_test iov_test signal_test"
 make -s -C lib M32=1
 for f in m32 t64; do
 	only=
