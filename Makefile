@@ -171,4 +171,5 @@ clean:
 	$(MAKE) -C tools clean
 	if [ -f $(BUILD)/kselftest/lib.mk ]; then $(MAKE) -C selftests clean; fi
 	rm -f selftests/*_test
+	rm -rf selftests/m32 selftests/t64
 	rm -rf $(BUILD)

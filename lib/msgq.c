@@ -107,20 +107,43 @@ int msgq_unlink(const char *name)
 	return dev_ioctl_once(MSGQ_IOC_UNLINK, &u);
 }
 
+/*
+ * Deadlines. A 32-bit program has one of two struct timespec: with the
+ * 32-bit time_t of old, or, built with _TIME_BITS=64 (glibc 2.34 on, the
+ * default of new 32-bit distributions), with a 64-bit tv_sec. One build of
+ * the library serves both, as glibc does for mq_timedsend(3): the plain
+ * symbols take the former, __msgq_timedsend_time64() and
+ * __msgq_timedrecv_time64() the latter, and <msgq.h> sends a _TIME_BITS=64
+ * program to those. Where time_t has 64 bits anyway the two structs are one
+ * and the _time64 names are aliases, so every target exports the same
+ * symbols. Each entry point turns its caller's struct into the UAPI's
+ * struct msgq_timespec (to_uapi_ts); the rest of the library sees only that.
+ */
+#ifdef __USE_TIME_BITS64
+#error "build libmsgq without -D_TIME_BITS=64: it serves both time_t sizes"
+#endif
+
+/*
+ * @abs as a struct msgq_timespec in @ts, or NULL for no deadline. A macro,
+ * to take either struct timespec; its callers pass plain names. Passed
+ * through unchecked: an invalid time is the kernel's EINVAL.
+ */
+#define to_uapi_ts(ts, abs)						\
+	((abs) ? ((ts)->tv_sec = (__s64)(abs)->tv_sec,			\
+		  (ts)->tv_nsec = (__s64)(abs)->tv_nsec, (ts)) : NULL)
+
 static void set_abs_realtime(struct msgq_timespec *to, __u32 *flags,
-			     __u32 *clockid, const struct timespec *abs)
+			     __u32 *clockid, const struct msgq_timespec *abs)
 {
 	if (!abs)
 		return;
-	/* Passed through unchecked: an invalid time is the kernel's EINVAL. */
-	to->tv_sec = (__s64)abs->tv_sec;
-	to->tv_nsec = (__s64)abs->tv_nsec;
+	*to = *abs;
 	*flags |= MSGQ_F_TIMEOUT | MSGQ_F_ABSTIME;
 	*clockid = CLOCK_REALTIME;
 }
 
-int msgq_timedsend(int fd, const void *buf, size_t len, unsigned int prio,
-		   const struct timespec *abs_timeout)
+static int do_send(int fd, const void *buf, size_t len, unsigned int prio,
+		   const struct msgq_timespec *abs_timeout)
 {
 	struct msgq_send s = {
 		.buf = ptr_to_u64(buf),
@@ -134,6 +157,14 @@ int msgq_timedsend(int fd, const void *buf, size_t len, unsigned int prio,
 	}
 	set_abs_realtime(&s.timeout, &s.flags, &s.clockid, abs_timeout);
 	return ioctl(fd, MSGQ_IOC_SEND, &s);
+}
+
+int msgq_timedsend(int fd, const void *buf, size_t len, unsigned int prio,
+		   const struct timespec *abs_timeout)
+{
+	struct msgq_timespec ts;
+
+	return do_send(fd, buf, len, prio, to_uapi_ts(&ts, abs_timeout));
 }
 
 /*
@@ -151,11 +182,11 @@ int msgq_send(int fd, const void *buf, size_t len, unsigned int prio)
 	/* The module's write(2) is exactly a send at priority 0. */
 	if (!prio && rw_size_ok(len))
 		return write(fd, buf, len) < 0 ? -1 : 0;
-	return msgq_timedsend(fd, buf, len, prio, NULL);
+	return do_send(fd, buf, len, prio, NULL);
 }
 
 static ssize_t do_recv(int fd, void *buf, size_t cap, unsigned int *prio,
-		       __u32 flags, const struct timespec *abs_timeout)
+		       __u32 flags, const struct msgq_timespec *abs_timeout)
 {
 	struct msgq_recv r = {
 		.buf = ptr_to_u64(buf),
@@ -183,8 +214,56 @@ ssize_t msgq_recv(int fd, void *buf, size_t cap, unsigned int *prio)
 ssize_t msgq_timedrecv(int fd, void *buf, size_t cap, unsigned int *prio,
 		       const struct timespec *abs_timeout)
 {
-	return do_recv(fd, buf, cap, prio, 0, abs_timeout);
+	struct msgq_timespec ts;
+
+	return do_recv(fd, buf, cap, prio, 0, to_uapi_ts(&ts, abs_timeout));
 }
+
+#if defined(__TIMESIZE) && __TIMESIZE == 32
+/*
+ * struct timespec of a 32-bit program built with _TIME_BITS=64 (glibc's
+ * struct __timespec64): a 64-bit tv_sec, then a long tv_nsec beside 32 bits
+ * of padding, whose content is undefined and never read (the kernel's
+ * get_timespec64() ignores it too).
+ */
+struct timespec_time64 {
+	int64_t tv_sec;
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	int32_t pad;
+	long tv_nsec;
+#else
+	long tv_nsec;
+	int32_t pad;
+#endif
+};
+
+_Static_assert(sizeof(struct timespec_time64) == 16,
+	       "struct timespec_time64 is not glibc's __timespec64");
+
+int __msgq_timedsend_time64(int fd, const void *buf, size_t len,
+			    unsigned int prio,
+			    const struct timespec_time64 *abs_timeout)
+{
+	struct msgq_timespec ts;
+
+	return do_send(fd, buf, len, prio, to_uapi_ts(&ts, abs_timeout));
+}
+
+ssize_t __msgq_timedrecv_time64(int fd, void *buf, size_t cap,
+				unsigned int *prio,
+				const struct timespec_time64 *abs_timeout)
+{
+	struct msgq_timespec ts;
+
+	return do_recv(fd, buf, cap, prio, 0, to_uapi_ts(&ts, abs_timeout));
+}
+#else
+/* time_t has 64 bits: struct timespec is already the _TIME_BITS=64 one. */
+__typeof__(msgq_timedsend) __msgq_timedsend_time64
+	__attribute__((alias("msgq_timedsend")));
+__typeof__(msgq_timedrecv) __msgq_timedrecv_time64
+	__attribute__((alias("msgq_timedrecv")));
+#endif
 
 ssize_t msgq_peek(int fd, void *buf, size_t cap, unsigned int *prio)
 {

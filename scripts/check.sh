@@ -5,7 +5,8 @@
 #  3. packaging, on the host (scripts/test-packaging.sh): man page lint,
 #     make install into a DESTDIR + a pkg-config build, DKMS builds against
 #     the 6.1 and 6.12 headers (never installed or loaded here)
-#  4. builds libmsgq, the selftests and the msgq CLI, statically
+#  4. builds libmsgq, the selftests and the msgq CLI, statically; some
+#     selftests also as 32-bit programs of both time_t sizes
 #  5. for each target kernel: builds msgq.ko against it, boots it with the
 #     module, the selftests and the CLI tests (tools/cli_test.sh) under
 #     scripts/vm.sh, scans the log (scan-log.sh) and prints any kernel report
@@ -23,7 +24,9 @@
 #                (numbers, passed to the selftests in the guest),
 #                MSGQ_TESTS="iov_test stall_test" to run only those test
 #                programs (a development aid: the packaging and lint steps
-#                and the examples still run; CI never sets it).
+#                and the examples still run; CI never sets it); NAME_test
+#                brings its 32-bit flavours along, NAME_test-m32 or
+#                NAME_test-t64 names one alone.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -80,6 +83,36 @@ for c in selftests/*_test.c; do
 	want "$t" || continue
 	cp "$build/selftests/$t" "$payload/selftests/"
 done
+# The 32-bit flavours (selftests/Makefile, FLAVOUR): m32 (32-bit time_t)
+# and t64 (_TIME_BITS=64), both against the one 32-bit libmsgq, of the
+# tests that see what differs in a 32-bit program: struct timespec in the
+# library (time64, timeout), the UAPI structs' layout and pointers as
+# __u64 (uapi, messages, batch, sendrecv, writeback, names), readv and
+# writev with the 32-bit struct iovec (iov), and the module's
+# compat_ioctl path, restarts after a signal included (signal).
+# About 14 s per flavour in a stock guest. Not the whole suite: that would
+# run it three times in each guest, for the module's logic, which a 32-bit
+# caller does not change.
+# As NAME_test-m32 and NAME_test-t64, so that a failure names its flavour;
+# MSGQ_TESTS selects them by either name. ia32-probe tells the guest
+# runner whether its kernel runs them (IA32_EMULATION; SKIPs without).
+flavour_tests="time64_test timeout_test uapi_test messages_test batch_test
+sendrecv_test writeback_test names_test iov_test signal_test"
+make -s -C lib M32=1
+for f in m32 t64; do
+	only=
+	for t in $flavour_tests; do
+		if want "$t" || want "$t-$f"; then only="$only $t"; fi
+	done
+	[ -n "$only" ] || continue
+	make -s -C selftests STATIC=1 FLAVOUR=$f ONLY="$only" \
+		OUTPUT="$build/selftests-$f"
+	for t in $only; do
+		cp "$build/selftests-$f/$t" "$payload/selftests/$t-$f"
+	done
+done
+${CC:-cc} -m32 -static -O2 -Wall -Wextra -o "$payload/bin/ia32-probe" \
+	scripts/guest/ia32-probe.c
 # Examples that check themselves: run after the selftests, one TAP line each.
 mkdir -p "$payload/examples"
 cp "$build/examples/epoll_loop" "$payload/examples/"

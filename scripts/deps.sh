@@ -14,6 +14,8 @@ PKGS="$PKGS linux-source-6.1 bc flex bison libelf-dev libssl-dev"
 PKGS="$PKGS sparse"
 # Selftests: io_uring (uring_test).
 PKGS="$PKGS liburing-dev"
+# The 32-bit libmsgq and selftest flavours (gcc -m32, 32-bit libc).
+PKGS="$PKGS gcc-multilib"
 
 missing=
 for p in $PKGS; do

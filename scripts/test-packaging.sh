@@ -43,6 +43,12 @@ same() {
 	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "got:  $2" "want: $3"; fi
 }
 
+# exported SO: the symbols the shared object SO defines, NAME@@VERSION.
+exported() {
+	nm -D --defined-only "$1" |
+		awk '$2 ~ /^[TDBRVWi]$/ && $3 !~ /^LIBMSGQ_/ { print $3 }' | sort
+}
+
 # The guest kernels' releases: the DKMS builds use their headers.
 kvers() {
 	local s image
@@ -84,6 +90,8 @@ test_man() {
 		not_ok "man: man --warnings renders every page silently" "$bad"
 	[ -z "$so_bad" ] && ok "man: .so links name pages that document them" ||
 		not_ok "man: .so links name pages that document them" "bad:$so_bad"
+	# The __msgq_*_time64 symbols are ABI, not API: <msgq.h> calls them
+	# (msgq_timedsend(3) says so), no program names them.
 	for fn in $(sed -n 's/^[[:space:]]*\(msgq_[a-z_]*\);/\1/p' "$top/lib/libmsgq.map"); do
 		[ -f "man3/$fn.3" ] || missing="$missing $fn"
 	done
@@ -99,8 +107,11 @@ test_man() {
 
 # ---- make install into a DESTDIR ----
 test_install() {
-	local src=$work/src root=$work/root kver kdir lib out want got log
+	local src=$work/src root=$work/root kver kdir lib out want log abi
+	local so
 	kver=$(kvers | cut -d' ' -f1)
+	abi=$(sed -n 's/^ABI_VERSION := //p' lib/Makefile)
+	so=libmsgq.so.$abi
 	kdir=/usr/src/linux-headers-$kver
 	rm -rf "$work/src" "$work/root" "$work/prog"
 	mkdir -p "$src" "$work/prog"
@@ -140,23 +151,30 @@ test_install() {
 	fi
 
 	lib=$root/usr/lib
-	check "install: libmsgq.so.1.1.0, .so.1 -> it, .so -> .so.1, libmsgq.a" \
-		test -f "$lib/libmsgq.so.1.1.0" -a -f "$lib/libmsgq.a" \
-		-a "$(readlink "$lib/libmsgq.so.1")" = libmsgq.so.1.1.0 \
+	check "install: $so, .so.1 -> it, .so -> .so.1, libmsgq.a" \
+		test -f "$lib/$so" -a -f "$lib/libmsgq.a" \
+		-a "$(readlink "$lib/libmsgq.so.1")" = "$so" \
 		-a "$(readlink "$lib/libmsgq.so")" = libmsgq.so.1
 	same "install: soname libmsgq.so.1" \
-		"$(readelf -d "$lib/libmsgq.so.1.1.0" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')" \
+		"$(readelf -d "$lib/$so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')" \
 		libmsgq.so.1
-	# Exported: exactly the version script's list, each at its node.
+	# Exported: exactly the version script's list, each at its node; the
+	# 32-bit library (M32=1) the same list, as every target.
 	want=$(awk '/^LIBMSGQ_[0-9.]+ *\{/ { node = $1 }
-		/^[[:space:]]*msgq_[a-z_]*;/ {
+		/^[[:space:]]*(__)?msgq_[a-z0-9_]*;/ {
 			sub(/^[[:space:]]*/, ""); sub(/;.*/, "")
 			print $0 "@@" node }' lib/libmsgq.map | sort)
-	got=$(nm -D --defined-only "$lib/libmsgq.so.1.1.0" |
-		awk '$2 ~ /^[TDBRVWi]$/ && $3 !~ /^LIBMSGQ_/ { print $3 }' | sort)
-	same "install: exported symbols are libmsgq.map's, versioned" "$got" "$want"
+	same "install: exported symbols are libmsgq.map's, versioned" \
+		"$(exported "$lib/$so")" "$want"
+	if make -C "$src/lib" M32=1 >"$work/m32.log" 2>&1; then
+		same "install: the 32-bit libmsgq (M32=1) exports the same" \
+			"$(exported "$src/lib/m32/$so")" "$want"
+	else
+		not_ok "install: the 32-bit libmsgq (M32=1) exports the same" \
+			"$(tail -n 20 "$work/m32.log")"
+	fi
 	# -z defs: nothing undefined but what libc provides.
-	out=$(nm -D --undefined-only "$lib/libmsgq.so.1.1.0" | grep -v '@GLIBC_' |
+	out=$(nm -D --undefined-only "$lib/$so" | grep -v '@GLIBC_' |
 		grep -v ' w ')
 	same "install: libmsgq.so needs nothing but libc (-z defs)" "$out" ""
 	check "install: <msgq.h> is lib/include/msgq.h" \

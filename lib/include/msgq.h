@@ -41,6 +41,18 @@
  * Sizes: message lengths travel to the kernel as 32-bit values. A send
  * longer than UINT32_MAX fails with EMSGSIZE (the kernel's limit is far
  * lower anyway); a receive capacity above UINT32_MAX is clamped.
+ *
+ * time_t: msgq_timedsend() and msgq_timedrecv() take a struct timespec,
+ * whose tv_sec in a 32-bit program is 32 bits, or 64 when it is built with
+ * -D_TIME_BITS=64 (glibc 2.34 on, which then defines __USE_TIME_BITS64).
+ * The library has an entry point for each, as glibc has for
+ * mq_timedsend(3): this header sends a _TIME_BITS=64 program to
+ * __msgq_timedsend_time64() and __msgq_timedrecv_time64() (LIBMSGQ_1.2),
+ * which every target exports (where time_t has 64 bits anyway they are
+ * aliases). So one 32-bit libmsgq serves programs of both kinds; a program
+ * never calls the _time64 names itself. No other function depends on
+ * time_t or off_t: the UAPI structs carry struct msgq_timespec, 64 bits
+ * wide in every ABI.
  */
 #ifndef LIBMSGQ_MSGQ_H
 #define LIBMSGQ_MSGQ_H
@@ -52,6 +64,21 @@
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+/*
+ * The _time64 redirection ("time_t" above): by an asm label where glibc's
+ * <sys/cdefs.h> says the compiler takes one (it defines __REDIRECT, which
+ * its own <mqueue.h> uses alike), else by renaming.
+ */
+#if defined(__USE_TIME_BITS64) && defined(__REDIRECT)
+#define LIBMSGQ_TIME64_NAME(sym)	__asm__(__ASMNAME(#sym))
+#elif defined(__USE_TIME_BITS64)
+#define msgq_timedsend			__msgq_timedsend_time64
+#define msgq_timedrecv			__msgq_timedrecv_time64
+#endif
+#ifndef LIBMSGQ_TIME64_NAME
+#define LIBMSGQ_TIME64_NAME(sym)
 #endif
 
 /*
@@ -115,7 +142,8 @@ int msgq_send(int fd, const void *buf, size_t len, unsigned int prio);
  * NULL waits without a timeout. An invalid @abs_timeout fails with EINVAL.
  */
 int msgq_timedsend(int fd, const void *buf, size_t len, unsigned int prio,
-		   const struct timespec *abs_timeout);
+		   const struct timespec *abs_timeout)
+	LIBMSGQ_TIME64_NAME(__msgq_timedsend_time64);
 
 /*
  * msgq_recv - receive the oldest message of the highest priority present
@@ -132,7 +160,8 @@ ssize_t msgq_recv(int fd, void *buf, size_t cap, unsigned int *prio);
 
 /* msgq_timedrecv - msgq_recv() with an absolute CLOCK_REALTIME timeout. */
 ssize_t msgq_timedrecv(int fd, void *buf, size_t cap, unsigned int *prio,
-		       const struct timespec *abs_timeout);
+		       const struct timespec *abs_timeout)
+	LIBMSGQ_TIME64_NAME(__msgq_timedrecv_time64);
 
 /*
  * msgq_peek - copy the message msgq_recv() would return without removing
@@ -233,6 +262,8 @@ ssize_t msgq_sendrecv(int send_fd, const void *msg, size_t len,
  * errno. Since LIBMSGQ_1.1.
  */
 int msgq_send_recv_args(int recv_fd, struct msgq_send_recv *args);
+
+#undef LIBMSGQ_TIME64_NAME
 
 #ifdef __cplusplus
 }
