@@ -149,15 +149,17 @@ demo: deps
 	install -m 755 tools/demo-cli.sh $(BUILD)/demo/bin/msgq-demo-cli
 	scripts/demo.sh
 
-# The benchmark (bench/msgq-bench.c), static for the VM: make bench runs it
-# there (scripts/bench.sh), make check its smoke run.
+# The benchmark (every bench/*.c, one program), static for the VM: make bench
+# runs it there (scripts/bench.sh), make check its smoke run.
 BENCH_BIN := $(BUILD)/bench/payload/bin/msgq-bench
+BENCH_SRC := $(sort $(wildcard bench/*.c))
 .PHONY: bench bench-bin
 bench-bin: lib
 	$(MAKE) $(BENCH_BIN)
-$(BENCH_BIN): bench/msgq-bench.c lib/libmsgq.a lib/include/msgq.h uapi/msgq.h
+$(BENCH_BIN): $(BENCH_SRC) $(wildcard bench/*.h) lib/libmsgq.a \
+		lib/include/msgq.h uapi/msgq.h
 	mkdir -p $(dir $@)
-	$(CC) -static -O2 -std=c11 -Wall -Wextra -I lib/include $< \
+	$(CC) -static -O2 -std=c11 -Wall -Wextra -I lib/include $(BENCH_SRC) \
 		lib/libmsgq.a -lpthread -lm -o $@
 bench: deps
 	$(MAKE) bench-bin

@@ -1,5 +1,6 @@
 #!/bin/bash
-# make bench: msgq-bench (bench/msgq-bench.c) in a QEMU guest, one boot.
+# make bench: msgq-bench (bench/: main.c, a mech_*.c per mechanism) in a
+# QEMU guest, one boot.
 #  1. builds msgq.ko against Debian's 6.1 headers (the Makefile has built
 #     build/bench/payload/bin/msgq-bench, static)
 #  2. boots the guest (scripts/vm.sh) and runs msgq-bench there

@@ -1,0 +1,415 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * msgq-bench: what the rounds measured, as statistics (median, min, max,
+ * the ratio to the reference mechanism), a table on stdout, and
+ * results.{csv,json,txt} in --out; with --print-data each file is also
+ * printed between marker lines (MSGQ-BENCH-CSV-BEGIN/END, ...) for a host
+ * to pick out of a serial console (scripts/bench.sh).
+ */
+#include "bench.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct stat3 {
+	double med, min, max;
+	int n;
+};
+
+static struct stat3 stats(const double *v, int rounds)
+{
+	double s[MAX_ROUNDS];
+	struct stat3 r = { NAN, NAN, NAN, 0 };
+	int i;
+
+	for (i = 0; i < rounds; i++)
+		if (!isnan(v[i]))
+			s[r.n++] = v[i];
+	if (!r.n)
+		return r;
+	qsort(s, r.n, sizeof(s[0]), cmp_double);
+	r.min = s[0];
+	r.max = s[r.n - 1];
+	r.med = r.n % 2 ? s[r.n / 2] : (s[r.n / 2 - 1] + s[r.n / 2]) / 2;
+	return r;
+}
+
+/* The statistics of mechanism @m in figure @f */
+static struct stat3 fig_stats(const struct figure *f, int m)
+{
+	return stats(f->v[m], opt.rounds);
+}
+
+/*
+ * value / reference (POSIX mq) value: the median over the rounds of the
+ * ratio within each round, so that a burst of load on the host, which
+ * lands on some rounds and not others, weighs on both sides of a ratio
+ * alike.
+ */
+static double ratio(const struct figure *f, int m)
+{
+	int ref = mech_ref();
+	double r[MAX_ROUNDS];
+	int i;
+
+	if (!f->has[ref])
+		return NAN;
+	for (i = 0; i < opt.rounds; i++)
+		r[i] = f->v[ref][i] > 0 ? f->v[m][i] / f->v[ref][i] : NAN;
+	return stats(r, opt.rounds).med;
+}
+
+static void fmt_num(char *buf, size_t n, double v)
+{
+	if (isnan(v))
+		snprintf(buf, n, "-");
+	else if (v >= 1e6)
+		snprintf(buf, n, "%.2fM", v / 1e6);
+	else if (v >= 1e4)
+		snprintf(buf, n, "%.1fk", v / 1e3);
+	else if (v >= 100)
+		snprintf(buf, n, "%.0f", v);
+	else if (v >= 10)
+		snprintf(buf, n, "%.1f", v);
+	else
+		snprintf(buf, n, "%.2f", v);
+}
+
+/* ------------------------------------------------------------------ */
+/* The table */
+
+static void print_head(FILE *o)
+{
+	int m;
+
+	fprintf(o, "msgq-bench: kernel %s, %ld vCPUs, %d round%s of %d ms "
+		"(+%d ms warm-up), scale %d ms%s%s\n", uts.release, ncpu,
+		opt.rounds, opt.rounds == 1 ? "" : "s", opt.window_ms,
+		opt.warm_ms, opt.scale_ms, *opt.label ? ", " : "", opt.label);
+	fprintf(o, "cells: median (x %s: median of the per-round "
+		"ratios); latency and cost lower is better, rates higher\n",
+		mechs[mech_ref()]->short_name);
+	fprintf(o, "msgq: one message per call (%s); msgq fast: batches of "
+		"%d, ping-pong one msgq_sendrecv per round trip\n\n",
+		opt.plain_ioctl ? "MSGQ_IOC_SEND/RECV" :
+		"msgq_send/msgq_recv = write/read", BATCH);
+	fprintf(o, "| %-30s |", "figure");
+	for (m = 0; m < NMECH; m++)
+		if (!mechs[m]->floor)
+			fprintf(o, " %-17s |", mechs[m]->short_name);
+	fprintf(o, "\n|%s|", "--------------------------------");
+	for (m = 0; m < NMECH; m++)
+		if (!mechs[m]->floor)
+			fprintf(o, "%s|", "-------------------");
+	fputc('\n', o);
+}
+
+/* One cell: the median and its ratio, or why there is none */
+static void fmt_cell(char *cell, size_t n, const struct figure *f, int m)
+{
+	struct stat3 s = fig_stats(f, m);
+	double r = ratio(f, m);
+	char a[32];
+
+	if (!f->has[m])
+		snprintf(cell, n, "n/a");
+	else if (!mech_selected(m))
+		snprintf(cell, n, "-");
+	else if (isnan(s.med))
+		snprintf(cell, n, "FAILED");
+	else {
+		fmt_num(a, sizeof(a), s.med);
+		if (isnan(r))
+			snprintf(cell, n, "%s", a);
+		else
+			snprintf(cell, n, "%s (%.2fx)", a, r);
+	}
+}
+
+static void print_rows(FILE *o)
+{
+	char cell[64], t[64];
+	int fi, m;
+
+	for (fi = 0; fi < nfigs; fi++) {
+		const struct figure *f = &figs[fi];
+
+		if (f->skipped)
+			continue;
+		snprintf(t, sizeof(t), "%s (%s)", f->title, f->unit);
+		fprintf(o, "| %-30s |", t);
+		for (m = 0; m < NMECH; m++) {
+			if (mechs[m]->floor)
+				continue;
+			fmt_cell(cell, sizeof(cell), f, m);
+			fprintf(o, " %-17s |", cell);
+		}
+		fputc('\n', o);
+	}
+}
+
+/* A mechanism without a column (the futex floor): one line, same cells */
+static void print_floor(FILE *o, int m)
+{
+	const char *sep = "";
+	char a[32];
+	int fi;
+
+	for (fi = 0; fi < nfigs; fi++) {
+		const struct figure *f = &figs[fi];
+		struct stat3 s = fig_stats(f, m);
+		double r = ratio(f, m);
+
+		if (f->skipped || !f->has[m] || !mech_selected(m))
+			continue;
+		if (!*sep)
+			fprintf(o, "\nfloor: %s:", mechs[m]->floor);
+		fprintf(o, "%s %s ", sep, f->one_cpu ? "1 vCPU" : "2 vCPUs");
+		sep = ",";
+		if (isnan(s.med)) {
+			fprintf(o, "FAILED");
+			continue;
+		}
+		fmt_num(a, sizeof(a), s.med);
+		fprintf(o, "%s %s", a, f->unit);
+		if (!isnan(r))
+			fprintf(o, " (%.2fx %s)", r,
+				mechs[mech_ref()]->short_name);
+	}
+	if (*sep)
+		fputc('\n', o);
+}
+
+/* Flatness: the deepest and 32-priority costs against the lightest */
+static void print_flatness(FILE *o)
+{
+	const struct figure *q[2][NDEPTH] = { { NULL } };
+	int fi, m;
+
+	for (fi = 0; fi < nfigs; fi++)
+		if (figs[fi].kind == K_SCALE && !figs[fi].skipped)
+			q[figs[fi].nprio ? 1 : 0][figs[fi].depth] = &figs[fi];
+	if (!q[0][0] || !q[0][2] || !q[1][0] || !q[1][2])
+		return;
+	fprintf(o, "\nflatness (cost / cost at q=%u, 1 prio): ",
+		scale_depths[0]);
+	for (m = 0; m < NMECH; m++) {
+		double base = fig_stats(q[0][0], m).med;
+
+		if (!q[0][0]->has[m] || isnan(base))
+			continue;
+		fprintf(o, "%s q=%u %.2f, 32 prio %.2f/%.2f; ",
+			mechs[m]->short_name, scale_depths[2],
+			fig_stats(q[0][2], m).med / base,
+			fig_stats(q[1][0], m).med / base,
+			fig_stats(q[1][2], m).med / base);
+	}
+	fputc('\n', o);
+}
+
+static void print_spread(FILE *o)
+{
+	char a[32], b[32], c[32];
+	int fi, m;
+
+	fprintf(o, "\nspread: min..max over rounds, and MB/s for throughput\n");
+	for (fi = 0; fi < nfigs; fi++) {
+		const struct figure *f = &figs[fi];
+
+		if (f->skipped)
+			continue;
+		fprintf(o, "  %-26s", f->title);
+		for (m = 0; m < NMECH; m++) {
+			struct stat3 s = fig_stats(f, m);
+
+			if (!f->has[m] || isnan(s.med))
+				continue;
+			fmt_num(a, sizeof(a), s.min);
+			fmt_num(b, sizeof(b), s.max);
+			if (f->kind == K_TPUT) {
+				fmt_num(c, sizeof(c), s.med * f->size / 1e6);
+				fprintf(o, "  %s %s..%s %sMB/s;",
+					mechs[m]->short_name, a, b, c);
+			} else {
+				fprintf(o, "  %s %s..%s;",
+					mechs[m]->short_name, a, b);
+			}
+		}
+		fputc('\n', o);
+	}
+}
+
+void print_table(FILE *o)
+{
+	int m;
+
+	print_head(o);
+	print_rows(o);
+	for (m = 0; m < NMECH; m++)
+		if (mechs[m]->floor)
+			print_floor(o, m);
+	print_flatness(o);
+	print_spread(o);
+}
+
+/* ------------------------------------------------------------------ */
+/* CSV and JSON */
+
+/* CSV fields carry no commas: titles are written without any. */
+static void write_csv(FILE *o)
+{
+	int fi, m, r;
+
+	fprintf(o, "figure,title,kind,size,depth,priorities,unit,"
+		"higher_is_better,mechanism,median,min,max,rounds,"
+		"ratio_to_posix_mq,mb_per_s,samples\n");
+	for (fi = 0; fi < nfigs; fi++) {
+		const struct figure *f = &figs[fi];
+
+		for (m = 0; m < NMECH; m++) {
+			struct stat3 s = fig_stats(f, m);
+			double rt = ratio(f, m);
+
+			if (!f->has[m] || isnan(s.med))
+				continue;
+			fprintf(o, "%s,%s,%s,%zu,%u,%u,%s,%d,%s,%.6g,%.6g,%.6g,"
+				"%d,", f->id, f->title,
+				f->kind == K_PINGPONG ? "latency" :
+				f->kind == K_SCALE ? "cost" : "throughput",
+				f->size, f->kind == K_SCALE ?
+				scale_depths[f->depth] : 0,
+				f->kind == K_SCALE ? (f->nprio ? 32 : 1) : 0,
+				f->unit, f->higher_better, mechs[m]->name,
+				s.med, s.min, s.max, s.n);
+			if (!isnan(rt))
+				fprintf(o, "%.4f", rt);
+			fputc(',', o);
+			if (f->kind == K_TPUT || f->kind == K_CONTEND)
+				fprintf(o, "%.4g", s.med * f->size / 1e6);
+			fputc(',', o);
+			for (r = 0; r < opt.rounds; r++)
+				if (!isnan(f->v[m][r]))
+					fprintf(o, "%s%.6g", r ? " " : "",
+						f->v[m][r]);
+			fputc('\n', o);
+		}
+	}
+}
+
+/* ", "@key": " and @v, or null */
+static void json_num(FILE *o, const char *key, double v)
+{
+	if (key)
+		fprintf(o, ", \"%s\": ", key);
+	if (isnan(v))
+		fprintf(o, "null");
+	else
+		fprintf(o, "%.6g", v);
+}
+
+static void write_json(FILE *o)
+{
+	int fi, m, r, first = 1;
+
+	fprintf(o, "{\"kernel\": \"%s\", \"vcpus\": %ld, \"rounds\": %d, "
+		"\"window_ms\": %d, \"warm_ms\": %d, \"scale_ms\": %d, "
+		"\"queue_depth\": %d, \"batch\": %d, \"smoke\": %s, "
+		"\"plain\": \"%s\", \"label\": \"%s\",\n \"results\": [\n",
+		uts.release, ncpu, opt.rounds, opt.window_ms, opt.warm_ms,
+		opt.scale_ms, QDEPTH, BATCH, opt.smoke ? "true" : "false",
+		opt.plain_ioctl ? "ioctl" : "read/write", opt.label);
+	for (fi = 0; fi < nfigs; fi++) {
+		const struct figure *f = &figs[fi];
+
+		for (m = 0; m < NMECH; m++) {
+			struct stat3 s = fig_stats(f, m);
+
+			if (!f->has[m] || isnan(s.med))
+				continue;
+			fprintf(o, "%s  {\"figure\": \"%s\", \"title\": \"%s\", "
+				"\"unit\": \"%s\", \"higher_is_better\": %s, "
+				"\"size\": %zu, \"mechanism\": \"%s\", "
+				"\"median\": ", first ? "" : ",\n", f->id,
+				f->title, f->unit,
+				f->higher_better ? "true" : "false", f->size,
+				mechs[m]->name);
+			first = 0;
+			json_num(o, NULL, s.med);
+			json_num(o, "min", s.min);
+			json_num(o, "max", s.max);
+			json_num(o, "ratio_to_posix_mq", ratio(f, m));
+			if (f->kind == K_SCALE)
+				fprintf(o, ", \"depth\": %u, \"priorities\": %u",
+					scale_depths[f->depth],
+					f->nprio ? 32 : 1);
+			if (f->kind == K_TPUT || f->kind == K_CONTEND)
+				json_num(o, "mb_per_s", s.med * f->size / 1e6);
+			fprintf(o, ", \"samples\": [");
+			for (r = 0; r < opt.rounds; r++) {
+				fprintf(o, "%s", r ? ", " : "");
+				json_num(o, NULL, f->v[m][r]);
+			}
+			fprintf(o, "]}");
+		}
+	}
+	fprintf(o, "\n ]}\n");
+}
+
+/* ------------------------------------------------------------------ */
+/* The files */
+
+static void dump_file(const char *path, const char *tag)
+{
+	char line[4096];
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return;
+	printf("MSGQ-BENCH-%s-BEGIN\n", tag);
+	while (fgets(line, sizeof(line), f))
+		fputs(line, stdout);
+	printf("MSGQ-BENCH-%s-END\n", tag);
+	fclose(f);
+	fflush(stdout);
+}
+
+/* results.{csv,json,txt} in --out, each printed too with --print-data */
+void write_results(void)
+{
+	static const struct {
+		const char *file, *tag;
+		void (*write)(FILE *o);
+		bool optional;	/* no file is no failure */
+	} outs[] = {
+		{ "results.csv", "CSV", write_csv, false },
+		{ "results.json", "JSON", write_json, false },
+		{ "results.txt", "TABLE", print_table, true },
+	};
+	char path[512];
+	unsigned int i;
+	FILE *f;
+
+	mkdir(opt.out, 0755);
+	for (i = 0; i < sizeof(outs) / sizeof(outs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", opt.out, outs[i].file);
+		f = fopen(path, "w");
+		if (!f && !outs[i].optional)
+			die("%s: %s", path, strerror(errno));
+		if (f) {
+			outs[i].write(f);
+			fclose(f);
+		}
+		if (opt.print_data)
+			dump_file(path, outs[i].tag);
+	}
+}
