@@ -36,6 +36,7 @@
 #include <linux/uio.h>
 #include <linux/user_namespace.h>
 #include <linux/wait.h>
+#include <linux/xarray.h>
 
 #include "msgq.h"	/* uapi/msgq.h */
 
@@ -341,7 +342,7 @@ __poll_t msgq_mailbox_poll(struct msgq_mailbox *mb, struct file *file,
 			   poll_table *pt);
 void msgq_mailbox_getattr(struct msgq_mailbox *mb, struct msgq_attr *attr);
 
-/* registry.c: names, namespaces, permissions */
+/* registry.c: names, namespaces, names per uid, permissions */
 void msgq_registry_exit(void);
 struct ipc_namespace *msgq_ipc_ns_get_current(void);
 void msgq_ipc_ns_put(struct ipc_namespace *ipc_ns);
@@ -357,15 +358,55 @@ void msgq_registry_for_each(struct ipc_namespace *ipc_ns,
 			    void (*fn)(struct msgq_mailbox *mb, void *arg),
 			    void *arg);
 unsigned int msgq_registry_namespaces(void);
+unsigned long msgq_registry_user_names(void);
 bool msgq_registry_linked(struct msgq_mailbox *mb);
 
-/* limits.c: tunables and the per-user byte quota */
+/* limits.c: tunables, the per-user name limit and byte quota */
 u32 msgq_limit_mailboxes(void);
+u32 msgq_limit_user_mailboxes(void);
 u32 msgq_limit_max_msgs(void);
 u32 msgq_limit_max_msgsize(void);
+int msgq_limit_names(struct ipc_namespace *ipc_ns, u32 names, u32 user_names);
 int msgq_quota_charge(struct msgq_mailbox *mb);
 void msgq_quota_uncharge(struct msgq_mailbox *mb);
 unsigned long msgq_quota_total(void);
+
+/*
+ * Per-user counts (limits.c, registry.c): value entries of an xarray
+ * indexed by kuid, no entry for a count of 0. Their users serialise
+ * updates with a lock of their own.
+ */
+static inline unsigned long msgq_count_get(struct xarray *xa,
+					   unsigned long index)
+{
+	void *entry = xa_load(xa, index);
+
+	return entry ? xa_to_value(entry) : 0;
+}
+
+/*
+ * Set a count, 0 erasing it. Only a new entry allocates, so only raising a
+ * count from 0 can fail (-ENOMEM); lowering one never does.
+ */
+static inline int msgq_count_set(struct xarray *xa, unsigned long index,
+				 unsigned long n, gfp_t gfp)
+{
+	if (!n) {
+		xa_erase(xa, index);
+		return 0;
+	}
+	return xa_err(xa_store(xa, index, xa_mk_value(n), gfp));
+}
+
+static inline unsigned long msgq_count_sum(struct xarray *xa)
+{
+	unsigned long index, sum = 0;
+	void *entry;
+
+	xa_for_each(xa, index, entry)
+		sum += xa_to_value(entry);
+	return sum;
+}
 
 /* stats.c: live object counts in debugfs */
 int msgq_stats_init(void);

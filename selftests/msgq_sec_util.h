@@ -275,9 +275,10 @@ struct msgq_counts {
 	long long message_bytes;
 	long long namespaces;
 	long long quota_bytes;
+	long long user_names;	/* names, as counted per creator uid */
 };
 
-/* All five counts; 0, or -1 when the file or a line is missing. */
+/* All six counts; 0, or -1 when the file or a line is missing. */
 static inline int counts_read(struct msgq_counts *c)
 {
 	char line[128];
@@ -303,9 +304,11 @@ static inline int counts_read(struct msgq_counts *c)
 			c->namespaces = v, found |= 8;
 		else if (!strcmp(key, "quota_bytes"))
 			c->quota_bytes = v, found |= 16;
+		else if (!strcmp(key, "user_names"))
+			c->user_names = v, found |= 32;
 	}
 	fclose(f);
-	return found == 31 ? 0 : -1;
+	return found == 63 ? 0 : -1;
 }
 
 static inline bool counts_equal(const struct msgq_counts *a,
@@ -318,9 +321,9 @@ static inline void counts_str(const struct msgq_counts *c, char *buf,
 			      size_t size)
 {
 	snprintf(buf, size,
-		 "mailboxes %lld messages %lld message_bytes %lld namespaces %lld quota_bytes %lld",
+		 "mailboxes %lld messages %lld message_bytes %lld namespaces %lld quota_bytes %lld user_names %lld",
 		 c->mailboxes, c->messages, c->message_bytes, c->namespaces,
-		 c->quota_bytes);
+		 c->quota_bytes, c->user_names);
 }
 
 /*

@@ -86,8 +86,12 @@
  *
  * Returns a new mailbox handle (a file descriptor). Errors: EEXIST (with
  * MSGQ_O_EXCL), EINVAL (limits out of range), ENAMETOOLONG, EACCES (opening
- * an existing mailbox without permission), ENOSPC (too many mailboxes),
- * EMFILE (per-user byte quota exceeded), ENOMEM.
+ * an existing mailbox without permission), ENOSPC (the IPC namespace holds
+ * max_mailboxes names), EMFILE (the creator's uid holds user_mailboxes
+ * names in the namespace, or would pass its byte quota; or the caller's
+ * file descriptor table is full), ENOMEM. CAP_SYS_RESOURCE in the
+ * namespace's user namespace lifts both name limits; in the initial user
+ * namespace, the byte quota.
  */
 struct msgq_create {
 	__u64 name;
