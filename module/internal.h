@@ -366,6 +366,7 @@ u32 msgq_limit_mailboxes(void);
 u32 msgq_limit_user_mailboxes(void);
 u32 msgq_limit_max_msgs(void);
 u32 msgq_limit_max_msgsize(void);
+unsigned long msgq_limit_user_bytes(void);
 int msgq_limit_names(struct ipc_namespace *ipc_ns, u32 names, u32 user_names);
 int msgq_quota_charge(struct msgq_mailbox *mb);
 void msgq_quota_uncharge(struct msgq_mailbox *mb);

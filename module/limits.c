@@ -12,12 +12,34 @@
  * in the namespace's user namespace passes both limits: whoever administers
  * a namespace may fill it. The counts live with the names, in registry.c.
  *
- * Memory: like RLIMIT_MSGQUEUE for POSIX message queues, creating a
- * mailbox reserves max_msgs * (max_msgsize + MSGQ_MSG_OVERHEAD) bytes
- * against its creator's quota, returned when the mailbox is freed; counting
- * the header keeps a mailbox of many tiny messages from holding far more
- * than it reserved. CAP_SYS_RESOURCE bypasses the quota. The message
- * memory itself is charged to the sender's memory cgroup at send.
+ * Memory belongs to the machine. Creating a mailbox reserves
+ *	MSGQ_MAILBOX_OVERHEAD + max(max_msgs, 1) * (max_msgsize + MSGQ_MSG_OVERHEAD)
+ * bytes of its creator uid's quota (user_bytes, over all namespaces, EMFILE
+ * beyond, as RLIMIT_MSGQUEUE), returned when the mailbox is freed: the
+ * mailbox with its name, so that no mailbox is free, and every message it
+ * can hold with its header, so that many tiny messages cannot hold far more
+ * than they reserved. A rendezvous mailbox (max_msgs 0) reserves as one of
+ * capacity 1, for the message being handed over. Only CAP_SYS_RESOURCE in
+ * the initial user namespace passes the quota: the root of a user namespace
+ * of its own administers that namespace's names, not the machine's memory,
+ * so the quota bounds what exempt names cost.
+ *
+ * What a blocked sender holds is the sender's own: a send fills its message
+ * before it waits, for room or (synchronous, rendezvous) for a receiver,
+ * and a rendezvous mailbox lists it only while its sender waits. That is one
+ * message of at most max_msgsize per blocked call (a batch: what the mailbox
+ * holds, or 1 MiB), as mq_timedsend(3) and msgsnd(2) hold theirs. The sender
+ * allocates it with __GFP_ACCOUNT (message.c), so it is charged to the
+ * sender's memory cgroup, bounded by the sender's tasks (RLIMIT_NPROC, the
+ * pids controller), and freed when the call returns. Charging the quota too
+ * would take a global lock on every send, give sends an errno they never
+ * had, and stop a user whose mailboxes fill its quota from sending at all.
+ *
+ * The bytes are nominal, as RLIMIT_MSGQUEUE's: allocator rounding (slab
+ * sizes, whole pages) and a mailbox's pool of free slots (message.c) can
+ * use more, which the memory cgroup sees. A namespace's name table is
+ * charged to the memory cgroup of its first creator; there is one per
+ * namespace, and user.max_ipc_namespaces bounds those.
  */
 
 #include <linux/capability.h>
@@ -54,7 +76,7 @@ MODULE_PARM_DESC(max_msgsize, "Largest message, in bytes");
 static unsigned long user_bytes = 64UL << 20;
 module_param(user_bytes, ulong, 0644);
 MODULE_PARM_DESC(user_bytes,
-		 "Bytes (capacity x message size) one user may reserve");
+		 "Bytes (mailboxes and their capacity) one user may reserve");
 
 /*
  * msgq_quota_lock serialises updates of msgq_quota: kuid -> bytes. It nests
@@ -81,6 +103,11 @@ u32 msgq_limit_max_msgs(void)
 u32 msgq_limit_max_msgsize(void)
 {
 	return min_t(u32, READ_ONCE(max_msgsize), MSGQ_MAX_MSGSIZE_LIMIT);
+}
+
+unsigned long msgq_limit_user_bytes(void)
+{
+	return READ_ONCE(user_bytes);
 }
 
 /**
@@ -112,19 +139,20 @@ int msgq_limit_names(struct ipc_namespace *ipc_ns, u32 names, u32 user_names)
 int msgq_quota_charge(struct msgq_mailbox *mb)
 {
 	unsigned long uid = __kuid_val(mb->uid);
-	u64 bytes = (u64)mb->max_msgs * (mb->max_msgsize + MSGQ_MSG_OVERHEAD);
+	u64 bytes = MSGQ_MAILBOX_OVERHEAD + (u64)max(mb->max_msgs, 1U) *
+		    (mb->max_msgsize + MSGQ_MSG_OVERHEAD);
 	u64 used, total;
 	int err;
 
 	BUILD_BUG_ON(sizeof(struct msgq_msg) > MSGQ_MSG_OVERHEAD);
-	if (!bytes)
-		return 0;
+	BUILD_BUG_ON(offsetof(struct msgq_mailbox, name) + MSGQ_NAME_MAX + 1 >
+		     MSGQ_MAILBOX_OVERHEAD);
 	mutex_lock(&msgq_quota_lock);
 	used = msgq_count_get(&msgq_quota, uid);
 	err = -EMFILE;
 	if (check_add_overflow(used, bytes, &total) || total > LONG_MAX)
 		goto out_unlock;
-	if (total > READ_ONCE(user_bytes) && !capable(CAP_SYS_RESOURCE))
+	if (total > msgq_limit_user_bytes() && !capable(CAP_SYS_RESOURCE))
 		goto out_unlock;
 	err = msgq_count_set(&msgq_quota, uid, total, GFP_KERNEL);
 	if (!err)

@@ -7,10 +7,9 @@
  * - max_msgs, max_msgsize: the largest capacity and message size a create
  *   accepts (EINVAL above), never above the UAPI's hard limits; lowering
  *   them leaves existing mailboxes alone;
- * - user_bytes: per-user quota; a create reserves
- *   max_msgs * (max_msgsize + MSGQ_MSG_OVERHEAD)
- *   for its creator, EMFILE past the quota unless CAP_SYS_RESOURCE, given
- *   back when the mailbox is freed;
+ * - user_bytes: per-user quota; a create reserves RESERVE(max_msgs,
+ *   max_msgsize) (msgq_sec_util.h) for its creator, EMFILE past the quota
+ *   unless CAP_SYS_RESOURCE, given back when the mailbox is freed;
  * - message memory is charged to the sender's memory cgroup.
  *
  * Every parameter a test changes is restored by the fixture teardown, and
@@ -327,13 +326,13 @@ struct quota_args {
 };
 
 /*
- * A create reserves max_msgs * (max_msgsize + MSGQ_MSG_OVERHEAD) bytes.
- * QUOTA_8x512 is exactly one 8 x 512 mailbox, or two of 4 x 512.
+ * QUOTA is exactly two 4 x 512 mailboxes; one 8 x 512 mailbox leaves less
+ * than a 1 x 1 one reserves (a mailbox's own MSGQ_MAILBOX_OVERHEAD less
+ * than RESERVE(1, 1)).
  */
-#define RESERVE(n, size)	((n) * ((size) + MSGQ_MSG_OVERHEAD))
-#define QUOTA_8x512		RESERVE(8, 512)
+#define QUOTA			(2 * RESERVE(4, 512))
 
-/* Under QUOTA_8x512: two 4 x 512 mailboxes fit, one more byte does not. */
+/* Under QUOTA: two 4 x 512 mailboxes fit, one more mailbox does not. */
 static long op_fill_quota(void *arg, struct child_result *res)
 {
 	struct quota_args *a = arg;
@@ -351,7 +350,7 @@ TEST_F(limits, quota_emfile_unprivileged)
 	struct who w = WHO_USER(UID_A, GID_A);
 
 	ASSERT_NE(NULL, res);
-	SET_PARAM("user_bytes", QUOTA_8x512);
+	SET_PARAM("user_bytes", QUOTA);
 	ASSERT_EQ(0, run_as(&w, op_fill_quota, &a, res, CHILD_MS))
 		TH_LOG("line %d: %s: %s", res->fail_line, res->note,
 		       strerror(res->fail_errno));
@@ -372,10 +371,10 @@ TEST_F(limits, quota_bytes_counted)
 	ASSERT_NE(NULL, res);
 	if (counts_read(&before))
 		SKIP(return, "%s unreadable", SEC_STATS_PATH);
-	SET_PARAM("user_bytes", QUOTA_8x512);
+	SET_PARAM("user_bytes", QUOTA);
 	ASSERT_EQ(0, run_as(&w, op_fill_quota, &a, res, CHILD_MS));
 	ASSERT_EQ(0, counts_read(&c));
-	EXPECT_EQ(before.quota_bytes + QUOTA_8x512, c.quota_bytes);
+	EXPECT_EQ(before.quota_bytes + QUOTA, c.quota_bytes);
 	ASSERT_EQ(0, msgq_unlink_at(self->dev, self->names[0]));
 	ASSERT_EQ(0, counts_read(&c));
 	EXPECT_EQ(before.quota_bytes + RESERVE(4, 512), c.quota_bytes);
@@ -420,7 +419,7 @@ TEST_F(limits, quota_returned_when_mailbox_freed)
 	struct who w = WHO_USER(UID_A, GID_A);
 
 	ASSERT_NE(NULL, res);
-	SET_PARAM("user_bytes", QUOTA_8x512);
+	SET_PARAM("user_bytes", QUOTA);
 	ASSERT_EQ(0, run_as(&w, op_quota_returned, &a, res, CHILD_MS))
 		TH_LOG("line %d: %s: %s", res->fail_line, res->note,
 		       strerror(res->fail_errno));
@@ -435,7 +434,7 @@ TEST_F(limits, quota_is_per_user)
 	struct who wa = WHO_USER(UID_A, GID_A), wb = WHO_USER(UID_B, GID_B);
 
 	ASSERT_NE(NULL, res);
-	SET_PARAM("user_bytes", QUOTA_8x512);
+	SET_PARAM("user_bytes", QUOTA);
 	ASSERT_EQ(0, run_as(&wa, op_fill_quota, &a, res, CHILD_MS));
 	ASSERT_EQ(EMFILE, res->err);
 	ASSERT_EQ(0, run_as(&wb, op_fill_quota, &b, res, CHILD_MS))
@@ -465,7 +464,7 @@ TEST_F(limits, quota_not_charged_on_open)
 	struct who w = WHO_USER(UID_A, GID_A);
 
 	ASSERT_NE(NULL, res);
-	SET_PARAM("user_bytes", QUOTA_8x512);
+	SET_PARAM("user_bytes", QUOTA);
 	umask(0);
 	ASSERT_LE(0, create_n(self->dev, self->names[0], 8, 512));
 	ASSERT_EQ(0, run_as(&w, op_open_over_quota, &a, res, CHILD_MS))
@@ -483,7 +482,7 @@ static long op_create_big(void *arg, struct child_result *res)
 /* root (CAP_SYS_RESOURCE) is not bound by the quota */
 TEST_F(limits, quota_root_bypasses)
 {
-	SET_PARAM("user_bytes", QUOTA_8x512);
+	SET_PARAM("user_bytes", QUOTA);
 	ASSERT_TRUE(cap_effective(CAP_SYS_RESOURCE));
 	ASSERT_LE(0, create_n(self->dev, self->names[0], 16, 1024))
 		TH_LOG("%s", strerror(errno));
@@ -502,7 +501,7 @@ TEST_F(limits, quota_cap_sys_resource_not_uid)
 
 	ASSERT_NE(NULL, res);
 	user_with.keep_cap = CAP_SYS_RESOURCE;
-	SET_PARAM("user_bytes", QUOTA_8x512);
+	SET_PARAM("user_bytes", QUOTA);
 	ASSERT_EQ(0, run_as(&root_without, op_create_big, &a, res, CHILD_MS));
 	EXPECT_EQ(-1, res->ret) TH_LOG("root without CAP_SYS_RESOURCE");
 	EXPECT_EQ(EMFILE, res->err) TH_LOG("%s", strerror(res->err));

@@ -2,7 +2,8 @@
 /*
  * Helpers of the security, namespace, limits and fuzz selftests: running a
  * piece of a test in a child with other credentials or in other
- * namespaces, capabilities, the module's parameters and its live counts.
+ * namespaces, capabilities, the module's parameters, its live counts and
+ * what a mailbox reserves.
  *
  * Include after msgq_test_util.h. The tests run as root in the guest; a
  * child drops to an unprivileged uid with setgroups/setresgid/setresuid,
@@ -344,6 +345,13 @@ static inline bool counts_wait(const struct msgq_counts *want,
 		sleep_ms(20);
 	}
 }
+
+/*
+ * What creating a mailbox of @n messages of @size bytes reserves of its
+ * creator's quota (uapi/msgq.h): a rendezvous mailbox (@n 0) as one message.
+ */
+#define RESERVE(n, size)	(MSGQ_MAILBOX_OVERHEAD +			\
+				 ((n) ? (n) : 1) * ((size) + MSGQ_MSG_OVERHEAD))
 
 /* ------------------------------------------------------------------ */
 /* /proc/msgq */

@@ -301,8 +301,6 @@ static pid_t start_populate(struct teardown_args *a, struct child_result *res)
 #define POP_MB		3
 #define POP_MSGS	5
 #define POP_BYTES	500
-/* a create reserves max_msgs * (max_msgsize + MSGQ_MSG_OVERHEAD) */
-#define RESERVE(n, size)	((n) * ((size) + MSGQ_MSG_OVERHEAD))
 #define POP_QUOTA	(RESERVE(8, 100) + RESERVE(2, 1000) + RESERVE(1, 1))
 
 /* all processes gone, all handles closed: the mailboxes are freed */
