@@ -358,6 +358,8 @@ void msgq_registry_for_each(struct ipc_namespace *ipc_ns,
 			    void (*fn)(struct msgq_mailbox *mb, void *arg),
 			    void *arg);
 unsigned int msgq_registry_namespaces(void);
+void msgq_registry_usage(struct ipc_namespace *ipc_ns, kuid_t uid,
+			 u32 *names, u32 *uid_names);
 unsigned long msgq_registry_user_names(void);
 bool msgq_registry_linked(struct msgq_mailbox *mb);
 
@@ -370,6 +372,7 @@ unsigned long msgq_limit_user_bytes(void);
 int msgq_limit_names(struct ipc_namespace *ipc_ns, u32 names, u32 user_names);
 int msgq_quota_charge(struct msgq_mailbox *mb);
 void msgq_quota_uncharge(struct msgq_mailbox *mb);
+unsigned long msgq_quota_of(kuid_t uid);
 unsigned long msgq_quota_total(void);
 
 /*
@@ -414,7 +417,7 @@ int msgq_stats_init(void);
 void msgq_stats_exit(void);
 void msgq_stats_mailbox(int delta);
 
-/* procfs.c: /proc/msgq */
+/* procfs.c: /proc/msgq, /proc/msgq_limits */
 int msgq_procfs_init(void);
 void msgq_procfs_exit(void);
 

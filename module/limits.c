@@ -175,6 +175,17 @@ void msgq_quota_uncharge(struct msgq_mailbox *mb)
 	mutex_unlock(&msgq_quota_lock);
 }
 
+/* Bytes reserved by @uid. */
+unsigned long msgq_quota_of(kuid_t uid)
+{
+	unsigned long bytes;
+
+	mutex_lock(&msgq_quota_lock);
+	bytes = msgq_count_get(&msgq_quota, __kuid_val(uid));
+	mutex_unlock(&msgq_quota_lock);
+	return bytes;
+}
+
 /* Bytes reserved by all users together. */
 unsigned long msgq_quota_total(void)
 {

@@ -428,6 +428,19 @@ void msgq_registry_for_each(struct ipc_namespace *ipc_ns,
 	mutex_unlock(&msgq_registry_lock);
 }
 
+/* Names in @ipc_ns, and of those, names of @uid's mailboxes. */
+void msgq_registry_usage(struct ipc_namespace *ipc_ns, kuid_t uid,
+			 u32 *names, u32 *uid_names)
+{
+	struct msgq_ns *ns;
+
+	mutex_lock(&msgq_registry_lock);
+	ns = ns_find(ipc_ns);
+	*names = ns ? ns->count : 0;
+	*uid_names = ns ? user_names(ns, uid) : 0;
+	mutex_unlock(&msgq_registry_lock);
+}
+
 /* Names counted per uid, over all namespaces: names, if the counts hold. */
 unsigned long msgq_registry_user_names(void)
 {
