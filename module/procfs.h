@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* msgq listing: /proc/msgq (procfs.c). */
+/* msgq listing: /proc/msgq and /proc/msgq_limits (procfs.c). */
 #ifndef _MSGQ_PROCFS_H
 #define _MSGQ_PROCFS_H
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * msgq registry: mailbox names, one table per IPC namespace, and who may
- * open or unlink what.
+ * msgq registry: mailbox names, one table per IPC namespace, how many each
+ * creator uid holds there (limits.c bounds both), and who may open or
+ * unlink what.
  *
  * A namespace gets a table (struct msgq_ns) with its first name and loses it
  * with its last. The table pins its IPC namespace. A module cannot hook the
@@ -35,6 +36,7 @@
  * @node:   in msgq_namespaces
  * @ipc_ns: the namespace, pinned
  * @count:  names linked
+ * @users:  names linked per creator uid: kuid -> count (msgq_count_get())
  * @names:  mailboxes by name
  *
  * Every field is protected by msgq_registry_lock.
@@ -43,6 +45,7 @@ struct msgq_ns {
 	struct list_head node;
 	struct ipc_namespace *ipc_ns;
 	u32 count;
+	struct xarray users;
 	DECLARE_HASHTABLE(names, MSGQ_NS_HASH_BITS);
 };
 
@@ -117,6 +120,7 @@ static struct msgq_ns *ns_create(struct ipc_namespace *ipc_ns)
 	if (!ns)
 		return NULL;
 	ns->ipc_ns = get_ipc_ns(ipc_ns);
+	xa_init(&ns->users);
 	hash_init(ns->names);
 	list_add(&ns->node, &msgq_namespaces);
 	if (READ_ONCE(reap_interval_ms))
@@ -125,9 +129,11 @@ static struct msgq_ns *ns_create(struct ipc_namespace *ipc_ns)
 	return ns;
 }
 
+/* Destroy a table without names, so without per-user counts either. */
 static void ns_destroy(struct msgq_ns *ns)
 {
 	lockdep_assert_held(&msgq_registry_lock);
+	WARN_ON_ONCE(ns->count || !xa_empty(&ns->users));
 	list_del(&ns->node);
 	msgq_ipc_ns_put(ns->ipc_ns);
 	kfree(ns);
@@ -149,6 +155,32 @@ static struct msgq_mailbox *name_find(struct msgq_ns *ns, const char *name)
 	return NULL;
 }
 
+/* Names of @uid's mailboxes in @ns. */
+static u32 user_names(struct msgq_ns *ns, kuid_t uid)
+{
+	lockdep_assert_held(&msgq_registry_lock);
+	return msgq_count_get(&ns->users, __kuid_val(uid));
+}
+
+/*
+ * Give @mb its name in @ns, the name holding the allocation's reference.
+ * Fails (-ENOMEM) only on the first name of a uid in @ns.
+ */
+static int name_link(struct msgq_ns *ns, struct msgq_mailbox *mb)
+{
+	int err;
+
+	lockdep_assert_held(&msgq_registry_lock);
+	err = msgq_count_set(&ns->users, __kuid_val(mb->uid),
+			     user_names(ns, mb->uid) + 1, GFP_KERNEL_ACCOUNT);
+	if (err)
+		return err;
+	hash_add(ns->names, &mb->name_node, name_hash(mb->name));
+	ns->count++;
+	mb->ns = ns;
+	return 0;
+}
+
 /*
  * Drop @mb's name and the name's reference. Returns true when that was the
  * last name of its table, which the caller then destroys.
@@ -159,6 +191,8 @@ static bool name_unlink(struct msgq_mailbox *mb)
 
 	lockdep_assert_held(&msgq_registry_lock);
 	hash_del(&mb->name_node);
+	msgq_count_set(&ns->users, __kuid_val(mb->uid),
+		       user_names(ns, mb->uid) - 1, GFP_KERNEL);
 	WRITE_ONCE(mb->ns, NULL);
 	msgq_mailbox_put(mb);
 	return !--ns->count;
@@ -280,9 +314,11 @@ struct msgq_mailbox *msgq_registry_create(struct ipc_namespace *ipc_ns,
 	if (max_msgs > msgq_limit_max_msgs() ||
 	    max_msgsize > msgq_limit_max_msgsize())
 		goto err_unlock;
-	err = -ENOSPC;
-	if ((ns ? ns->count : 0) >= msgq_limit_mailboxes())
+	err = msgq_limit_names(ipc_ns, ns ? ns->count : 0,
+			       ns ? user_names(ns, mb->uid) : 0);
+	if (err)
 		goto err_unlock;
+	/* Returned by the mailbox's release, on every path from here. */
 	err = msgq_quota_charge(mb);
 	if (err)
 		goto err_unlock;
@@ -292,15 +328,18 @@ struct msgq_mailbox *msgq_registry_create(struct ipc_namespace *ipc_ns,
 		if (!ns)
 			goto err_unlock;
 	}
-	hash_add(ns->names, &mb->name_node, name_hash(name));
-	ns->count++;
-	mb->ns = ns;
+	err = name_link(ns, mb);
+	if (err)
+		goto err_destroy_empty_ns;
 	/* The allocation's reference is the name's; this one is the handle's. */
 	kref_get(&mb->ref);
 	mutex_unlock(&msgq_registry_lock);
 	*created = true;
 	return mb;
 
+err_destroy_empty_ns:
+	if (!ns->count)
+		ns_destroy(ns);
 err_unlock:
 	mutex_unlock(&msgq_registry_lock);
 	msgq_mailbox_put(mb);
@@ -395,6 +434,32 @@ void msgq_registry_for_each(struct ipc_namespace *ipc_ns,
 		hash_for_each(ns->names, bkt, mb, name_node)
 			fn(mb, arg);
 	mutex_unlock(&msgq_registry_lock);
+}
+
+/* Names in @ipc_ns, and of those, names of @uid's mailboxes. */
+void msgq_registry_usage(struct ipc_namespace *ipc_ns, kuid_t uid,
+			 u32 *names, u32 *uid_names)
+{
+	struct msgq_ns *ns;
+
+	mutex_lock(&msgq_registry_lock);
+	ns = ns_find(ipc_ns);
+	*names = ns ? ns->count : 0;
+	*uid_names = ns ? user_names(ns, uid) : 0;
+	mutex_unlock(&msgq_registry_lock);
+}
+
+/* Names counted per uid, over all namespaces: names, if the counts hold. */
+unsigned long msgq_registry_user_names(void)
+{
+	unsigned long n = 0;
+	struct msgq_ns *ns;
+
+	mutex_lock(&msgq_registry_lock);
+	list_for_each_entry(ns, &msgq_namespaces, node)
+		n += msgq_count_sum(&ns->users);
+	mutex_unlock(&msgq_registry_lock);
+	return n;
 }
 
 unsigned int msgq_registry_namespaces(void)

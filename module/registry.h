@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* msgq registry: names, namespaces, permissions (registry.c). */
+/* msgq registry: names, namespaces, names per uid, permissions (registry.c). */
 #ifndef _MSGQ_REGISTRY_H
 #define _MSGQ_REGISTRY_H
 
@@ -45,6 +45,9 @@ void msgq_registry_for_each(struct ipc_namespace *ipc_ns,
 			    void (*fn)(struct msgq_mailbox *mb, void *arg),
 			    void *arg);
 unsigned int msgq_registry_namespaces(void);
+void msgq_registry_usage(struct ipc_namespace *ipc_ns, kuid_t uid,
+			 u32 *names, u32 *uid_names);
+unsigned long msgq_registry_user_names(void);
 void msgq_registry_exit(void);
 
 #endif /* _MSGQ_REGISTRY_H */

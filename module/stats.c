@@ -48,6 +48,7 @@ static int stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "message_bytes %ld\n", sum_cpus(&msgq_live_bytes));
 	seq_printf(m, "namespaces %u\n", msgq_registry_namespaces());
 	seq_printf(m, "quota_bytes %lu\n", msgq_quota_total());
+	seq_printf(m, "user_names %lu\n", msgq_registry_user_names());
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(stats);

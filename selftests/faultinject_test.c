@@ -189,6 +189,7 @@ fail:
 
 static const char *const stat_keys[] = {
 	"mailboxes", "messages", "message_bytes", "namespaces", "quota_bytes",
+	"user_names",
 };
 #define NSTATS	(sizeof(stat_keys) / sizeof(stat_keys[0]))
 

@@ -2,7 +2,8 @@
 /*
  * Helpers of the security, namespace, limits and fuzz selftests: running a
  * piece of a test in a child with other credentials or in other
- * namespaces, capabilities, the module's parameters and its live counts.
+ * namespaces, capabilities, the module's parameters, its live counts and
+ * what a mailbox reserves, and memory cgroups.
  *
  * Include after msgq_test_util.h. The tests run as root in the guest; a
  * child drops to an unprivileged uid with setgroups/setresgid/setresuid,
@@ -18,6 +19,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -264,6 +266,39 @@ static inline long long param_get(const char *name)
 	return strtoll(buf, NULL, 10);
 }
 
+/**
+ * struct saved_param - a parameter a test program changes
+ * @name:  its name
+ * @val:   its value when the program started
+ * @saved: @val was read (the parameter exists)
+ *
+ * A program saves its parameters when it starts (a constructor) and
+ * restores them in each test's teardown, and once more when it ends (a
+ * destructor): a test killed by its timeout skips its teardown.
+ */
+struct saved_param {
+	const char *name;
+	char val[32];
+	bool saved;
+};
+
+static inline void params_save(struct saved_param *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i].saved = !param_read(p[i].name, p[i].val, sizeof(p[i].val));
+}
+
+static inline void params_restore(const struct saved_param *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i].saved)
+			param_write(p[i].name, p[i].val);
+}
+
 /* ------------------------------------------------------------------ */
 /* Live counts: /sys/kernel/debug/msgq/stats */
 
@@ -275,9 +310,10 @@ struct msgq_counts {
 	long long message_bytes;
 	long long namespaces;
 	long long quota_bytes;
+	long long user_names;	/* names, as counted per creator uid */
 };
 
-/* All five counts; 0, or -1 when the file or a line is missing. */
+/* All six counts; 0, or -1 when the file or a line is missing. */
 static inline int counts_read(struct msgq_counts *c)
 {
 	char line[128];
@@ -303,9 +339,11 @@ static inline int counts_read(struct msgq_counts *c)
 			c->namespaces = v, found |= 8;
 		else if (!strcmp(key, "quota_bytes"))
 			c->quota_bytes = v, found |= 16;
+		else if (!strcmp(key, "user_names"))
+			c->user_names = v, found |= 32;
 	}
 	fclose(f);
-	return found == 31 ? 0 : -1;
+	return found == 63 ? 0 : -1;
 }
 
 static inline bool counts_equal(const struct msgq_counts *a,
@@ -318,9 +356,9 @@ static inline void counts_str(const struct msgq_counts *c, char *buf,
 			      size_t size)
 {
 	snprintf(buf, size,
-		 "mailboxes %lld messages %lld message_bytes %lld namespaces %lld quota_bytes %lld",
+		 "mailboxes %lld messages %lld message_bytes %lld namespaces %lld quota_bytes %lld user_names %lld",
 		 c->mailboxes, c->messages, c->message_bytes, c->namespaces,
-		 c->quota_bytes);
+		 c->quota_bytes, c->user_names);
 }
 
 /*
@@ -342,6 +380,13 @@ static inline bool counts_wait(const struct msgq_counts *want,
 	}
 }
 
+/*
+ * What creating a mailbox of @n messages of @size bytes reserves of its
+ * creator's quota (uapi/msgq.h): a rendezvous mailbox (@n 0) as one message.
+ */
+#define RESERVE(n, size)	(MSGQ_MAILBOX_OVERHEAD +			\
+				 ((n) ? (n) : 1) * ((size) + MSGQ_MSG_OVERHEAD))
+
 /* ------------------------------------------------------------------ */
 /* /proc/msgq */
 
@@ -360,6 +405,117 @@ static inline int proc_lists(const char *name)
 			found = 1;
 	fclose(f);
 	return found;
+}
+
+/* ------------------------------------------------------------------ */
+/* Memory cgroups (cgroup v2) */
+
+#define CG_ROOT		"/sys/fs/cgroup"
+
+/* A number read from a file, or -1. */
+static inline long long read_ll(const char *path)
+{
+	char buf[64];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return strtoll(buf, NULL, 10);
+}
+
+static inline int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+static inline bool file_has_word(const char *path, const char *word)
+{
+	char buf[512], *tok, *save;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	for (tok = strtok_r(buf, " \n", &save); tok;
+	     tok = strtok_r(NULL, " \n", &save))
+		if (!strcmp(tok, word))
+			return true;
+	return false;
+}
+
+/**
+ * struct memcg - a memory cgroup of the test's own
+ * @dir:     its directory
+ * @procs:   its cgroup.procs: write "0" to move the writer in
+ * @current: its memory.current
+ * @mounted: cgroup2 was mounted for it, and is unmounted with it
+ */
+struct memcg {
+	char dir[128];
+	char procs[160];
+	char current[160];
+	bool mounted;
+};
+
+/*
+ * Make a memory cgroup named after @tag and the caller's pid, mounting
+ * cgroup2 and enabling the memory controller if needed. Returns NULL, or
+ * why it cannot (the test then skips).
+ */
+static inline const char *memcg_create(struct memcg *cg, const char *tag)
+{
+	const char *why = NULL;
+
+	memset(cg, 0, sizeof(*cg));
+	if (access(CG_ROOT "/cgroup.controllers", F_OK)) {
+		if (mount("none", CG_ROOT, "cgroup2", 0, NULL))
+			return "cgroup2 not mountable";
+		cg->mounted = true;
+	}
+	snprintf(cg->dir, sizeof(cg->dir), CG_ROOT "/msgqt-%s-%d", tag,
+		 (int)getpid());
+	snprintf(cg->procs, sizeof(cg->procs), "%s/cgroup.procs", cg->dir);
+	snprintf(cg->current, sizeof(cg->current), "%s/memory.current",
+		 cg->dir);
+	if (!file_has_word(CG_ROOT "/cgroup.controllers", "memory"))
+		why = "no memory controller in cgroup2";
+	else if (!file_has_word(CG_ROOT "/cgroup.subtree_control", "memory") &&
+		 write_str(CG_ROOT "/cgroup.subtree_control", "+memory"))
+		why = "cannot enable the memory controller";
+	else if (mkdir(cg->dir, 0755))
+		why = "cannot make a cgroup";
+	if (why && cg->mounted)
+		umount2(CG_ROOT, MNT_DETACH);
+	return why;
+}
+
+/* Remove the cgroup once its processes are gone (they may be exiting). */
+static inline void memcg_remove(struct memcg *cg)
+{
+	int i;
+
+	for (i = 0; i < 50 && rmdir(cg->dir); i++)
+		sleep_ms(20);
+	if (cg->mounted)
+		umount2(CG_ROOT, MNT_DETACH);
 }
 
 /* ------------------------------------------------------------------ */

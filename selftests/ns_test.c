@@ -215,7 +215,7 @@ FIXTURE_TEARDOWN(reap)
 /* The counts of the test start plus a delta. */
 static struct msgq_counts plus(const struct msgq_counts *b, long long mb,
 			       long long msgs, long long bytes, long long ns,
-			       long long quota)
+			       long long quota, long long names)
 {
 	struct msgq_counts c = *b;
 
@@ -224,6 +224,7 @@ static struct msgq_counts plus(const struct msgq_counts *b, long long mb,
 	c.message_bytes += bytes;
 	c.namespaces += ns;
 	c.quota_bytes += quota;
+	c.user_names += names;
 	return c;
 }
 
@@ -300,8 +301,6 @@ static pid_t start_populate(struct teardown_args *a, struct child_result *res)
 #define POP_MB		3
 #define POP_MSGS	5
 #define POP_BYTES	500
-/* a create reserves max_msgs * (max_msgsize + MSGQ_MSG_OVERHEAD) */
-#define RESERVE(n, size)	((n) * ((size) + MSGQ_MSG_OVERHEAD))
 #define POP_QUOTA	(RESERVE(8, 100) + RESERVE(2, 1000) + RESERVE(1, 1))
 
 /* all processes gone, all handles closed: the mailboxes are freed */
@@ -318,7 +317,8 @@ TEST_F(reap, ns_teardown_frees_mailboxes)
 	ASSERT_EQ(0, pipe_wait(a.ready[0], CHILD_MS))
 		TH_LOG("child: line %d: %s: %s", res->fail_line, res->note,
 		       strerror(res->fail_errno));
-	want = plus(&self->base, POP_MB, POP_MSGS, POP_BYTES, 1, POP_QUOTA);
+	want = plus(&self->base, POP_MB, POP_MSGS, POP_BYTES, 1, POP_QUOTA,
+		    POP_MB);
 	EXPECT_COUNTS(want, 2000, "namespace populated");
 	/* its process is alive: several reap intervals change nothing */
 	sleep_ms(8 * REAP_MS);
@@ -350,7 +350,8 @@ TEST_F(reap, device_handle_keeps_ns_alive)
 	ASSERT_EQ(0, wait_child_ms(pid, CHILD_MS));
 	/* the namespace's last process is gone; our handle still pins it */
 	sleep_ms(10 * REAP_MS);
-	want = plus(&self->base, POP_MB, POP_MSGS, POP_BYTES, 1, POP_QUOTA);
+	want = plus(&self->base, POP_MB, POP_MSGS, POP_BYTES, 1, POP_QUOTA,
+		    POP_MB);
 	EXPECT_COUNTS(want, 0, "pinned by a device handle");
 	fd = msgq_open_at(dev, "nsa", MSGQ_O_RECV | MSGQ_O_NONBLOCK);
 	ASSERT_LE(0, fd) TH_LOG("names of the pinned namespace: %s",
@@ -388,7 +389,8 @@ TEST_F(reap, teardown_unlinks_held_mailbox)
 	ASSERT_EQ(0, pipe_signal(a.go[1]));
 	ASSERT_EQ(0, wait_child_ms(pid, CHILD_MS));
 	/* the table and the two unheld mailboxes go; "nsa" stays */
-	want = plus(&self->base, 1, POP_MSGS, POP_BYTES, 0, RESERVE(8, 100));
+	want = plus(&self->base, 1, POP_MSGS, POP_BYTES, 0, RESERVE(8, 100),
+		    0);
 	EXPECT_COUNTS(want, 40 * REAP_MS + 5000, "after teardown");
 	ASSERT_EQ(0, msgq_getattr(fd, &attr));
 	EXPECT_EQ(MSGQ_ATTR_UNLINKED, attr.flags & MSGQ_ATTR_UNLINKED);

@@ -1332,6 +1332,7 @@ static int param_rw(const char *name, char *val, size_t size, bool store)
 
 static const char *const ch_stat_keys[] = {
 	"mailboxes", "messages", "message_bytes", "namespaces", "quota_bytes",
+	"user_names",
 };
 #define CH_NSTATS	(sizeof(ch_stat_keys) / sizeof(ch_stat_keys[0]))
 

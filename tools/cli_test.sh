@@ -57,12 +57,17 @@ expect_err() {
 		not_ok "$1" "exit $rc (wanted $2), stderr should match: $3"
 	fi
 }
+# used LIMIT [FILE]: the USED cell of LIMIT in "msgq limits" output (default: run it).
+used() {
+	if [ $# = 2 ]; then cat "$2"; else "$MSGQ" limits 2>/dev/null; fi |
+		awk -v l="$1" '$1 == l { print $3 }'
+}
 # stat_field NAME KEY: one value of "msgq stat NAME".
 stat_field() {
 	"$MSGQ" stat "$1" 2>/dev/null | sed -n "s/^$2: *//p"
 }
 
-for q in cli-a cli-b cli-w cli-r cli-p cli-full; do
+for q in cli-a cli-b cli-w cli-r cli-p cli-full cli-l cli-l0 cli-u; do
 	"$MSGQ" rm -f "$q" 2>/dev/null
 done
 
@@ -75,7 +80,7 @@ else not_ok "--version" "exit $rc"; fi
 run --help
 if [ $rc = 0 ] && grep -q '^Commands:' "$out" && grep -q 'Exit status' "$out"
 then ok "--help"; else not_ok "--help" "exit $rc"; fi
-for c in create send recv stat ls rm; do
+for c in create send recv stat ls limits rm; do
 	run "$c" --help
 	if [ $rc = 0 ] && grep -q "^Usage: msgq $c" "$out" && [ ! -s "$err" ]
 	then ok "$c --help"; else not_ok "$c --help" "exit $rc"; fi
@@ -95,6 +100,7 @@ run recv cli-a --count 0; expect_err "recv --count 0: usage error" 2 "count"
 run recv cli-a --peek --count 2; expect_err "recv --peek --count 2: usage error" 2 "peek"
 run stat; expect_err "stat without NAME: usage error" 2 "missing NAME"
 run ls extra; expect_err "ls with an argument: usage error" 2 "too many"
+run limits extra; expect_err "limits with an argument: usage error" 2 "too many"
 
 # ---- create, stat ----
 run create cli-a --max-msgs 4 --max-size 1k --mode 0640
@@ -227,6 +233,46 @@ expect_out "ls in a new IPC namespace: the header only" 0 \
 unshare -i "$MSGQ" stat cli-a >"$out" 2>"$err"; rc=$?
 expect_err "stat in a new IPC namespace: not there" 1 "no such mailbox"
 
+# ---- limits ----
+run limits
+if [ $rc = 0 ] && head -n1 "$out" | grep -q '^LIMIT  *VALUE  *USED$'
+then ok "limits: header"; else not_ok "limits: header" "exit $rc"; fi
+rows=$(awk 'NR > 1 { print $1 }' "$out" | tr '\n' ' ')
+[ "$rows" = "max_mailboxes user_mailboxes user_bytes max_msgs max_msgsize " ] &&
+	ok "limits: a row per limit" || not_ok "limits: a row per limit" "rows: $rows"
+bad_param=
+for p in max_mailboxes user_mailboxes user_bytes max_msgs max_msgsize; do
+	[ "$(awk -v l=$p '$1 == l { print $2 }' "$out")" = \
+		"$(cat /sys/module/msgq/parameters/$p)" ] || bad_param="$bad_param $p"
+done
+[ -z "$bad_param" ] && ok "limits: VALUE is the module parameter" ||
+	not_ok "limits: VALUE is the module parameter" "differ:$bad_param"
+[ "$(awk '$1 ~ /^max_msg/ { print $3 }' "$out" | tr '\n' ' ')" = "- - " ] &&
+	ok "limits: max_msgs and max_msgsize bound no usage: USED -" ||
+	not_ok "limits: max_msgs and max_msgsize bound no usage: USED -"
+# root's names (uid 0, column 9 of /proc/msgq) of all the names here
+[ "$(used max_mailboxes)" = "$(awk 'NR > 1' /proc/msgq | wc -l)" ] &&
+	[ "$(used user_mailboxes)" = "$(awk 'NR > 1 && $9 == 0' /proc/msgq | wc -l)" ] &&
+	ok "limits: USED counts the names here, and the caller's" ||
+	not_ok "limits: USED counts the names here, and the caller's" "$(cat /proc/msgq_limits)"
+names0=$(used user_mailboxes) bytes0=$(used user_bytes)
+"$MSGQ" create cli-l --excl && "$MSGQ" create cli-l0 --max-msgs 0 --max-size 1k --excl
+# 2048 + 10 x (8192 + 64), and a rendezvous mailbox as one message: 2048 + 1024 + 64
+[ "$(used user_mailboxes)" = $((names0 + 2)) ] &&
+	[ "$(used user_bytes)" = $((bytes0 + 84608 + 3136)) ] &&
+	ok "limits: a create counts a name and reserves its mailbox and messages" ||
+	not_ok "limits: a create counts a name and reserves its mailbox and messages" \
+		"before: $names0 names, $bytes0 bytes" "$(cat /proc/msgq_limits)"
+unshare -i "$MSGQ" limits >"$out" 2>"$err"
+[ "$(used max_mailboxes "$out")" = 0 ] && [ "$(used user_mailboxes "$out")" = 0 ] &&
+	[ "$(used user_bytes "$out")" = $((bytes0 + 84608 + 3136)) ] &&
+	ok "limits in a new IPC namespace: no names; the bytes count everywhere" ||
+	not_ok "limits in a new IPC namespace: no names; the bytes count everywhere"
+"$MSGQ" rm cli-l cli-l0
+[ "$(used user_mailboxes)" = "$names0" ] && [ "$(used user_bytes)" = "$bytes0" ] &&
+	ok "limits: rm gives the name and the bytes back" ||
+	not_ok "limits: rm gives the name and the bytes back" "$(cat /proc/msgq_limits)"
+
 # ---- permissions (as an unprivileged user) ----
 if mkdir -p /etc 2>/dev/null && { grep -q '^cliuser:' /etc/passwd 2>/dev/null ||
 	echo 'cliuser:x:4242:4242::/tmp:/bin/sh' >>/etc/passwd; } &&
@@ -244,9 +290,20 @@ if mkdir -p /etc 2>/dev/null && { grep -q '^cliuser:' /etc/passwd 2>/dev/null ||
 		not_ok "a 0666 mailbox: another user sends and stats" "exit $rc"
 	fi
 	"$MSGQ" rm cli-p2
+	as_user "'$MSGQ' limits"
+	u0=$(used user_mailboxes "$out")
+	as_user "'$MSGQ' create cli-u --excl && '$MSGQ' limits"
+	u1=$(used user_mailboxes "$out") b1=$(used user_bytes "$out")
+	as_user "'$MSGQ' rm cli-u && '$MSGQ' limits"
+	u2=$(used user_mailboxes "$out")
+	[ "$u0" = 0 ] && [ "$u1" = 1 ] && [ "$b1" = 84608 ] && [ "$u2" = 0 ] &&
+		ok "limits as another user: its own names and bytes" ||
+		not_ok "limits as another user: its own names and bytes" \
+			"names $u0 -> $u1 -> $u2, bytes $b1"
 else
 	for c in "send without write permission" "rm of another user's mailbox" \
-		"a 0666 mailbox: another user sends and stats"; do
+		"a 0666 mailbox: another user sends and stats" \
+		"limits as another user: its own names and bytes"; do
 		n=$((n + 1)); echo "ok $n cli: $c # SKIP no su"
 	done
 fi

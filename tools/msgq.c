@@ -8,6 +8,7 @@
  *                  [--show-prio]
  *   msgq stat NAME
  *   msgq ls
+ *   msgq limits
  *   msgq rm [--force] NAME...
  *
  * Exit status: 0 success, 1 error, 2 usage error, 3 timed out or would
@@ -38,8 +39,10 @@
 #define EXIT_TIMEOUT	3
 
 #define PROC_LISTING	"/proc/msgq"
+#define PROC_LIMITS	"/proc/msgq_limits"
 #define DEFAULT_MAX_MSGS	10
 #define DEFAULT_MAX_SIZE	8192
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 static const char *cmd = "msgq";	/* "msgq send" once known */
 
@@ -182,6 +185,7 @@ static const char main_help[] =
 "  recv NAME     receive messages, waiting for them by default\n"
 "  stat NAME     show a mailbox's limits, depth and counters\n"
 "  ls            list the mailboxes of this IPC namespace\n"
+"  limits        show the limits, and what you use of them\n"
 "  rm NAME...    remove mailbox names\n"
 "  help [COMMAND]  show this help, or a command's\n"
 "\n"
@@ -242,6 +246,20 @@ static const char ls_help[] =
 "List every mailbox of this IPC namespace as a table (from " PROC_LISTING "):\n"
 "NAME, MSGS and MAX (queued and capacity), BYTES (queued payload), MSGSIZE\n"
 "(largest message), SENT and RECEIVED (totals), MODE, UID, GID, FLAGS.\n"
+"\n"
+"  -h, --help          show this help\n";
+
+static const char limits_help[] =
+"Usage: msgq limits\n"
+"Show each limit of msgq with what you use of it, as a table (from\n"
+PROC_LIMITS "): LIMIT, VALUE and USED.\n"
+"  max_mailboxes   names in this IPC namespace\n"
+"  user_mailboxes  names of your mailboxes in this IPC namespace\n"
+"  user_bytes      bytes your mailboxes reserve, in every namespace\n"
+"  max_msgs        the largest capacity of a new mailbox (USED is -)\n"
+"  max_msgsize     the largest message of a new mailbox (USED is -)\n"
+"Creating a mailbox past max_mailboxes fails with ENOSPC, past\n"
+"user_mailboxes or user_bytes with EMFILE.\n"
 "\n"
 "  -h, --help          show this help\n";
 
@@ -590,7 +608,7 @@ static void put_flags(unsigned int flags)
 	const char *sep = "";
 	size_t i;
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
 		if (flags & names[i].bit) {
 			printf("%s%s", sep, names[i].name);
 			sep = ",";
@@ -640,14 +658,16 @@ static int cmd_stat(int argc, char **argv)
 	return EXIT_SUCCESS;
 }
 
-/* ---- ls -------------------------------------------------------------- */
+/* ---- ls, limits: tables from /proc -------------------------------- */
 
-/* The table's columns and the /proc/msgq fields they show. */
-static const struct column {
+/* A table's column, and the field of the /proc file it shows. */
+struct column {
 	const char *title;
 	const char *field;
 	bool left;
-} columns[] = {
+};
+
+static const struct column ls_columns[] = {
 	{ "NAME", "name", true },
 	{ "MSGS", "cur_msgs", false },
 	{ "MAX", "max_msgs", false },
@@ -660,7 +680,13 @@ static const struct column {
 	{ "GID", "gid", false },
 	{ "FLAGS", "flags", true },
 };
-#define NCOLS	(sizeof(columns) / sizeof(columns[0]))
+
+static const struct column limits_columns[] = {
+	{ "LIMIT", "limit", true },
+	{ "VALUE", "value", false },
+	{ "USED", "used", false },
+};
+
 #define MAX_FIELDS	32
 
 /* Split @line at blanks into at most MAX_FIELDS fields; returns how many. */
@@ -675,36 +701,37 @@ static int split(char *line, char **f)
 	return n;
 }
 
-static int cmd_ls(int argc, char **argv)
+/*
+ * Print /proc file @path (a header line naming the fields, then one line
+ * per row) as a table of @ncols columns, the first of which every row has.
+ */
+static int show_table(const char *path, const struct column *columns,
+		      size_t ncols)
 {
 	char *line = NULL, *hdr[MAX_FIELDS], *f[MAX_FIELDS];
-	int idx[NCOLS], nhdr, nrows = 0, i, rc = EXIT_SUCCESS;
-	size_t cap = 0, width[NCOLS], c;
+	int idx[MAX_FIELDS], nhdr, nrows = 0, i, rc = EXIT_SUCCESS;
+	size_t cap = 0, width[MAX_FIELDS], c;
 	char ***rows = NULL;
 	FILE *in;
 
-	i = parse_help_only(argc, argv, ls_help);
-	if (i != argc)
-		return usage_error("too many arguments");
-
-	in = fopen(PROC_LISTING, "re");
+	in = fopen(path, "re");
 	if (!in) {
 		if (errno == ENOENT)
-			errmsg("%s: %s (is the msgq module loaded?)",
-			      PROC_LISTING, strerror(errno));
+			errmsg("%s: %s (is the msgq module loaded?)", path,
+			      strerror(errno));
 		else
-			errmsg("%s: %s", PROC_LISTING, strerror(errno));
+			errmsg("%s: %s", path, strerror(errno));
 		return EXIT_FAILURE;
 	}
 	/* Columns are found by the header's names, not by position. */
 	if (getline(&line, &cap, in) < 0) {
-		errmsg("%s: no header line", PROC_LISTING);
+		errmsg("%s: no header line", path);
 		fclose(in);
 		free(line);
 		return EXIT_FAILURE;
 	}
 	nhdr = split(line, hdr);
-	for (c = 0; c < NCOLS; c++) {
+	for (c = 0; c < ncols; c++) {
 		idx[c] = -1;
 		for (i = 0; i < nhdr; i++)
 			if (!strcmp(hdr[i], columns[c].field))
@@ -712,7 +739,7 @@ static int cmd_ls(int argc, char **argv)
 		width[c] = strlen(columns[c].title);
 	}
 	if (idx[0] < 0) {
-		errmsg("%s: no name column", PROC_LISTING);
+		errmsg("%s: no %s column", path, columns[0].field);
 		fclose(in);
 		free(line);
 		return EXIT_FAILURE;
@@ -732,30 +759,30 @@ static int cmd_ls(int argc, char **argv)
 			free(row);
 			continue;
 		}
-		cells = calloc(NCOLS + 1, sizeof(*cells));
+		cells = calloc(ncols + 1, sizeof(*cells));
 		rows = realloc(rows, (size_t)(nrows + 1) * sizeof(*rows));
 		if (!cells || !rows) {
 			errmsg("%s", strerror(ENOMEM));
 			exit(EXIT_FAILURE);
 		}
-		for (c = 0; c < NCOLS; c++) {
+		for (c = 0; c < ncols; c++) {
 			cells[c] = idx[c] >= 0 && idx[c] < n ? f[idx[c]] : "-";
 			if (strlen(cells[c]) > width[c])
 				width[c] = strlen(cells[c]);
 		}
-		cells[NCOLS] = row;	/* owns the strings */
+		cells[ncols] = row;	/* owns the strings */
 		rows[nrows++] = cells;
 	}
 	if (ferror(in)) {
-		errmsg("%s: %s", PROC_LISTING, strerror(errno));
+		errmsg("%s: %s", path, strerror(errno));
 		rc = EXIT_FAILURE;
 	}
 	fclose(in);
 
 	for (i = -1; i < nrows; i++) {
-		for (c = 0; c < NCOLS; c++) {
+		for (c = 0; c < ncols; c++) {
 			const char *s = i < 0 ? columns[c].title : rows[i][c];
-			bool last = c == NCOLS - 1;
+			bool last = c == ncols - 1;
 
 			if (columns[c].left && last)
 				fputs(s, stdout);
@@ -769,7 +796,7 @@ static int cmd_ls(int argc, char **argv)
 		putchar('\n');
 	}
 	for (i = 0; i < nrows; i++) {
-		free(rows[i][NCOLS]);
+		free(rows[i][ncols]);
 		free(rows[i]);
 	}
 	free(rows);
@@ -779,6 +806,21 @@ static int cmd_ls(int argc, char **argv)
 		rc = EXIT_FAILURE;
 	}
 	return rc;
+}
+
+static int cmd_ls(int argc, char **argv)
+{
+	if (parse_help_only(argc, argv, ls_help) != argc)
+		return usage_error("too many arguments");
+	return show_table(PROC_LISTING, ls_columns, ARRAY_SIZE(ls_columns));
+}
+
+static int cmd_limits(int argc, char **argv)
+{
+	if (parse_help_only(argc, argv, limits_help) != argc)
+		return usage_error("too many arguments");
+	return show_table(PROC_LIMITS, limits_columns,
+			  ARRAY_SIZE(limits_columns));
 }
 
 /* ---- rm -------------------------------------------------------------- */
@@ -828,9 +870,10 @@ static const struct command commands[] = {
 	{ "recv", cmd_recv, recv_help },
 	{ "stat", cmd_stat, stat_help },
 	{ "ls", cmd_ls, ls_help },
+	{ "limits", cmd_limits, limits_help },
 	{ "rm", cmd_rm, rm_help },
 };
-#define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
+#define NCOMMANDS	ARRAY_SIZE(commands)
 
 static const struct command *find_command(const char *name)
 {

@@ -45,11 +45,14 @@
 #define MSGQ_PRIO_MAX		64
 
 /*
- * Accounting: creating a mailbox reserves max_msgs * (max_msgsize +
- * MSGQ_MSG_OVERHEAD) bytes of its creator's quota (README, "Limits"), as
- * RLIMIT_MSGQUEUE counts a header per POSIX message.
+ * Accounting: creating a mailbox reserves MSGQ_MAILBOX_OVERHEAD +
+ * max(max_msgs, 1) * (max_msgsize + MSGQ_MSG_OVERHEAD) bytes of its
+ * creator's quota (README, "Limits"): the mailbox with its name, and each
+ * message it can hold with a header, as RLIMIT_MSGQUEUE counts a header per
+ * POSIX message; a rendezvous mailbox counts as holding one.
  */
 #define MSGQ_MSG_OVERHEAD	64
+#define MSGQ_MAILBOX_OVERHEAD	2048
 
 /* Upper bounds enforced at create; the limits may be tuned lower (README). */
 #define MSGQ_MAX_MSGS_LIMIT	65536
@@ -86,8 +89,12 @@
  *
  * Returns a new mailbox handle (a file descriptor). Errors: EEXIST (with
  * MSGQ_O_EXCL), EINVAL (limits out of range), ENAMETOOLONG, EACCES (opening
- * an existing mailbox without permission), ENOSPC (too many mailboxes),
- * EMFILE (per-user byte quota exceeded), ENOMEM.
+ * an existing mailbox without permission), ENOSPC (the IPC namespace holds
+ * max_mailboxes names), EMFILE (the creator's uid holds user_mailboxes
+ * names in the namespace, or would pass its byte quota; or the caller's
+ * file descriptor table is full), ENOMEM. CAP_SYS_RESOURCE in the
+ * namespace's user namespace lifts both name limits; in the initial user
+ * namespace, the byte quota.
  */
 struct msgq_create {
 	__u64 name;
