@@ -17,10 +17,17 @@
  *   MSGQ_IOC_SEND, MSGQ_IOC_RECV, MSGQ_IOC_GETATTR,
  *   MSGQ_IOC_SEND_BATCH, MSGQ_IOC_RECV_BATCH, MSGQ_IOC_SEND_RECV
  *
+ * This header is the reference for the ioctls. msgq(4) is the one for the
+ * device as a file: vector reads and writes, RWF_NOWAIT, offsets and
+ * splice(2), permissions, the per-user limits, the module parameters, and
+ * /proc/msgq and /proc/msgq_limits.
+ *
  * Conventions: every struct has explicit padding, pointers travel as __u64,
- * and every field named __reserved or __pad must be zero on input (EINVAL
- * otherwise), so that later versions can give them meaning. Unknown flag bits
- * are rejected with EINVAL. Unknown ioctls fail with ENOTTY.
+ * and no field is a long, time_t or off_t (times are struct msgq_timespec),
+ * so every struct has one layout for 32-bit and 64-bit callers. Every field
+ * named __reserved or __pad must be zero on input (EINVAL otherwise), so
+ * that later versions can give them meaning. Unknown flag bits are rejected
+ * with EINVAL. Unknown ioctls fail with ENOTTY.
  *
  * Errors common to every ioctl:
  *   EFAULT   a pointer (to the struct, a name or a buffer) is not accessible
@@ -47,14 +54,17 @@
 /*
  * Accounting: creating a mailbox reserves MSGQ_MAILBOX_OVERHEAD +
  * max(max_msgs, 1) * (max_msgsize + MSGQ_MSG_OVERHEAD) bytes of its
- * creator's quota (README, "Limits"): the mailbox with its name, and each
+ * creator's quota (msgq(4), "Limits"): the mailbox with its name, and each
  * message it can hold with a header, as RLIMIT_MSGQUEUE counts a header per
  * POSIX message; a rendezvous mailbox counts as holding one.
  */
 #define MSGQ_MSG_OVERHEAD	64
 #define MSGQ_MAILBOX_OVERHEAD	2048
 
-/* Upper bounds enforced at create; the limits may be tuned lower (README). */
+/*
+ * Upper bounds enforced at create; the module parameters may set lower ones
+ * (msgq(4), "Module parameters").
+ */
 #define MSGQ_MAX_MSGS_LIMIT	65536
 #define MSGQ_MAX_MSGSIZE_LIMIT	0x100000U	/* 1 MiB */
 
