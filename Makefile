@@ -4,7 +4,7 @@
 #   make check     every test, in QEMU guests (scripts/check.sh)
 #   make demo      the demo program in a QEMU guest
 #   make bench     the benchmark in a QEMU guest (build/bench/, README)
-#   make examples  build/examples/*, static (make check runs epoll_loop)
+#   make examples  build/examples/*, static (make check runs epoll_loop and uring_echo)
 #   make install   module, libmsgq, headers, msgq CLI, man pages, udev rule
 #   make dkms-install   the module through DKMS instead (README)
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -140,7 +140,9 @@ examples: lib
 $(BUILD)/examples/%: examples/%.c lib/libmsgq.a
 	mkdir -p $(dir $@)
 	$(CC) -static -O2 -Wall -D_GNU_SOURCE -I lib/include $< \
-		lib/libmsgq.a -lpthread -o $@
+		lib/libmsgq.a $(EXAMPLE_LIBS) -lpthread -o $@
+# Examples that need more than libmsgq and libc.
+$(BUILD)/examples/uring_echo: EXAMPLE_LIBS := -luring
 
 demo: deps
 	$(MAKE) lib

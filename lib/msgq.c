@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "msgq.h"
+#include "uapi_layout.h"
 
 #define ptr_to_u64(p)	((__u64)(uintptr_t)(p))
 

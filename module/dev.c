@@ -8,6 +8,8 @@
 
 #include <linux/cred.h>
 #include <linux/fs.h>
+#include <linux/ipc_namespace.h>
+#include <linux/seq_file.h>
 #include <linux/module.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -163,10 +165,19 @@ static int msgq_dev_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* /proc/PID/fdinfo/FD: the IPC namespace whose names this handle reaches. */
+static void msgq_dev_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct ipc_namespace *ipc_ns = file->private_data;
+
+	seq_printf(m, "msgq-ipc-ns:\t%u\n", ipc_ns->ns.inum);
+}
+
 const struct file_operations msgq_dev_fops = {
 	.owner		= THIS_MODULE,
 	.open		= msgq_dev_open,
 	.release	= msgq_dev_release,
 	.unlocked_ioctl	= msgq_dev_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
+	.show_fdinfo	= msgq_dev_show_fdinfo,
 };

@@ -21,6 +21,7 @@
 #include <linux/module.h>
 #include <linux/pagemap.h>
 #include <linux/poll.h>
+#include <linux/seq_file.h>
 #include <linux/time64.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
@@ -243,6 +244,32 @@ static int msgq_handle_fasync(int fd, struct file *file, int on)
 	return fasync_helper(fd, file, on, &mb->fasync);
 }
 
+/*
+ * /proc/PID/fdinfo/FD: which mailbox, in which IPC namespace (0 once
+ * unlinked), what this handle may do, and the mailbox's state and limits.
+ * msgq-id tells mailboxes apart even without names (msgq ls --holders).
+ */
+static void msgq_handle_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct msgq_mailbox *mb = file->private_data;
+	struct msgq_mailbox_state st;
+
+	msgq_mailbox_state(mb, &st);
+	seq_printf(m, "msgq-id:\t%llu\n", mb->id);
+	seq_printf(m, "msgq-name:\t%s\n", mb->name);
+	seq_printf(m, "msgq-ipc-ns:\t%u\n", msgq_registry_ns_inum(mb));
+	seq_printf(m, "msgq-rights:\t%s%s\n",
+		   file->f_mode & FMODE_WRITE ? "send" : "",
+		   (file->f_mode & FMODE_READ) ?
+		   (file->f_mode & FMODE_WRITE ? ",recv" : "recv") : "");
+	seq_printf(m, "msgq-owner:\t%d\n", msgq_mailbox_owned_by(mb, file));
+	seq_printf(m, "msgq-dead:\t%d\n", st.dead);
+	seq_printf(m, "msgq-depth:\t%u\n", st.cur_msgs);
+	seq_printf(m, "msgq-bytes:\t%llu\n", st.cur_bytes);
+	seq_printf(m, "msgq-max-msgs:\t%u\n", mb->max_msgs);
+	seq_printf(m, "msgq-max-msgsize:\t%u\n", mb->max_msgsize);
+}
+
 static int msgq_handle_release(struct inode *inode, struct file *file)
 {
 	struct msgq_mailbox *mb = file->private_data;
@@ -463,6 +490,7 @@ static const struct file_operations msgq_handle_fops = {
 	.compat_ioctl	= compat_ptr_ioctl,
 	.fasync		= msgq_handle_fasync,
 	.release	= msgq_handle_release,
+	.show_fdinfo	= msgq_handle_show_fdinfo,
 };
 
 /* Is @file a mailbox handle (of this module)? */

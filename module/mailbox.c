@@ -57,6 +57,9 @@
 #include "mailbox.h"
 #include "stats.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 #define EPOLL_RECV	(EPOLLIN | EPOLLRDNORM)
 #define EPOLL_SEND	(EPOLLOUT | EPOLLWRNORM)
 
@@ -85,6 +88,7 @@ struct msgq_mailbox *msgq_mailbox_alloc(const char *name, u32 max_msgs,
 					u32 max_msgsize, umode_t mode,
 					bool owned)
 {
+	static atomic64_t last_id = ATOMIC64_INIT(0);
 	size_t name_len = strlen(name);
 	struct msgq_mailbox *mb;
 	int prio;
@@ -107,6 +111,7 @@ struct msgq_mailbox *msgq_mailbox_alloc(const char *name, u32 max_msgs,
 	mb->slot_payload = min_t(u32, max_msgsize, MSGQ_SLOT_PAYLOAD);
 	/* No more free slots than the mailbox could fill: see message.c. */
 	mb->pool_max = min_t(u32, max_msgs, MSGQ_POOL_MAX);
+	mb->id = atomic64_inc_return(&last_id);
 	mb->uid = current_fsuid();
 	mb->gid = current_fsgid();
 	mb->mode = mode;
@@ -313,16 +318,20 @@ static int blocking_error(struct msgq_blocking *b)
 }
 
 /*
- * Sleep, in the task state the caller set, until woken or past the
- * deadline; note the deadline passing in @b.
+ * Sleep on @mb, for @what, in the task state the caller set, until woken
+ * or past the deadline; note the deadline passing in @b.
  */
-static void sleep_until(struct msgq_blocking *b)
+static void sleep_until(struct msgq_mailbox *mb, enum msgq_trace_wait what,
+			struct msgq_blocking *b)
 {
+	trace_msgq_wait_begin(mb, what);
 	if (!b->has_deadline)
 		schedule();
 	else if (!schedule_hrtimeout_range_clock(&b->deadline, 0,
 						 HRTIMER_MODE_ABS, b->clock))
 		b->expired = true;
+	if (trace_msgq_wait_end_enabled())
+		trace_msgq_wait_end(mb, blocking_error(b));
 }
 
 /* May the caller go to sleep? 0, or the error that ends its call now. */
@@ -355,7 +364,8 @@ static int sleep_on(struct msgq_mailbox *mb, wait_queue_head_t *wq,
 	else
 		prepare_to_wait(wq, wait, TASK_INTERRUPTIBLE);
 	spin_unlock(&mb->lock);
-	sleep_until(b);
+	sleep_until(mb, wq == &mb->send_wait ? MSGQ_WAIT_ROOM :
+		    MSGQ_WAIT_MESSAGE, b);
 	spin_lock(&mb->lock);
 	return 0;
 }
@@ -381,7 +391,7 @@ static int sleep_for_message(struct msgq_mailbox *mb, struct msgq_blocking *b)
 		wake_up_poll(&mb->send_wait, EPOLL_SEND);
 	set_current_state(TASK_INTERRUPTIBLE);
 	spin_unlock(&mb->lock);
-	sleep_until(b);
+	sleep_until(mb, MSGQ_WAIT_MESSAGE, b);
 	spin_lock(&mb->lock);
 	mb->nr_receivers--;
 	/* Still listed unless a sender woke us: a signal, the deadline. */
@@ -477,7 +487,7 @@ static int await_delivery(struct msgq_mailbox *mb, struct msgq_msg *msg,
 
 		set_current_state(TASK_INTERRUPTIBLE);
 		spin_unlock(&mb->lock);
-		sleep_until(b);
+		sleep_until(mb, MSGQ_WAIT_DELIVERY, b);
 		spin_lock(&mb->lock);
 	}
 }
@@ -522,6 +532,7 @@ static void queue_msg(struct msgq_mailbox *mb, struct msgq_msg *msg)
 	list_msg(mb, msg, false);
 	count_msg(mb, msg, 1);
 	mb->total_sent++;
+	trace_msgq_send(mb, msg);
 }
 
 /**
@@ -767,8 +778,10 @@ static struct msgq_msg *finish_msg(struct msgq_mailbox *mb,
 {
 	lockdep_assert_held(&mb->lock);
 	count_msg(mb, msg, -1);
-	if (delivered)
+	if (delivered) {
 		mb->total_received++;
+		trace_msgq_recv(mb, msg);
+	}
 	sync_update(msg, delivered ? MSGQ_SYNC_DELIVERED : MSGQ_SYNC_DROPPED);
 	if (!refcount_dec_and_test(&msg->ref))
 		return NULL;
@@ -1058,6 +1071,7 @@ void msgq_mailbox_kill(struct msgq_mailbox *mb)
 	unsigned int prio;
 	LIST_HEAD(dropped);
 
+	trace_msgq_kill(mb);
 	spin_lock(&mb->lock);
 	mb->dead = true;
 	mb->owner = NULL;

@@ -104,6 +104,8 @@ struct msgq_sync {
  * @slot_payload:    payload room of a slot (immutable)
  * @pool_max:        most free slots kept: MSGQ_POOL_MAX, or fewer if the
  *                   mailbox holds fewer messages (immutable)
+ * @id:              a number no other mailbox has had since the module
+ *                   was loaded: fdinfo's msgq-id (immutable)
  * @uid, @gid, @mode: owner and permission bits (immutable)
  * @owned:           dies with its owner's handle (immutable)
  * @quota_bytes:     bytes charged to @uid's quota, 0 if none (immutable)
@@ -136,6 +138,7 @@ struct msgq_mailbox {
 	u32 max_msgsize;
 	u32 slot_payload;
 	u32 pool_max;
+	u64 id;
 	kuid_t uid;
 	kgid_t gid;
 	umode_t mode;

@@ -28,6 +28,7 @@
 
 #include "limits.h"
 #include "registry.h"
+#include "trace.h"
 
 #define MSGQ_NS_HASH_BITS	7
 
@@ -305,6 +306,7 @@ struct msgq_mailbox *msgq_registry_create(struct ipc_namespace *ipc_ns,
 		if (err)
 			goto err_unlock;
 		kref_get(&found->ref);
+		trace_msgq_open(found);
 		mutex_unlock(&msgq_registry_lock);
 		msgq_mailbox_put(mb);
 		return found;
@@ -333,6 +335,7 @@ struct msgq_mailbox *msgq_registry_create(struct ipc_namespace *ipc_ns,
 		goto err_destroy_empty_ns;
 	/* The allocation's reference is the name's; this one is the handle's. */
 	kref_get(&mb->ref);
+	trace_msgq_create(mb);
 	mutex_unlock(&msgq_registry_lock);
 	*created = true;
 	return mb;
@@ -363,6 +366,7 @@ struct msgq_mailbox *msgq_registry_open(struct ipc_namespace *ipc_ns,
 	if (err)
 		goto err_unlock;
 	kref_get(&mb->ref);
+	trace_msgq_open(mb);
 	mutex_unlock(&msgq_registry_lock);
 	return mb;
 
@@ -385,6 +389,7 @@ int msgq_registry_unlink(struct ipc_namespace *ipc_ns, const char *name)
 	err = unlink_permission(ipc_ns, mb);
 	if (err)
 		goto out_unlock;
+	trace_msgq_unlink(mb);
 	if (name_unlink(mb))
 		ns_destroy(ns);
 out_unlock:
@@ -412,6 +417,20 @@ void msgq_registry_remove(struct msgq_mailbox *mb)
 	mutex_unlock(&msgq_registry_lock);
 	if (mb->owned)
 		msgq_mailbox_kill(mb);
+}
+
+/* The inode number of @mb's IPC namespace (as /proc/PID/ns/ipc), 0 if unlinked. */
+unsigned int msgq_registry_ns_inum(struct msgq_mailbox *mb)
+{
+	unsigned int inum = 0;
+	struct msgq_ns *ns;
+
+	mutex_lock(&msgq_registry_lock);
+	ns = mb->ns;
+	if (ns)
+		inum = ns->ipc_ns->ns.inum;
+	mutex_unlock(&msgq_registry_lock);
+	return inum;
 }
 
 bool msgq_registry_linked(struct msgq_mailbox *mb)

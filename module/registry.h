@@ -41,6 +41,7 @@ struct msgq_mailbox *msgq_registry_open(struct ipc_namespace *ipc_ns,
 int msgq_registry_unlink(struct ipc_namespace *ipc_ns, const char *name);
 void msgq_registry_remove(struct msgq_mailbox *mb);
 bool msgq_registry_linked(struct msgq_mailbox *mb);
+unsigned int msgq_registry_ns_inum(struct msgq_mailbox *mb);
 void msgq_registry_for_each(struct ipc_namespace *ipc_ns,
 			    void (*fn)(struct msgq_mailbox *mb, void *arg),
 			    void *arg);

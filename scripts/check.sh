@@ -115,7 +115,7 @@ ${CC:-cc} -m32 -static -O2 -Wall -Wextra -o "$payload/bin/ia32-probe" \
 	scripts/guest/ia32-probe.c
 # Examples that check themselves: run after the selftests, one TAP line each.
 mkdir -p "$payload/examples"
-cp "$build/examples/epoll_loop" "$payload/examples/"
+cp "$build/examples/epoll_loop" "$build/examples/uring_echo" "$payload/examples/"
 # The benchmark's smoke run (seconds, every path): one more test program.
 make -s bench-bin
 cp "$build/bench/payload/bin/msgq-bench" "$payload/bin/"

@@ -285,7 +285,7 @@ TEST_F(users, one_user_cannot_take_every_name)
 	long long names = param_get("user_mailboxes");
 
 	a.tries = param_get("max_mailboxes") + 1;
-	ASSERT_LT(1, a.tries) TH_LOG("max_mailboxes unreadable");
+	ASSERT_LT(1U, a.tries) TH_LOG("max_mailboxes unreadable");
 	FILL_AS(&user_a, &a, names, EMFILE);
 	ASSERT_LT(names, param_get("max_mailboxes"));
 	OTHERS_STILL_WORK(&user_b);

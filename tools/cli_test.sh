@@ -80,7 +80,7 @@ else not_ok "--version" "exit $rc"; fi
 run --help
 if [ $rc = 0 ] && grep -q '^Commands:' "$out" && grep -q 'Exit status' "$out"
 then ok "--help"; else not_ok "--help" "exit $rc"; fi
-for c in create send recv stat ls limits rm; do
+for c in create send recv stat ls limits who rm; do
 	run "$c" --help
 	if [ $rc = 0 ] && grep -q "^Usage: msgq $c" "$out" && [ ! -s "$err" ]
 	then ok "$c --help"; else not_ok "$c --help" "exit $rc"; fi
@@ -101,6 +101,8 @@ run recv cli-a --peek --count 2; expect_err "recv --peek --count 2: usage error"
 run stat; expect_err "stat without NAME: usage error" 2 "missing NAME"
 run ls extra; expect_err "ls with an argument: usage error" 2 "too many"
 run limits extra; expect_err "limits with an argument: usage error" 2 "too many"
+run who; expect_err "who without NAME: usage error" 2 "missing NAME"
+run who a b; expect_err "who with two names: usage error" 2 "too many"
 
 # ---- create, stat ----
 run create cli-a --max-msgs 4 --max-size 1k --mode 0640
@@ -307,6 +309,30 @@ else
 		n=$((n + 1)); echo "ok $n cli: $c # SKIP no su"
 	done
 fi
+
+# ---- who ----
+"$MSGQ" create cli-who --max-msgs 2
+"$MSGQ" recv cli-who --timeout 20000 >/dev/null 2>&1 &
+holder=$!
+i=0
+while [ $i -lt 100 ] && ! grep -q recv "/proc/$holder/cmdline" 2>/dev/null; do
+	sleep 0.1; i=$((i + 1))
+done
+sleep 0.5
+run who cli-who
+if [ $rc = 0 ] && head -n1 "$out" | grep -q '^PID  *COMMAND  *FD  *RIGHTS  *OWNER$' &&
+	awk -v p="$holder" '$1 == p && $2 == "msgq" && $4 == "recv" && $5 == "-"' "$out" | grep -q .
+then ok "who: the waiting receiver, its command and rights"
+else not_ok "who: the waiting receiver, its command and rights" "holder $holder, exit $rc"; fi
+[ "$(awk 'NR > 1' "$out" | wc -l)" = 1 ] && ok "who: one handle, not its own" ||
+	not_ok "who: one handle, not its own"
+"$MSGQ" send cli-who done
+wait $holder
+run who cli-who
+[ $rc = 0 ] && [ "$(awk 'NR > 1' "$out" | wc -l)" = 0 ] && ok "who: nobody once it exits" ||
+	not_ok "who: nobody once it exits" "exit $rc"
+run who cli-nonesuch; expect_err "who of a missing name: exit 1" 1 "no such mailbox"
+"$MSGQ" rm cli-who
 
 # ---- rm ----
 run rm cli-a cli-b; expect_out "rm two names" 0 ""

@@ -15,7 +15,9 @@
  * block (EXIT_TIMEOUT). The manual is man/man1/msgq.1.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -186,6 +188,7 @@ static const char main_help[] =
 "  stat NAME     show a mailbox's limits, depth and counters\n"
 "  ls            list the mailboxes of this IPC namespace\n"
 "  limits        show the limits, and what you use of them\n"
+"  who NAME      list the processes that hold handles on a mailbox\n"
 "  rm NAME...    remove mailbox names\n"
 "  help [COMMAND]  show this help, or a command's\n"
 "\n"
@@ -260,6 +263,15 @@ PROC_LIMITS "): LIMIT, VALUE and USED.\n"
 "  max_msgsize     the largest message of a new mailbox (USED is -)\n"
 "Creating a mailbox past max_mailboxes fails with ENOSPC, past\n"
 "user_mailboxes or user_bytes with EMFILE.\n"
+"\n"
+"  -h, --help          show this help\n";
+
+static const char who_help[] =
+"Usage: msgq who NAME\n"
+"List the processes holding handles on mailbox NAME of this IPC namespace,\n"
+"one line per handle (from /proc/PID/fdinfo, as lsof would): PID, COMMAND,\n"
+"FD, RIGHTS (send, recv) and OWNER (yes for the handle that owns an owned\n"
+"mailbox). Only processes you may inspect are seen (all of them as root).\n"
 "\n"
 "  -h, --help          show this help\n";
 
@@ -823,6 +835,130 @@ static int cmd_limits(int argc, char **argv)
 			  ARRAY_SIZE(limits_columns));
 }
 
+/* ---- who ------------------------------------------------------------- */
+
+/* The value of "@key:" in fdinfo text @info, in @val; false if absent. */
+static bool fdinfo_field(const char *info, const char *key, char *val,
+			 size_t size)
+{
+	size_t klen = strlen(key);
+	const char *p;
+
+	for (p = info; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (strncmp(p, key, klen) || p[klen] != ':')
+			continue;
+		p += klen + 1;
+		p += strspn(p, " \t");
+		snprintf(val, size, "%.*s", (int)strcspn(p, "\n"), p);
+		return true;
+	}
+	return false;
+}
+
+/* /proc/@pid/fdinfo/@fd into @buf; false if it cannot be read. */
+static bool read_fdinfo(const char *pid, const char *fd, char *buf,
+			size_t size)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int f;
+
+	snprintf(path, sizeof(path), "/proc/%s/fdinfo/%s", pid, fd);
+	f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return false;
+	n = read(f, buf, size - 1);
+	close(f);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return true;
+}
+
+/* Print @pid's handles on the mailbox with @id; how many. */
+static int who_in(const char *pid, const char *id)
+{
+	char path[PATH_MAX], link[64], info[1024], val[300], comm[64] = "?";
+	struct dirent *d;
+	int n = 0;
+	DIR *dir;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%s/comm", pid);
+	f = fopen(path, "re");
+	if (f) {
+		if (fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "/proc/%s/fd", pid);
+	dir = opendir(path);
+	if (!dir)
+		return 0;
+	while ((d = readdir(dir))) {
+		ssize_t len;
+
+		snprintf(path, sizeof(path), "/proc/%s/fd/%s", pid, d->d_name);
+		len = readlink(path, link, sizeof(link) - 1);
+		if (len <= 0)
+			continue;
+		link[len] = '\0';
+		if (strcmp(link, "anon_inode:[msgq]") ||
+		    !read_fdinfo(pid, d->d_name, info, sizeof(info)) ||
+		    !fdinfo_field(info, "msgq-id", val, sizeof(val)) ||
+		    strcmp(val, id))
+			continue;
+		printf("%-8s %-16s %-5s ", pid, comm, d->d_name);
+		fdinfo_field(info, "msgq-rights", val, sizeof(val));
+		printf("%-10s ", val);
+		fdinfo_field(info, "msgq-owner", val, sizeof(val));
+		printf("%s\n", strcmp(val, "1") ? "-" : "yes");
+		n++;
+	}
+	closedir(dir);
+	return n;
+}
+
+static int cmd_who(int argc, char **argv)
+{
+	char self_fd[16], info[1024], id[32];
+	struct dirent *d;
+	const char *name;
+	DIR *proc;
+	int fd;
+
+	if (parse_help_only(argc, argv, who_help) != argc - 1)
+		return usage_error(optind == argc ? "missing NAME" :
+				   "too many arguments");
+	name = argv[argc - 1];
+	/* Our own handle tells the mailbox's id: the holders share it. */
+	fd = msgq_open(name, MSGQ_O_RECV | MSGQ_O_CLOEXEC);
+	if (fd < 0)
+		fd = msgq_open(name, MSGQ_O_SEND | MSGQ_O_CLOEXEC);
+	if (fd < 0)
+		return fail(name, "open", errno);
+	snprintf(self_fd, sizeof(self_fd), "%d", fd);
+	if (!read_fdinfo("self", self_fd, info, sizeof(info)) ||
+	    !fdinfo_field(info, "msgq-id", id, sizeof(id))) {
+		close(fd);
+		errmsg("%s: no msgq-id in /proc/self/fdinfo/%d (msgq too old?)",
+		       name, fd);
+		return EXIT_FAILURE;
+	}
+	close(fd);
+	proc = opendir("/proc");
+	if (!proc)
+		return fail("/proc", "open", errno);
+	printf("%-8s %-16s %-5s %-10s %s\n", "PID", "COMMAND", "FD", "RIGHTS",
+	       "OWNER");
+	while ((d = readdir(proc)))
+		if (d->d_name[0] >= '1' && d->d_name[0] <= '9' &&
+		    (pid_t)atoi(d->d_name) != getpid())
+			who_in(d->d_name, id);
+	closedir(proc);
+	return EXIT_SUCCESS;
+}
+
 /* ---- rm -------------------------------------------------------------- */
 
 static int cmd_rm(int argc, char **argv)
@@ -871,6 +1007,7 @@ static const struct command commands[] = {
 	{ "stat", cmd_stat, stat_help },
 	{ "ls", cmd_ls, ls_help },
 	{ "limits", cmd_limits, limits_help },
+	{ "who", cmd_who, who_help },
 	{ "rm", cmd_rm, rm_help },
 };
 #define NCOMMANDS	ARRAY_SIZE(commands)
