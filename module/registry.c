@@ -262,7 +262,7 @@ static int mailbox_permission(struct ipc_namespace *ipc_ns,
 
 /* Only the mailbox's owner uid, or CAP_IPC_OWNER, may remove its name. */
 static int unlink_permission(struct ipc_namespace *ipc_ns,
-			     struct msgq_mailbox *mb)
+			     struct msgq_mailbox *mb, int may)
 {
 	if (uid_eq(current_fsuid(), mb->uid) ||
 	    ns_capable(ipc_ns->user_ns, CAP_IPC_OWNER))
@@ -349,52 +349,58 @@ err_unlock:
 	return ERR_PTR(err);
 }
 
+/*
+ * The mailbox named @name in @ipc_ns, and its table in *@ns, or NULL;
+ * the @check of the caller's permission on it passed, else an error.
+ */
+static struct msgq_mailbox *
+name_lookup(struct ipc_namespace *ipc_ns, const char *name,
+	    int (*check)(struct ipc_namespace *, struct msgq_mailbox *, int),
+	    int may, struct msgq_ns **ns)
+{
+	struct msgq_mailbox *mb;
+	int err;
+
+	lockdep_assert_held(&msgq_registry_lock);
+	*ns = ns_find(ipc_ns);
+	mb = *ns ? name_find(*ns, name) : NULL;
+	if (!mb)
+		return ERR_PTR(-ENOENT);
+	err = check(ipc_ns, mb, may);
+	return err ? ERR_PTR(err) : mb;
+}
+
 /* Open an existing mailbox; returns it with a reference for the handle. */
 struct msgq_mailbox *msgq_registry_open(struct ipc_namespace *ipc_ns,
 					const char *name, int may)
 {
 	struct msgq_mailbox *mb;
 	struct msgq_ns *ns;
-	int err = -ENOENT;
 
 	mutex_lock(&msgq_registry_lock);
-	ns = ns_find(ipc_ns);
-	mb = ns ? name_find(ns, name) : NULL;
-	if (!mb)
-		goto err_unlock;
-	err = mailbox_permission(ipc_ns, mb, may);
-	if (err)
-		goto err_unlock;
-	kref_get(&mb->ref);
-	trace_msgq_open(mb);
+	mb = name_lookup(ipc_ns, name, mailbox_permission, may, &ns);
+	if (!IS_ERR(mb)) {
+		kref_get(&mb->ref);
+		trace_msgq_open(mb);
+	}
 	mutex_unlock(&msgq_registry_lock);
 	return mb;
-
-err_unlock:
-	mutex_unlock(&msgq_registry_lock);
-	return ERR_PTR(err);
 }
 
 int msgq_registry_unlink(struct ipc_namespace *ipc_ns, const char *name)
 {
 	struct msgq_mailbox *mb;
 	struct msgq_ns *ns;
-	int err = -ENOENT;
 
 	mutex_lock(&msgq_registry_lock);
-	ns = ns_find(ipc_ns);
-	mb = ns ? name_find(ns, name) : NULL;
-	if (!mb)
-		goto out_unlock;
-	err = unlink_permission(ipc_ns, mb);
-	if (err)
-		goto out_unlock;
-	trace_msgq_unlink(mb);
-	if (name_unlink(mb))
-		ns_destroy(ns);
-out_unlock:
+	mb = name_lookup(ipc_ns, name, unlink_permission, 0, &ns);
+	if (!IS_ERR(mb)) {
+		trace_msgq_unlink(mb);
+		if (name_unlink(mb))
+			ns_destroy(ns);
+	}
 	mutex_unlock(&msgq_registry_lock);
-	return err;
+	return PTR_ERR_OR_ZERO(mb);
 }
 
 /**

@@ -4,7 +4,10 @@
  * message boundaries as read(2)/write(2) do, and a receive on an empty
  * mailbox waits on the mailbox's poll, not in an io-wq worker thread (the
  * handle honours IOCB_NOWAIT): 1000 pending receives are 1000 poll entries,
- * no kernel threads. A cancelled receive loses no message.
+ * no kernel threads, completed in the mailbox's priority order. A
+ * cancelled receive loses no message; pending receives survive the close
+ * of their handle and an unlink, and end with EIDRM when an owned
+ * mailbox's owner goes. SQPOLL rings work the same.
  *
  * Skips where io_uring is unavailable (kernel without it, or disabled by
  * the io_uring_disabled sysctl).
@@ -168,6 +171,134 @@ TEST_F(msgq, pending_receives_need_no_threads)
 						  got[k]);
 		seen[got[k]] = 1;
 	}
+	ASSERT_EQ(0, mbox_depth(self->fd));
+	io_uring_queue_exit(&ring);
+}
+
+/*
+ * Receives pending on an empty mailbox complete in the mailbox's order:
+ * highest priority first, FIFO within one, as the messages of one batch
+ * send arrive; each exactly once.
+ */
+TEST_F(msgq, pending_receives_complete_in_priority_order)
+{
+	static unsigned int got[64], sent[64];
+	static struct msgq_mmsg mm[64];
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	unsigned int i, last = UINT32_MAX;
+
+	RING_INIT(&ring, 64);
+	MBOX_CREATE(64, sizeof(unsigned int));
+	for (i = 0; i < 64; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+
+		io_uring_prep_read(sqe, self->fd, &got[i], sizeof(got[i]), -1);
+		io_uring_sqe_set_data64(sqe, i);
+	}
+	ASSERT_EQ(64, io_uring_submit(&ring));
+	sleep_ms(100);
+	/* Message k has priority k % 8; its payload orders the whole set. */
+	for (i = 0; i < 64; i++) {
+		sent[i] = (7 - i % 8) * 64 + i;
+		mm[i].buf = ptr_to_u64(&sent[i]);
+		mm[i].len = sizeof(sent[i]);
+		mm[i].prio = i % 8;
+	}
+	ASSERT_EQ(64, msgq_send_batch(self->fd, mm, 64, 0));
+	for (i = 0; i < 64; i++) {
+		unsigned int v;
+
+		ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+		ASSERT_EQ((int)sizeof(unsigned int), cqe->res);
+		v = got[cqe->user_data];
+		io_uring_cqe_seen(&ring, cqe);
+		/* Ascending payloads: priority 7 first, FIFO within one. */
+		if (last != UINT32_MAX) {
+			ASSERT_LT(last, v) TH_LOG("completion %u: %u after %u",
+						  i, v, last);
+		}
+		last = v;
+	}
+	io_uring_queue_exit(&ring);
+}
+
+/*
+ * Pending receives outlive what happens to the handle and the name: io_uring
+ * holds the file, so receives on a closed handle still complete; an
+ * unlinked mailbox goes on working unnamed; when an owned mailbox's owner
+ * goes, pending receives complete with EIDRM.
+ */
+TEST_F(msgq, pending_receives_closed_unlinked_owner_gone)
+{
+	unsigned int v[3] = { 0 }, w = 0x77;
+	struct io_uring_cqe *cqe;
+	struct io_uring_sqe *sqe;
+	struct io_uring ring;
+	int rfd, i;
+
+	RING_INIT(&ring, 8);
+	self->fd = msgq_create_at(self->dev, self->name,
+				  MSGQ_O_RDWR | MSGQ_O_OWNED, 0600, 4,
+				  sizeof(unsigned int));
+	ASSERT_LE(0, self->fd);
+	rfd = msgq_open_at(self->dev, self->name, MSGQ_O_RECV);
+	ASSERT_LE(0, rfd);
+	for (i = 0; i < 3; i++) {
+		sqe = io_uring_get_sqe(&ring);
+		io_uring_prep_read(sqe, rfd, &v[i], sizeof(v[i]), -1);
+		io_uring_sqe_set_data64(sqe, i);
+	}
+	ASSERT_EQ(3, io_uring_submit(&ring));
+	sleep_ms(50);
+	close(rfd);			/* the ring holds the file */
+	ASSERT_EQ(0, msgq_unlink_at(self->dev, self->name));
+	ASSERT_EQ(0, msgq_send(self->fd, &w, sizeof(w), 0));
+	ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+	ASSERT_EQ((int)sizeof(w), cqe->res);
+	ASSERT_EQ(w, v[cqe->user_data]);
+	io_uring_cqe_seen(&ring, cqe);
+	/* The owner goes: the two still pending end with EIDRM. */
+	close(self->fd);
+	self->fd = -1;
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+		ASSERT_EQ(-EIDRM, cqe->res) TH_LOG("%s", strerror(-cqe->res));
+		io_uring_cqe_seen(&ring, cqe);
+	}
+	io_uring_queue_exit(&ring);
+}
+
+/* The same boundaries and waiting in SQPOLL mode: no system call at all. */
+TEST_F(msgq, sqpoll)
+{
+	struct io_uring_params p = { .flags = IORING_SETUP_SQPOLL,
+				     .sq_thread_idle = 100 };
+	unsigned int v = 0, w = 0x99;
+	struct io_uring_cqe *cqe;
+	struct io_uring_sqe *sqe;
+	struct io_uring ring;
+	int err;
+
+	err = io_uring_queue_init_params(8, &ring, &p);
+	if (err == -EPERM || err == -ENOSYS || err == -EOPNOTSUPP)
+		SKIP(return, "SQPOLL: %s", strerror(-err));
+	ASSERT_EQ(0, err) TH_LOG("SQPOLL: %s", strerror(-err));
+	MBOX_CREATE(4, sizeof(unsigned int));
+	sqe = io_uring_get_sqe(&ring);
+	io_uring_prep_read(sqe, self->fd, &v, sizeof(v), -1);
+	ASSERT_EQ(1, io_uring_submit(&ring));
+	sleep_ms(50);
+	ASSERT_NE(0, io_uring_peek_cqe(&ring, &cqe));
+	sqe = io_uring_get_sqe(&ring);
+	io_uring_prep_write(sqe, self->fd, &w, sizeof(w), -1);
+	ASSERT_EQ(1, io_uring_submit(&ring));
+	for (int i = 0; i < 2; i++) {
+		ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+		ASSERT_EQ((int)sizeof(w), cqe->res);
+		io_uring_cqe_seen(&ring, cqe);
+	}
+	ASSERT_EQ(w, v);
 	ASSERT_EQ(0, mbox_depth(self->fd));
 	io_uring_queue_exit(&ring);
 }
