@@ -16,11 +16,13 @@
  */
 
 #include <linux/anon_inodes.h>
+#include <linux/eventfd.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/pagemap.h>
 #include <linux/poll.h>
+#include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/time64.h>
 #include <linux/uaccess.h>
@@ -270,6 +272,13 @@ static void msgq_handle_show_fdinfo(struct seq_file *m, struct file *file)
 	seq_printf(m, "msgq-max-msgsize:\t%u\n", mb->max_msgsize);
 }
 
+/* close(2) of any handle of the mailbox ends the process's mq_notify(). */
+static int msgq_handle_flush(struct file *file, fl_owner_t id)
+{
+	msgq_mailbox_notify_close(file->private_data);
+	return 0;
+}
+
 static int msgq_handle_release(struct inode *inode, struct file *file)
 {
 	struct msgq_mailbox *mb = file->private_data;
@@ -452,6 +461,61 @@ static long handle_getattr(struct file *file, struct msgq_attr __user *uattr)
 	return copy_to_user(uattr, &attr, sizeof(attr)) ? -EFAULT : 0;
 }
 
+/* mq_notify(): register, or remove, the calling process's notification. */
+static long handle_notify(struct file *file, struct msgq_notify __user *uargs)
+{
+	struct msgq_notification *n;
+	struct msgq_notify args;
+	int err;
+
+	if (!(file->f_mode & FMODE_READ))
+		return -EBADF;
+	if (copy_from_user(&args, uargs, sizeof(args)))
+		return -EFAULT;
+	if (args.__pad || msgq_any_set(args.__reserved, sizeof(args.__reserved)))
+		return -EINVAL;
+	switch (args.how) {
+	case MSGQ_NOTIFY_REMOVE:
+		return msgq_mailbox_notify(file->private_data, NULL);
+	case MSGQ_NOTIFY_SIGNAL:
+		if (!valid_signal(args.signo) || !args.signo)
+			return -EINVAL;
+		break;
+	case MSGQ_NOTIFY_NONE:
+	case MSGQ_NOTIFY_EVENTFD:
+		break;
+	default:
+		return -EINVAL;
+	}
+
+	n = kzalloc(sizeof(*n), GFP_KERNEL_ACCOUNT);
+	if (!n)
+		return -ENOMEM;
+	n->owner = get_pid(task_tgid(current));
+	n->user_ns = get_user_ns(current_user_ns());
+	n->how = args.how == MSGQ_NOTIFY_SIGNAL ? MSGQ_NOTIFY_BY_SIGNAL :
+		 args.how == MSGQ_NOTIFY_EVENTFD ? MSGQ_NOTIFY_BY_EVENTFD :
+		 MSGQ_NOTIFY_BY_NONE;
+	n->signo = args.signo;
+	n->value = args.value;
+	if (args.how == MSGQ_NOTIFY_EVENTFD) {
+		n->eventfd = eventfd_ctx_fdget(args.fd);
+		if (IS_ERR(n->eventfd)) {
+			err = PTR_ERR(n->eventfd);
+			n->eventfd = NULL;
+			goto err_free;
+		}
+	}
+	err = msgq_mailbox_notify(file->private_data, n);
+	if (err)
+		goto err_free;
+	return 0;
+
+err_free:
+	msgq_notification_free(n);
+	return err;
+}
+
 static long msgq_handle_ioctl(struct file *file, unsigned int cmd,
 			      unsigned long arg)
 {
@@ -470,6 +534,8 @@ static long msgq_handle_ioctl(struct file *file, unsigned int cmd,
 		return msgq_handle_recv_batch(file, argp);
 	case MSGQ_IOC_SEND_RECV:
 		return handle_send_recv(file, argp);
+	case MSGQ_IOC_NOTIFY:
+		return handle_notify(file, argp);
 	default:
 		return -ENOTTY;
 	}
@@ -489,6 +555,7 @@ static const struct file_operations msgq_handle_fops = {
 	.unlocked_ioctl	= msgq_handle_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.fasync		= msgq_handle_fasync,
+	.flush		= msgq_handle_flush,
 	.release	= msgq_handle_release,
 	.show_fdinfo	= msgq_handle_show_fdinfo,
 };

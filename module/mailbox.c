@@ -2,10 +2,13 @@
 /*
  * msgq mailbox: the priority queue of messages, blocking and wakeups.
  *
- * Priorities are a bitmap over MSGQ_PRIO_MAX FIFO lists: enqueue is a
- * list_add_tail() and a bit set, dequeue takes the first message of the
- * highest set bit. Both cost the same whatever the depth of the queue and
- * the number of priorities in use.
+ * Priorities are a two-level bitmap over MSGQ_PRIO_MAX FIFO lists, in
+ * groups of 64 (mailbox.h): enqueue is a list_add_tail() and two bit sets,
+ * dequeue takes the first message of the highest set bit of the highest
+ * group with one. Both cost the same whatever the depth of the queue and
+ * the number of priorities in use. A group above the first is allocated
+ * (outside the lock, as the mailbox's spare) before a message of its
+ * priorities is queued, and freed when the last of them leaves.
  *
  * Sleeping: receivers sleep in mb->sleepers, oldest first, and a message
  * wakes one of them: the sender takes it off the list and wakes it, under
@@ -51,6 +54,7 @@
 #include <linux/mm.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
+#include <linux/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -76,6 +80,186 @@ struct msgq_sleeper {
 	struct task_struct *task;
 };
 
+/* ------------------------------------------------------------------ */
+/* The queue */
+
+static void group_init(struct msgq_group *group)
+{
+	unsigned int l;
+
+	bitmap_zero(group->used, MSGQ_GROUP_LEVELS);
+	group->held = 0;
+	for (l = 0; l < MSGQ_GROUP_LEVELS; l++)
+		INIT_LIST_HEAD(&group->levels[l]);
+}
+
+/* The group of priority @prio; it must exist (a message of it is held). */
+static struct msgq_group *group_of(struct msgq_mailbox *mb, u32 prio)
+{
+	unsigned int g = prio >> MSGQ_GROUP_SHIFT;
+
+	lockdep_assert_held(&mb->lock);
+	return g ? mb->groups[g] : &mb->group0;
+}
+
+static struct list_head *level_of(struct msgq_mailbox *mb, u32 prio)
+{
+	return &group_of(mb, prio)->levels[prio & (MSGQ_GROUP_LEVELS - 1)];
+}
+
+/*
+ * Could a message of priority @prio be queued now, with the lock held? Its
+ * group exists, or the spare can become it. If not, the caller drops the
+ * lock and calls group_alloc().
+ */
+static bool group_ready(struct msgq_mailbox *mb, u32 prio)
+{
+	unsigned int g = prio >> MSGQ_GROUP_SHIFT;
+
+	lockdep_assert_held(&mb->lock);
+	return !g || (mb->groups && (mb->groups[g] || mb->spare_group));
+}
+
+/* Groups above the first, made and freed; counted for debugfs. */
+static struct msgq_group *group_new(void)
+{
+	struct msgq_group *group = kmalloc(sizeof(*group), GFP_KERNEL_ACCOUNT);
+
+	if (group) {
+		group_init(group);
+		msgq_stats_group(1);
+	}
+	return group;
+}
+
+static void group_free(struct msgq_group *group)
+{
+	if (group) {
+		msgq_stats_group(-1);
+		kfree(group);
+	}
+}
+
+/*
+ * Allocate, without the lock, what group_ready() found missing: 0 (the
+ * caller looks again: another sender may have used the spare meanwhile),
+ * or -ENOMEM.
+ */
+static int group_alloc(struct msgq_mailbox *mb)
+{
+	struct msgq_group **table = NULL, *group;
+
+	if (!READ_ONCE(mb->groups)) {
+		table = kcalloc(MSGQ_GROUPS, sizeof(*table), GFP_KERNEL_ACCOUNT);
+		if (!table)
+			return -ENOMEM;
+	}
+	group = group_new();
+	if (!group) {
+		kfree(table);
+		return -ENOMEM;
+	}
+	spin_lock(&mb->lock);
+	if (!mb->groups)
+		swap(mb->groups, table);
+	if (!mb->spare_group)
+		swap(mb->spare_group, group);
+	spin_unlock(&mb->lock);
+	kfree(table);
+	group_free(group);
+	return 0;
+}
+
+/*
+ * Count @msg in (@sign 1: a new message, its group made from the spare if
+ * need be) or out (-1: it leaves for good; a group above the first that
+ * holds nothing more becomes the spare or is freed).
+ */
+static void count_msg(struct msgq_mailbox *mb, struct msgq_msg *msg, int sign)
+{
+	unsigned int g = msg->prio >> MSGQ_GROUP_SHIFT;
+	struct msgq_group *group;
+
+	lockdep_assert_held(&mb->lock);
+	mb->cur_msgs += sign;
+	mb->cur_bytes += sign * (s64)msg->len;
+	if (g && sign > 0 && !mb->groups[g]) {
+		mb->groups[g] = mb->spare_group;
+		mb->spare_group = NULL;
+	}
+	group = group_of(mb, msg->prio);
+	group->held += sign;
+	if (!g || group->held)
+		return;
+	mb->groups[g] = NULL;
+	if (!mb->spare_group)
+		mb->spare_group = group;
+	else
+		group_free(group);
+}
+
+static struct msgq_msg *first_msg(struct msgq_mailbox *mb)
+{
+	struct msgq_group *group;
+	unsigned long g, l;
+
+	lockdep_assert_held(&mb->lock);
+	g = find_last_bit(mb->groups_used, MSGQ_GROUPS);
+	if (g == MSGQ_GROUPS)
+		return NULL;
+	group = g ? mb->groups[g] : &mb->group0;
+	l = find_last_bit(group->used, MSGQ_GROUP_LEVELS);
+	return list_first_entry(&group->levels[l], struct msgq_msg, link);
+}
+
+/* Put @msg on its list, at the tail or (given back by a receiver) the head. */
+static inline void list_msg(struct msgq_mailbox *mb, struct msgq_msg *msg,
+			    bool head)
+{
+	struct msgq_group *group = group_of(mb, msg->prio);
+
+	if (head)
+		list_add(&msg->link, level_of(mb, msg->prio));
+	else
+		list_add_tail(&msg->link, level_of(mb, msg->prio));
+	__set_bit(msg->prio & (MSGQ_GROUP_LEVELS - 1), group->used);
+	__set_bit(msg->prio >> MSGQ_GROUP_SHIFT, mb->groups_used);
+	mb->listed++;
+}
+
+static inline void unlist_msg(struct msgq_mailbox *mb, struct msgq_msg *msg)
+{
+	struct msgq_group *group = group_of(mb, msg->prio);
+
+	list_del(&msg->link);
+	if (list_empty(level_of(mb, msg->prio))) {
+		__clear_bit(msg->prio & (MSGQ_GROUP_LEVELS - 1), group->used);
+		if (bitmap_empty(group->used, MSGQ_GROUP_LEVELS))
+			__clear_bit(msg->prio >> MSGQ_GROUP_SHIFT,
+				    mb->groups_used);
+	}
+	mb->listed--;
+}
+
+/*
+ * Take every listed message off its list onto @all, in priority order,
+ * still counted: the mailbox dies or is freed. Returns @all.
+ */
+static struct list_head *unlist_all(struct msgq_mailbox *mb,
+				    struct list_head *all)
+{
+	struct msgq_msg *msg;
+
+	while ((msg = first_msg(mb))) {
+		unlist_msg(mb, msg);
+		list_add_tail(&msg->link, all);
+	}
+	return all;
+}
+
+/* ------------------------------------------------------------------ */
+/* Life */
+
 /**
  * msgq_mailbox_alloc - a new mailbox, unnamed, with one reference
  * @name:        its name, copied
@@ -91,15 +275,13 @@ struct msgq_mailbox *msgq_mailbox_alloc(const char *name, u32 max_msgs,
 	static atomic64_t last_id = ATOMIC64_INIT(0);
 	size_t name_len = strlen(name);
 	struct msgq_mailbox *mb;
-	int prio;
 
 	mb = kzalloc(struct_size(mb, name, name_len + 1), GFP_KERNEL_ACCOUNT);
 	if (!mb)
 		return NULL;
 
 	spin_lock_init(&mb->lock);
-	for (prio = 0; prio < MSGQ_PRIO_MAX; prio++)
-		INIT_LIST_HEAD(&mb->levels[prio]);
+	group_init(&mb->group0);
 	INIT_LIST_HEAD(&mb->sleepers);
 	init_waitqueue_head(&mb->recv_wait);
 	init_waitqueue_head(&mb->send_wait);
@@ -125,12 +307,20 @@ static void mailbox_free(struct kref *ref)
 {
 	struct msgq_mailbox *mb = container_of(ref, struct msgq_mailbox, ref);
 	struct msgq_msg *msg, *tmp;
-	unsigned int prio;
+	LIST_HEAD(all);
+	unsigned int g;
 
 	/* No handle is left, so no receiver holds a message and no sender waits. */
-	for_each_set_bit(prio, mb->levels_used, MSGQ_PRIO_MAX)
-		list_for_each_entry_safe(msg, tmp, &mb->levels[prio], link)
-			msgq_msg_put(msg);
+	spin_lock(&mb->lock);
+	unlist_all(mb, &all);
+	spin_unlock(&mb->lock);
+	list_for_each_entry_safe(msg, tmp, &all, link)
+		msgq_msg_put(msg);
+	for (g = 1; mb->groups && g < MSGQ_GROUPS; g++)
+		group_free(mb->groups[g]);
+	kfree(mb->groups);
+	group_free(mb->spare_group);
+	msgq_notification_free(mb->notify);
 	msgq_msg_free_list(&mb->pool);
 	msgq_quota_uncharge(mb);
 	msgq_stats_mailbox(-1);
@@ -158,49 +348,6 @@ bool msgq_mailbox_owned_by(struct msgq_mailbox *mb, struct file *file)
 	owned = mb->owner == file;
 	spin_unlock(&mb->lock);
 	return owned;
-}
-
-/* ------------------------------------------------------------------ */
-/* The queue */
-
-static struct msgq_msg *first_msg(struct msgq_mailbox *mb)
-{
-	unsigned long prio;
-
-	lockdep_assert_held(&mb->lock);
-	prio = find_last_bit(mb->levels_used, MSGQ_PRIO_MAX);
-	if (prio == MSGQ_PRIO_MAX)
-		return NULL;
-	return list_first_entry(&mb->levels[prio], struct msgq_msg, link);
-}
-
-/* Put @msg on its list, at the tail or (given back by a receiver) the head. */
-static inline void list_msg(struct msgq_mailbox *mb, struct msgq_msg *msg,
-			    bool head)
-{
-	lockdep_assert_held(&mb->lock);
-	if (head)
-		list_add(&msg->link, &mb->levels[msg->prio]);
-	else
-		list_add_tail(&msg->link, &mb->levels[msg->prio]);
-	__set_bit(msg->prio, mb->levels_used);
-	mb->listed++;
-}
-
-static inline void unlist_msg(struct msgq_mailbox *mb, struct msgq_msg *msg)
-{
-	lockdep_assert_held(&mb->lock);
-	list_del(&msg->link);
-	if (list_empty(&mb->levels[msg->prio]))
-		__clear_bit(msg->prio, mb->levels_used);
-	mb->listed--;
-}
-
-static void count_msg(struct msgq_mailbox *mb, struct msgq_msg *msg, int sign)
-{
-	lockdep_assert_held(&mb->lock);
-	mb->cur_msgs += sign;
-	mb->cur_bytes += sign * (s64)msg->len;
 }
 
 /* A free slot of the pool, or NULL. */
@@ -293,6 +440,102 @@ static bool wake_for_messages(struct msgq_mailbox *mb, unsigned int n)
 {
 	wake_receivers(mb, n);
 	return anyone_on(mb, &mb->recv_wait);
+}
+
+/* ------------------------------------------------------------------ */
+/* Notification (mq_notify) */
+
+/* eventfd_signal() lost its count in 6.8; Kbuild tells which it has. */
+#ifdef MSGQ_EVENTFD_SIGNAL_NO_COUNT
+#define msgq_eventfd_signal(ctx)	eventfd_signal(ctx)
+#else
+#define msgq_eventfd_signal(ctx)	eventfd_signal(ctx, 1)
+#endif
+
+void msgq_notification_free(struct msgq_notification *n)
+{
+	if (!n)
+		return;
+	if (n->eventfd)
+		eventfd_ctx_put(n->eventfd);
+	put_pid(n->owner);
+	put_user_ns(n->user_ns);
+	kfree(n);
+}
+
+/*
+ * A message arrived in the empty mailbox and no receiver waits for it:
+ * deliver the notification and remove it, as mqueue's __do_notify().
+ * Under the lock (as mqueue sends its signal under its own); returns what
+ * the caller frees once it has unlocked.
+ */
+static struct msgq_notification *notify_fire(struct msgq_mailbox *mb)
+{
+	struct msgq_notification *n = mb->notify;
+	struct kernel_siginfo info;
+	struct task_struct *task;
+
+	lockdep_assert_held(&mb->lock);
+	mb->notify = NULL;
+	switch (n->how) {
+	case MSGQ_NOTIFY_BY_SIGNAL:
+		clear_siginfo(&info);
+		info.si_signo = n->signo;
+		info.si_code = SI_MESGQ;
+		info.si_value.sival_ptr = u64_to_user_ptr(n->value);
+		rcu_read_lock();
+		info.si_pid = task_tgid_nr_ns(current, ns_of_pid(n->owner));
+		info.si_uid = from_kuid_munged(n->user_ns, current_uid());
+		task = pid_task(n->owner, PIDTYPE_TGID);
+		if (task)
+			send_sig_info(n->signo, &info, task);
+		rcu_read_unlock();
+		break;
+	case MSGQ_NOTIFY_BY_EVENTFD:
+		msgq_eventfd_signal(n->eventfd);
+		break;
+	case MSGQ_NOTIFY_BY_NONE:
+		break;
+	}
+	return n;
+}
+
+/**
+ * msgq_mailbox_notify - register (or remove) the caller's notification
+ * @mb: the mailbox
+ * @n:  the registration, taken over on success; NULL to remove the
+ *      caller's (0 also when it has none)
+ *
+ * One registration per mailbox: -EBUSY while there is one. It fires once,
+ * when a message arrives in the empty mailbox and no receiver is waiting
+ * for it, and goes then.
+ */
+int msgq_mailbox_notify(struct msgq_mailbox *mb, struct msgq_notification *n)
+{
+	struct msgq_notification *old = NULL;
+	int err = 0;
+
+	spin_lock(&mb->lock);
+	if (mb->dead) {
+		err = -EIDRM;
+	} else if (!n) {
+		if (mb->notify && mb->notify->owner == task_tgid(current))
+			swap(old, mb->notify);
+	} else if (mb->notify) {
+		err = -EBUSY;
+	} else {
+		mb->notify = n;
+	}
+	spin_unlock(&mb->lock);
+	msgq_notification_free(old);
+	return err;
+}
+
+/* The calling process closes a handle of @mb: its registration goes. */
+void msgq_mailbox_notify_close(struct msgq_mailbox *mb)
+{
+	if (READ_ONCE(mb->notify))
+		msgq_mailbox_notify(mb, NULL);
 }
 
 /* Tell pollers and peekers (if @pollers) and O_ASYNC owners of messages. */
@@ -526,13 +769,21 @@ static int fill_msg(struct msgq_mailbox *mb, struct msgq_msg **msg,
 	return msgq_msg_copy_in(*msg, from, len);
 }
 
-/* Queue a stamped message at the tail of its priority. */
-static void queue_msg(struct msgq_mailbox *mb, struct msgq_msg *msg)
+/*
+ * Queue a stamped message at the tail of its priority. Into an empty
+ * mailbox with no receiver waiting, it fires the notification: returns the
+ * registration, for the caller to msgq_notification_free() once unlocked.
+ */
+static struct msgq_notification *queue_msg(struct msgq_mailbox *mb,
+					   struct msgq_msg *msg)
 {
+	count_msg(mb, msg, 1);		/* first: it makes the group */
 	list_msg(mb, msg, false);
-	count_msg(mb, msg, 1);
 	mb->total_sent++;
 	trace_msgq_send(mb, msg);
+	if (unlikely(mb->notify) && mb->cur_msgs == 1 && !mb->nr_receivers)
+		return notify_fire(mb);
+	return NULL;
 }
 
 /**
@@ -553,6 +804,7 @@ int msgq_mailbox_send(struct msgq_mailbox *mb, struct iov_iter *from,
 		      u32 prio, bool sync, struct msgq_blocking *b)
 {
 	struct msgq_sync waiter = { .task = current };
+	struct msgq_notification *fired;
 	u32 len = iov_iter_count(from);
 	struct msgq_msg *msg = NULL;
 	DEFINE_WAIT(wait);
@@ -570,6 +822,14 @@ int msgq_mailbox_send(struct msgq_mailbox *mb, struct iov_iter *from,
 		if (mb->dead) {
 			err = -EIDRM;
 			goto err_unlock;
+		}
+		if (!group_ready(mb, prio)) {
+			spin_unlock(&mb->lock);
+			err = group_alloc(mb);
+			if (err)
+				goto err_free;
+			spin_lock(&mb->lock);
+			continue;
 		}
 		if (send_fits(mb, sync && b->nonblock)) {
 			if (msg)
@@ -599,11 +859,12 @@ int msgq_mailbox_send(struct msgq_mailbox *mb, struct iov_iter *from,
 	finish_wait(&mb->send_wait, &wait);
 
 	msgq_msg_stamp(msg, len, prio, msgq_msg_clock());
-	queue_msg(mb, msg);
+	fired = queue_msg(mb, msg);
 	if (!sync) {
 		wake = wake_for_messages(mb, 1);
 		spin_unlock(&mb->lock);
 		notify_recv(mb, wake);
+		msgq_notification_free(fired);
 		return 0;
 	}
 
@@ -613,6 +874,7 @@ int msgq_mailbox_send(struct msgq_mailbox *mb, struct iov_iter *from,
 	spin_unlock(&mb->lock);
 	/* Receivers must hear of the message before we wait for them. */
 	notify_recv(mb, wake);
+	msgq_notification_free(fired);
 
 	spin_lock(&mb->lock);
 	err = await_delivery(mb, msg, &waiter, b);
@@ -668,6 +930,7 @@ static void pool_give_many(struct msgq_mailbox *mb, struct msgq_msg **slots,
 static int queue_batch(struct msgq_mailbox *mb, struct msgq_msg **msgs,
 		       unsigned int n, struct msgq_blocking *b)
 {
+	struct msgq_notification *fired = NULL;
 	unsigned int done = 0, unwoken = 0;
 	DEFINE_WAIT(wait);
 	bool pollers;
@@ -679,6 +942,14 @@ static int queue_batch(struct msgq_mailbox *mb, struct msgq_msg **msgs,
 			err = -EIDRM;
 			break;
 		}
+		if (!group_ready(mb, msgs[done]->prio)) {
+			spin_unlock(&mb->lock);
+			err = group_alloc(mb);
+			spin_lock(&mb->lock);
+			if (err)
+				break;
+			continue;
+		}
 		if (!send_fits(mb, false)) {
 			/* Receivers must drain what we queued before we sleep. */
 			if (unwoken && wake_for_messages(mb, unwoken))
@@ -689,13 +960,14 @@ static int queue_batch(struct msgq_mailbox *mb, struct msgq_msg **msgs,
 				break;
 			continue;
 		}
-		queue_msg(mb, msgs[done]);
+		fired = queue_msg(mb, msgs[done]) ?: fired;
 		done++;
 		unwoken++;
 	}
 	finish_wait(&mb->send_wait, &wait);
 	pollers = unwoken && wake_for_messages(mb, unwoken);
 	spin_unlock(&mb->lock);
+	msgq_notification_free(fired);
 
 	if (done)
 		notify_recv(mb, pollers);
@@ -1068,22 +1340,16 @@ out_unlock:
 void msgq_mailbox_kill(struct msgq_mailbox *mb)
 {
 	struct msgq_msg *msg, *tmp;
-	unsigned int prio;
 	LIST_HEAD(dropped);
 
 	trace_msgq_kill(mb);
 	spin_lock(&mb->lock);
 	mb->dead = true;
 	mb->owner = NULL;
-	for_each_set_bit(prio, mb->levels_used, MSGQ_PRIO_MAX) {
-		list_for_each_entry(msg, &mb->levels[prio], link) {
-			count_msg(mb, msg, -1);
-			sync_update(msg, MSGQ_SYNC_DROPPED);
-		}
-		list_splice_tail_init(&mb->levels[prio], &dropped);
+	list_for_each_entry(msg, unlist_all(mb, &dropped), link) {
+		count_msg(mb, msg, -1);
+		sync_update(msg, MSGQ_SYNC_DROPPED);
 	}
-	bitmap_zero(mb->levels_used, MSGQ_PRIO_MAX);
-	mb->listed = 0;
 	wake_receivers(mb, UINT_MAX);
 	spin_unlock(&mb->lock);
 

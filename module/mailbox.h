@@ -17,6 +17,8 @@
 #ifndef _MSGQ_MAILBOX_H
 #define _MSGQ_MAILBOX_H
 
+#include <linux/bits.h>
+#include <linux/eventfd.h>
 #include <linux/fs.h>
 #include <linux/kref.h>
 #include <linux/ktime.h>
@@ -74,12 +76,66 @@ struct msgq_sync {
 	enum msgq_sync_state state;
 };
 
+/*
+ * Priorities come in groups of 64 levels: a group is one word of bits (a
+ * level's bit set iff its list holds a message) and a FIFO list per level.
+ * Group 0 (priorities 0..63) is part of the mailbox; the others exist only
+ * while they hold messages, so a mailbox that uses few levels pays for few.
+ */
+#define MSGQ_GROUP_SHIFT	6
+#define MSGQ_GROUP_LEVELS	BIT(MSGQ_GROUP_SHIFT)
+#define MSGQ_GROUPS		(MSGQ_PRIO_MAX >> MSGQ_GROUP_SHIFT)
+
+/**
+ * struct msgq_group - the FIFO lists of 64 priorities
+ * @used:   [lock] bit l set iff @levels[l] is not empty
+ * @held:   [lock] messages of these priorities the mailbox holds: listed
+ *          or being copied out; the group is freed when none is left
+ * @levels: [lock] one FIFO list of messages per priority
+ */
+struct msgq_group {
+	DECLARE_BITMAP(used, MSGQ_GROUP_LEVELS);
+	u32 held;
+	struct list_head levels[MSGQ_GROUP_LEVELS];
+};
+
+/* How a notification is delivered (struct msgq_notification). */
+enum msgq_notify_how {
+	MSGQ_NOTIFY_BY_NONE,	/* nothing: the registration alone */
+	MSGQ_NOTIFY_BY_SIGNAL,	/* a signal, SI_MESGQ */
+	MSGQ_NOTIFY_BY_EVENTFD,	/* 1 added to an eventfd */
+};
+
+/**
+ * struct msgq_notification - a process to tell when a message arrives
+ * @how:     enum msgq_notify_how
+ * @signo:   MSGQ_NOTIFY_BY_SIGNAL: the signal
+ * @value:   MSGQ_NOTIFY_BY_SIGNAL: its si_value
+ * @eventfd: MSGQ_NOTIFY_BY_EVENTFD: the eventfd, referenced
+ * @owner:   the registering thread group, referenced
+ * @user_ns: its user namespace, for the sender's uid, referenced
+ *
+ * POSIX mq_notify(): see msgq_mailbox_notify().
+ */
+struct msgq_notification {
+	enum msgq_notify_how how;
+	int signo;
+	u64 value;
+	struct eventfd_ctx *eventfd;
+	struct pid *owner;
+	struct user_namespace *user_ns;
+};
+
 /**
  * struct msgq_mailbox - a mailbox
  * @lock:            protects the fields marked [lock] below
- * @levels_used:     [lock] bit p set iff @levels[p] is not empty
- * @levels:          [lock] one FIFO list of messages per priority
- * @listed:          [lock] messages in @levels, ready to be taken
+ * @groups_used:     [lock] bit g set iff group g has a listed message
+ * @group0:          [lock] priorities 0..63
+ * @groups:          [lock] groups of the priorities from 64 on, by number,
+ *                   each there while it holds a message; NULL until a
+ *                   priority from 64 on is first used
+ * @spare_group:     [lock] a free group, for the next priority group used
+ * @listed:          [lock] messages in the lists, ready to be taken
  * @cur_msgs:        [lock] messages held: listed plus being copied out
  * @cur_bytes:       [lock] payload bytes held
  * @total_sent:      [lock] messages queued and not withdrawn
@@ -94,6 +150,7 @@ struct msgq_sync {
  * @send_wait:       senders waiting for room and EPOLLOUT pollers wait here
  * @fasync:          O_ASYNC handles, signalled when a message arrives
  * @owner:           [lock] the handle that owns an owned mailbox, or NULL
+ * @notify:          [lock] the registration of mq_notify(), or NULL
  * @pool:            [lock] free message slots, see message.c
  * @pool_count:      [lock] slots in @pool, at most @pool_max
  * @ref:             see the top of this file
@@ -113,8 +170,10 @@ struct msgq_sync {
  */
 struct msgq_mailbox {
 	spinlock_t lock;	/* guards the [lock] fields */
-	DECLARE_BITMAP(levels_used, MSGQ_PRIO_MAX);
-	struct list_head levels[MSGQ_PRIO_MAX];
+	DECLARE_BITMAP(groups_used, MSGQ_GROUPS);
+	struct msgq_group group0;
+	struct msgq_group **groups;
+	struct msgq_group *spare_group;
 	u32 listed;
 	u32 cur_msgs;
 	u64 cur_bytes;
@@ -127,6 +186,7 @@ struct msgq_mailbox {
 	wait_queue_head_t send_wait;
 	struct fasync_struct *fasync;
 	struct file *owner;
+	struct msgq_notification *notify;
 	struct list_head pool;
 	u32 pool_count;
 
@@ -220,6 +280,9 @@ int msgq_mailbox_recv(struct msgq_mailbox *mb, struct msgq_receiver *rcv,
 		      unsigned int count, bool peek, struct msgq_blocking *b);
 __poll_t msgq_mailbox_poll(struct msgq_mailbox *mb, struct file *file,
 			   poll_table *pt);
+int msgq_mailbox_notify(struct msgq_mailbox *mb, struct msgq_notification *n);
+void msgq_mailbox_notify_close(struct msgq_mailbox *mb);
+void msgq_notification_free(struct msgq_notification *n);
 void msgq_mailbox_state(struct msgq_mailbox *mb,
 			struct msgq_mailbox_state *st);
 

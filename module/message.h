@@ -65,7 +65,7 @@ struct msgq_msg {
 	pid_t tgid;
 	kuid_t uid;
 	u32 len;
-	u8 prio;
+	u16 prio;
 	u8 shape;
 	union {
 		DECLARE_FLEX_ARRAY(char, data);

@@ -21,6 +21,7 @@
 #include "stats.h"
 
 static atomic_long_t msgq_live_mailboxes = ATOMIC_LONG_INIT(0);
+static atomic_long_t msgq_live_groups = ATOMIC_LONG_INIT(0);
 DEFINE_PER_CPU(long, msgq_live_msgs);
 DEFINE_PER_CPU(long, msgq_live_bytes);
 static struct dentry *msgq_debugfs_dir;
@@ -28,6 +29,11 @@ static struct dentry *msgq_debugfs_dir;
 void msgq_stats_mailbox(int delta)
 {
 	atomic_long_add(delta, &msgq_live_mailboxes);
+}
+
+void msgq_stats_group(int delta)
+{
+	atomic_long_add(delta, &msgq_live_groups);
 }
 
 static long sum_cpus(long __percpu *counter)
@@ -49,6 +55,8 @@ static int stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "namespaces %u\n", msgq_registry_namespaces());
 	seq_printf(m, "quota_bytes %lu\n", msgq_quota_total());
 	seq_printf(m, "user_names %lu\n", msgq_registry_user_names());
+	seq_printf(m, "priority_groups %ld\n",
+		   atomic_long_read(&msgq_live_groups));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(stats);

@@ -16,6 +16,7 @@ static inline void msgq_stats_msgs(long n, long bytes)
 }
 
 void msgq_stats_mailbox(int delta);
+void msgq_stats_group(int delta);
 int msgq_stats_init(void);
 void msgq_stats_exit(void);
 

@@ -216,7 +216,7 @@ test_install() {
 		$("${pc[@]}" --cflags --libs libmsgq)
 	same "install: it runs against the installed libmsgq.so.1" \
 		"$(LD_LIBRARY_PATH=$lib "$work/prog/prog" 2>&1; echo "rc=$?")" \
-		"prio max 64, name max 255
+		"prio max 32768, name max 255
 rc=0"
 	same "install: it needs libmsgq.so.1" \
 		"$(readelf -d "$work/prog/prog" | sed -n 's/.*(NEEDED).*\[\(libmsgq.*\)\]/\1/p')" \

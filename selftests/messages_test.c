@@ -98,7 +98,7 @@ TEST_F(msgq, priority_order_all_levels)
 	MBOX_CREATE(2 * MSGQ_PRIO_MAX, sizeof(m));
 	for (r = 0; r < 2; r++) {
 		for (i = 0; i < MSGQ_PRIO_MAX; i++) {
-			/* 37 is odd: i * 37 mod 64 visits every level */
+			/* 37 is odd: i * 37 mod 32768 visits every level */
 			m.prio = (i * 37) % MSGQ_PRIO_MAX;
 			m.round = r;
 			ASSERT_EQ(0, msgq_send(self->fd, &m, sizeof(m), m.prio));
@@ -144,7 +144,60 @@ TEST_F(msgq, fifo_within_priority_interleaved)
 	}
 }
 
-/* priority MSGQ_PRIO_MAX (64) and above: EINVAL, nothing queued */
+/*
+ * Priorities past the first 64 live in groups that exist while they hold
+ * messages (debugfs: priority_groups, a spare kept): order holds across
+ * groups, and every group is freed with its last message, whether it is
+ * received, withdrawn by its sender, or dropped with its mailbox.
+ */
+TEST_F(msgq, priority_groups_come_and_go)
+{
+	static const unsigned int prios[] = { 64, 0, 32767, 65, 4096, 63, 127 };
+	static const unsigned int order[] = { 32767, 4096, 127, 65, 64, 63, 0 };
+	long long before = msgq_stat("priority_groups");
+	unsigned int i, v, prio;
+	int owned;
+
+	MBOX_CREATE(16, sizeof(unsigned int));
+	for (i = 0; i < 7; i++)
+		ASSERT_EQ(0, msgq_send(self->fd, &prios[i], sizeof(v), prios[i]));
+	if (before >= 0) {
+		/* Groups 1 (64..127), 64 (4096) and 511 (32767) */
+		ASSERT_LE(before + 3, msgq_stat("priority_groups"));
+		ASSERT_GE(before + 4, msgq_stat("priority_groups"));
+	}
+	for (i = 0; i < 7; i++) {
+		ASSERT_EQ((ssize_t)sizeof(v),
+			  msgq_recv(self->fd, &v, sizeof(v), &prio));
+		ASSERT_EQ(order[i], prio);
+		ASSERT_EQ(order[i], v);
+	}
+	/* Withdrawn by its sender (a synchronous send that times out). */
+	{
+		struct msgq_send s = {
+			.buf = ptr_to_u64(&v), .len = sizeof(v), .prio = 9000,
+			.flags = MSGQ_F_SYNC | MSGQ_F_TIMEOUT,
+			.timeout = { .tv_nsec = 20 * 1000000 },
+		};
+
+		ASSERT_ERRNO(ETIMEDOUT, msgq_send_args(self->fd, &s));
+	}
+	ASSERT_EQ(0, mbox_depth(self->fd));
+	/* Dropped with an owned mailbox: its groups go too. */
+	owned = msgq_create_at(self->dev, self->name2,
+			       MSGQ_O_RDWR | MSGQ_O_OWNED, 0600, 4, 4);
+	ASSERT_LE(0, owned);
+	ASSERT_EQ(0, msgq_send(owned, "a", 1, 20000));
+	ASSERT_EQ(0, msgq_send(owned, "b", 1, 30000));
+	close(owned);
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_EQ(0, msgq_unlink_at(self->dev, self->name));
+	if (before >= 0)
+		ASSERT_EQ(before, msgq_stat("priority_groups"));
+}
+
+/* priority MSGQ_PRIO_MAX (32768) and above: EINVAL, nothing queued */
 TEST_F(msgq, priority_64_einval)
 {
 	MBOX_CREATE(4, 8);

@@ -95,7 +95,7 @@ run recv cli-a --bogus; expect_err "unknown option: usage error" 2 "Try 'msgq re
 run create cli-a --max-msgs many; expect_err "create --max-msgs many: usage error" 2 "max-msgs"
 run create cli-a --max-size 2M; expect_err "create --max-size 2M: usage error" 2 "max-size"
 run create cli-a --mode 0999; expect_err "create --mode 0999: usage error" 2 "mode"
-run send cli-a --prio 64 x; expect_err "send --prio 64: usage error" 2 "prio"
+run send cli-a --prio 32768 x; expect_err "send --prio 32768: usage error" 2 "prio"
 run recv cli-a --count 0; expect_err "recv --count 0: usage error" 2 "count"
 run recv cli-a --peek --count 2; expect_err "recv --peek --count 2: usage error" 2 "peek"
 run stat; expect_err "stat without NAME: usage error" 2 "missing NAME"

@@ -48,8 +48,13 @@
  */
 #define MSGQ_NAME_MAX		255
 
-/* Priorities: 0 (lowest, the default of write(2)) to MSGQ_PRIO_MAX - 1. */
-#define MSGQ_PRIO_MAX		64
+/*
+ * Priorities: 0 (lowest, the default of write(2)) to MSGQ_PRIO_MAX - 1, as
+ * Linux's POSIX message queues (sysconf(_SC_MQ_PRIO_MAX) is 32768). The
+ * module of msgq 0.1 took 0..63: MSGQ_PRIO_MAX_V0.
+ */
+#define MSGQ_PRIO_MAX		32768
+#define MSGQ_PRIO_MAX_V0	64
 
 /*
  * Accounting: creating a mailbox reserves MSGQ_MAILBOX_OVERHEAD +
@@ -402,6 +407,44 @@ struct msgq_send_recv {
 	__u64 __reserved[2];
 };
 
+/* How a notification is delivered: struct msgq_notify.how */
+#define MSGQ_NOTIFY_REMOVE	0	/* remove the caller's registration */
+#define MSGQ_NOTIFY_NONE	1	/* register; deliver nothing */
+#define MSGQ_NOTIFY_SIGNAL	2	/* send @signo (SI_MESGQ) */
+#define MSGQ_NOTIFY_EVENTFD	3	/* add 1 to the eventfd @fd */
+
+/**
+ * struct msgq_notify - MSGQ_IOC_NOTIFY: be told when a message arrives
+ * @how:        MSGQ_NOTIFY_*
+ * @signo:      MSGQ_NOTIFY_SIGNAL: the signal, 1.._NSIG - 1
+ * @fd:         MSGQ_NOTIFY_EVENTFD: an eventfd, for a library's own
+ *              notification thread (mq_notify()'s SIGEV_THREAD)
+ * @__pad:      must be zero
+ * @value:      MSGQ_NOTIFY_SIGNAL: si_value (sival_ptr or sival_int)
+ * @__reserved: must be zero
+ *
+ * POSIX mq_notify(3) on a mailbox, through a handle with the receive right.
+ * One registration per mailbox: EBUSY while there is one (also for its
+ * own process). It fires once, when a message arrives in the empty mailbox
+ * and no receiver is waiting for it (a message handed to a waiting
+ * receiver fires nothing), and is removed then; by MSGQ_NOTIFY_REMOVE from
+ * the registering process (0 also when it holds none, as mq_notify(NULL));
+ * or when the registering process closes a handle of the mailbox (or
+ * dies), as Linux's mqueue does. A signal carries si_code SI_MESGQ,
+ * @value, and the sender's pid and uid (si_pid, si_uid) as the registering
+ * process sees them. EINVAL for an unknown @how, a bad @signo, non-zero
+ * padding or an @fd that is no eventfd; EBADF for a closed @fd or a handle
+ * without the receive right; EIDRM if the owner of the mailbox is gone.
+ */
+struct msgq_notify {
+	__u32 how;
+	__s32 signo;
+	__s32 fd;
+	__u32 __pad;
+	__u64 value;
+	__u64 __reserved[2];
+};
+
 #define MSGQ_IOC_MAGIC		0xB9	/* free in ioctl-number.rst (6.1) */
 
 /* On /dev/msgq */
@@ -417,5 +460,6 @@ struct msgq_send_recv {
 #define MSGQ_IOC_RECV_BATCH	_IOW(MSGQ_IOC_MAGIC, 0x14, struct msgq_batch)
 #define MSGQ_IOC_SEND_RECV	_IOWR(MSGQ_IOC_MAGIC, 0x15, \
 				      struct msgq_send_recv)
+#define MSGQ_IOC_NOTIFY		_IOW(MSGQ_IOC_MAGIC, 0x16, struct msgq_notify)
 
 #endif /* _UAPI_LINUX_MSGQ_H */
