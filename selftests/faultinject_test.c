@@ -977,7 +977,7 @@ static const size_t batch_lens[] = { 10, 4096, 100000, 0, 300, 70000 };
 
 static long call_send_batch(FIXTURE_DATA(fi) *self, struct fi_case *c)
 {
-	return msgq_batch_args(c->fd, 1, &c->b);
+	return msgq_send_batch_args(c->fd, &c->b);
 }
 
 /*
@@ -1057,7 +1057,7 @@ TEST_F_TIMEOUT(fi, send_batch_vmalloc, FI_TIMEOUT)
 
 static long call_recv_batch(FIXTURE_DATA(fi) *self, struct fi_case *c)
 {
-	return msgq_batch_args(c->fd, 0, &c->b);
+	return msgq_recv_batch_args(c->fd, &c->b);
 }
 
 static void refill(struct __test_metadata *_metadata, int fd,

@@ -288,7 +288,7 @@ static void producer(int me, int bfd, int nbfd)
 			b.count = k;
 			b.flags = MSGQ_F_TIMEOUT;
 			b.timeout.tv_nsec = 300 * 1000000L;
-			n = msgq_batch_args(bfd, 1, &b);
+			n = msgq_send_batch_args(bfd, &b);
 			if (n > 0) {
 				if ((unsigned int)n > k)
 					goto fail;
@@ -439,7 +439,7 @@ static void consumer(int me, int bfd, int nbfd)
 			b.count = k;
 			b.flags = MSGQ_F_TIMEOUT;
 			b.timeout.tv_nsec = 200 * 1000000L;
-			n = msgq_batch_args(bfd, 0, &b);
+			n = msgq_recv_batch_args(bfd, &b);
 			if (n < 0) {
 				recv_failed(errno);
 				continue;

@@ -609,7 +609,7 @@ static long op_userns_recv_batch(void *arg, struct child_result *res)
 	b.msgs = ptr_to_u64(a->m);
 	b.count = 2;
 	b.flags = MSGQ_F_NONBLOCK;
-	a->batch_n = msgq_batch_args(a->mbox, 0, &b);
+	a->batch_n = msgq_recv_batch_args(a->mbox, &b);
 	CHILD_CHECK(res, a->batch_n == 2);
 	return 0;
 }

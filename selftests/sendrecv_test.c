@@ -18,7 +18,8 @@
  * - a receive restarted after a signal (SA_RESTART) does not send again;
  * - a bad args pointer, or @flags not writable: EFAULT, nothing sent;
  * - libmsgq's msgq_sendrecv() reports the length, priority and *sent, and
- *   msgq_send_recv_args() is the ioctl as it stands.
+ *   msgq_sendrecv_args() (and its old name msgq_send_recv_args()) is the
+ *   ioctl as it stands.
  *
  * The receiving mailbox is self->fd (self->name), the send mailbox
  * self->fd2 (self->name2); both are read-write so that the tests can look
@@ -1215,7 +1216,7 @@ TEST_F(msgq, relative_timeout_receive_eintr_sent_set)
 }
 
 /* ------------------------------------------------------------------ */
-/* libmsgq: msgq_sendrecv() and msgq_send_recv_args() over the ioctl */
+/* libmsgq: msgq_sendrecv() and msgq_sendrecv_args() over the ioctl */
 
 /* a round trip: the reply's length and priority, *sent 1 */
 TEST_F(msgq, lib_sendrecv_round_trip)
@@ -1300,7 +1301,7 @@ TEST_F(msgq, lib_sendrecv_recv_fails_sent_1)
 	close(rx);
 }
 
-/* msgq_send_recv_args(): the ioctl as is, 0 and the fields filled */
+/* msgq_sendrecv_args(): the ioctl as is, 0 and the fields filled */
 TEST_F(msgq, lib_send_recv_args)
 {
 	struct msgq_send_recv a;
@@ -1310,7 +1311,7 @@ TEST_F(msgq, lib_send_recv_args)
 	ASSERT_TRUE(send_smsg(self->fd, 1, 6, 9));
 	smsg_make(&out, 2, 7);
 	sr_init(&a, self->fd2, &out, sizeof(out), 0, &in, sizeof(in));
-	ASSERT_EQ(0, msgq_send_recv_args(self->fd, &a));
+	ASSERT_EQ(0, msgq_sendrecv_args(self->fd, &a));
 	ASSERT_EQ(MSGQ_SR_SENT, a.flags);
 	ASSERT_EQ(sizeof(in), a.recv.len);
 	ASSERT_EQ(9U, a.recv.prio);
@@ -1318,8 +1319,30 @@ TEST_F(msgq, lib_send_recv_args)
 	ASSERT_TRUE(smsg_ok(&in, 1, 6));
 	/* again as it stands: SENT set, only a receive, which finds none */
 	a.recv.flags = MSGQ_F_NONBLOCK;
-	ASSERT_ERRNO(EAGAIN, msgq_send_recv_args(self->fd, &a));
+	ASSERT_ERRNO(EAGAIN, msgq_sendrecv_args(self->fd, &a));
 	ASSERT_EQ(1U, attr_of(self->fd2).total_sent);
+}
+
+/*
+ * msgq_send_recv_args(), LIBMSGQ_1.1's name of msgq_sendrecv_args(), is
+ * still there and the same function.
+ */
+TEST_F(msgq, lib_send_recv_args_old_name)
+{
+	struct msgq_send_recv a;
+	struct smsg out, in;
+
+	ASSERT_EQ((uintptr_t)msgq_sendrecv_args,
+		  (uintptr_t)msgq_send_recv_args);
+	BOTH_CREATE(4);
+	ASSERT_TRUE(send_smsg(self->fd, 1, 6, 9));
+	smsg_make(&out, 2, 7);
+	sr_init(&a, self->fd2, &out, sizeof(out), 0, &in, sizeof(in));
+	ASSERT_EQ(0, msgq_send_recv_args(self->fd, &a));
+	ASSERT_EQ(MSGQ_SR_SENT, a.flags);
+	ASSERT_EQ(sizeof(in), a.recv.len);
+	ASSERT_TRUE(smsg_ok(&in, 1, 6));
+	ASSERT_TRUE(take_smsg(self->fd2, 2, 7, 0));
 }
 
 TEST_HARNESS_MAIN

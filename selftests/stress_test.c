@@ -659,7 +659,7 @@ static void ch_send_batch(unsigned int *st, int slot, int fd, int mbox,
 	b.flags = w.flags;
 	b.clockid = w.clockid;
 	b.timeout = w.ts;
-	r = msgq_batch_args(fd, 1, &b);
+	r = msgq_send_batch_args(fd, &b);
 	err = r < 0 ? errno : 0;
 	for (k = 0; k < n; k++)
 		ch_outcome(slot, seqs[k], (int)k < r ? 0 : err ? err : EAGAIN);
@@ -920,7 +920,7 @@ static void ch_recv_batch(struct ch_consumer *c, int mbox)
 	b.flags = w.flags;
 	b.clockid = w.clockid;
 	b.timeout = w.ts;
-	r = msgq_batch_args(c->fds[mbox], 0, &b);
+	r = msgq_recv_batch_args(c->fds[mbox], &b);
 	err = r < 0 ? errno : 0;
 	ch_check_timeout(&w, err, OP_RECV_BATCH);
 	CH_EXPECT(OP_RECV_BATCH, err, 0, EAGAIN, ETIMEDOUT, EINTR);
