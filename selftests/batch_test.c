@@ -20,7 +20,7 @@
  *   consumer drains, a blocking receive batch waits for the first message
  *   and then takes what is there.
  */
-#include "msgq_test_util.h"
+#include "msgq_test.h"
 
 #define SETTLE_MS	200	/* how long a blocked task must stay blocked */
 #define WAKE_MS		10000	/* how long a woken task may take to return */

@@ -8,7 +8,7 @@
  * ioctl(2) (/proc/.../stat and /proc/.../syscall) and must not have
  * returned 200 ms later.
  */
-#include "msgq_test_util.h"
+#include "msgq_test.h"
 
 #define SETTLE_MS	200	/* how long a blocked task must stay blocked */
 #define WAKE_MS		10000	/* how long a woken task may take to return */

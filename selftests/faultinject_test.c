@@ -48,7 +48,7 @@
  * /proc/thread-self/fail-nth (Debian's stock kernels) the whole program
  * skips (KSFT_SKIP).
  */
-#include "msgq_test_util.h"
+#include "msgq_test.h"
 
 #include <sched.h>
 

@@ -32,8 +32,7 @@
  * every line within a few reap intervals. The rig's rmmod at the end of
  * the guest run checks that nothing still holds the module.
  */
-#include "msgq_test_util.h"
-#include "msgq_sec_util.h"
+#include "msgq_test.h"
 
 #include <stdarg.h>
 #include <sys/time.h>
@@ -1409,7 +1408,7 @@ FIXTURE_SETUP(fuzz)
 	if (access(MSGQ_DEVICE_PATH, F_OK))
 		SKIP(_exit(255), "msgq module not loaded");
 	if (counts_read(&c))
-		SKIP(_exit(255), "%s unreadable (debugfs)", SEC_STATS_PATH);
+		SKIP(_exit(255), "%s unreadable (debugfs)", MSGQ_STATS_PATH);
 	sh = shared_alloc(sizeof(*sh));
 	ASSERT_NE(NULL, sh);
 	ASSERT_EQ(0, param_read("reap_interval_ms", saved_reap,

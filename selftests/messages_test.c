@@ -3,7 +3,7 @@
  * Messages: boundaries, priorities, sizes, faults, read/write, getattr,
  * peek, sender identity and per-direction handles.
  */
-#include "msgq_test_util.h"
+#include "msgq_test.h"
 
 /*
  * Receive one message into a buffer pre-filled with 0xa5 and check its

@@ -6,8 +6,7 @@
  * and changes nothing; where it would not, it works as usual. read(2) and
  * write(2) honour O_NONBLOCK too.
  */
-#include "msgq_test_util.h"
-#include "waiting_util.h"
+#include "msgq_test.h"
 
 #define EAGAIN_MAX_MS	2000	/* "at once", generously for slow guests */
 
@@ -132,7 +131,7 @@ TEST_F(msgq, fcntl_set_nonblock_eagain)
  */
 TEST_F(msgq, fcntl_clear_nonblock_recv_blocks)
 {
-	struct call c = { .op = CALL_RECV };
+	struct call c = { .op = CALL_RECV_ARGS };
 	struct msgq_attr a;
 	uint64_t t0;
 	int fl;
@@ -211,7 +210,7 @@ TEST_F(msgq, fcntl_clear_nonblock_read_blocks)
 /* fcntl clears O_NONBLOCK: a send to a full mailbox blocks again */
 TEST_F(msgq, fcntl_clear_nonblock_send_blocks)
 {
-	struct call c = { .op = CALL_SEND, .id = 2 };
+	struct call c = { .op = CALL_SEND_ARGS, .id = 2 };
 
 	self->fd = msgq_create_at(self->dev, self->name,
 				  MSGQ_O_RDWR | MSGQ_O_EXCL | MSGQ_O_NONBLOCK,

@@ -17,8 +17,7 @@
  * PID namespaces: the sender pid is shown in the receiver's pid namespace,
  * 0 when the sender is not visible there.
  */
-#include "msgq_test_util.h"
-#include "msgq_sec_util.h"
+#include "msgq_test.h"
 
 #define CHILD_MS	20000
 #define OVERFLOW_ID	65534U
@@ -186,7 +185,7 @@ FIXTURE_SETUP(reap)
 	if (access(MSGQ_DEVICE_PATH, F_OK))
 		SKIP(_exit(255), "msgq module not loaded");
 	if (counts_read(&a))
-		SKIP(_exit(255), "%s unreadable (debugfs)", SEC_STATS_PATH);
+		SKIP(_exit(255), "%s unreadable (debugfs)", MSGQ_STATS_PATH);
 	self->saved = param_get("reap_interval_ms");
 	ASSERT_LE(0, self->saved);
 	ASSERT_EQ(0, param_write_ul("reap_interval_ms", REAP_MS));

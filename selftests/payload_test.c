@@ -17,7 +17,7 @@
  * - a peek racing receives (slots recycled underneath) never sees a torn
  *   or foreign payload.
  */
-#include "msgq_test_util.h"
+#include "msgq_test.h"
 
 #define CANARY		0xa5
 #define MAXSZ		65536u

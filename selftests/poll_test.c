@@ -17,8 +17,7 @@
  * fresh edge is not expected. select(2) cannot tell EPOLLHUP from data:
  * there the dead mailbox must read as readable and writable.
  */
-#include "msgq_test_util.h"
-#include "waiting_util.h"
+#include "msgq_test.h"
 
 #include <sys/eventfd.h>
 
@@ -406,7 +405,7 @@ TEST_F(pm, rendezvous_out_while_receiver_blocked)
 	PM_WATCH(self->fd2, ALL_BITS);
 	PM_NOW(0, ALL_BITS);
 	self->c.fd = self->fd;
-	self->c.op = CALL_RECV;
+	self->c.op = CALL_RECV_ARGS;
 	PM_WAKES(ASSERT_TRUE(call_start_blocked(&self->c)), OUT_BITS,
 		 ALL_BITS);
 	/* the waiting receiver makes a non-blocking send succeed */
@@ -424,7 +423,7 @@ TEST_F(pm, rendezvous_out_gone_when_receiver_leaves)
 	PM_OPEN2(MSGQ_O_SEND);
 	PM_WATCH(self->fd2, OUT_BITS);
 	self->c.fd = self->fd;
-	self->c.op = CALL_RECV;
+	self->c.op = CALL_RECV_ARGS;
 	self->c.r.flags = MSGQ_F_TIMEOUT;
 	self->c.r.timeout = ns_mts(500 * MS);
 	PM_WAKES(ASSERT_TRUE(call_start_blocked(&self->c)), OUT_BITS,
@@ -444,7 +443,7 @@ TEST_F(pm, rendezvous_in_while_sender_blocked)
 	PM_WATCH(self->fd2, ALL_BITS);
 	PM_NOW(0, ALL_BITS);
 	self->c.fd = self->fd;
-	self->c.op = CALL_SEND;
+	self->c.op = CALL_SEND_ARGS;
 	self->c.id = 42;
 	PM_WAKES(ASSERT_TRUE(call_start_blocked(&self->c)), IN_BITS,
 		 ALL_BITS);
@@ -461,7 +460,7 @@ TEST_F(pm, rendezvous_in_gone_when_sender_leaves)
 	PM_OPEN2(MSGQ_O_RECV);
 	PM_WATCH(self->fd2, IN_BITS);
 	self->c.fd = self->fd;
-	self->c.op = CALL_SEND;
+	self->c.op = CALL_SEND_ARGS;
 	self->c.s.flags = MSGQ_F_TIMEOUT;
 	self->c.s.timeout = ns_mts(500 * MS);
 	PM_WAKES(ASSERT_TRUE(call_start_blocked(&self->c)), IN_BITS,

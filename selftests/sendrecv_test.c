@@ -25,8 +25,7 @@
  * self->fd2 (self->name2); both are read-write so that the tests can look
  * at what is queued on either.
  */
-#include "msgq_test_util.h"
-#include "waiting_util.h"
+#include "msgq_test.h"
 
 /* A message of the tests: a sequence number and a checkable body. */
 struct smsg {
@@ -67,16 +66,6 @@ static int sr(int fd, struct msgq_send_recv *a)
 {
 	return ioctl(fd, MSGQ_IOC_SEND_RECV, a);
 }
-
-/* Create the second mailbox (self->name2), read-write, exclusive. */
-#define MBOX2_CREATE(max_msgs, max_msgsize) do {			\
-	self->fd2 = msgq_create_at(self->dev, self->name2,		\
-				   MSGQ_O_RDWR | MSGQ_O_EXCL |		\
-				   MSGQ_O_CLOEXEC, 0600,		\
-				   (max_msgs), (max_msgsize));		\
-	ASSERT_LE(0, self->fd2) TH_LOG("create %s: %s", self->name2,	\
-				       strerror(errno));		\
-} while (0)
 
 /* Both mailboxes, for struct smsg messages. */
 #define BOTH_CREATE(max_msgs) do {					\
@@ -219,7 +208,7 @@ static bool sr_signal(struct sr_call *c)
 
 	if (pthread_kill(c->th, SIGUSR1))
 		return false;
-	return wait_sig_count(before + 1, WAKE_MS);
+	return wait_count(&sig_count, before + 1, WAKE_MS);
 }
 
 /* Asleep in the ioctl again after the signal, and staying there. */

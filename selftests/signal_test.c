@@ -9,8 +9,7 @@
  * way. And fasync: O_ASYNC + F_SETOWN sends SIGIO when a message arrives,
  * and not before.
  */
-#include "msgq_test_util.h"
-#include "waiting_util.h"
+#include "msgq_test.h"
 
 /* Block @c in its call, signal it, and check the handler ran. */
 static bool signal_blocked(struct call *c)
@@ -21,16 +20,13 @@ static bool signal_blocked(struct call *c)
 		return false;
 	if (pthread_kill(c->th, SIGUSR1))
 		return false;
-	return wait_sig_count(before + 1, WAKE_MS);
+	return wait_count(&sig_count, before + 1, WAKE_MS);
 }
 
 /* Still asleep in its call, and staying there, after the signal. */
 static bool still_blocked(struct call *c)
 {
-	if (!wait_blocked_in(getpid(), c->tid, call_syscall_nr(c), 5000))
-		return false;
-	sleep_ms(SETTLE_MS);
-	return !call_done(c);
+	return call_asleep(c, SETTLE_MS);
 }
 
 /* ------------------------------------------------------------------ */
@@ -39,7 +35,7 @@ static bool still_blocked(struct call *c)
 /* a blocked receive, a signal without SA_RESTART: EINTR */
 TEST_F(msgq, recv_signal_no_restart_eintr)
 {
-	struct call c = { .op = CALL_RECV };
+	struct call c = { .op = CALL_RECV_ARGS };
 
 	ASSERT_EQ(0, install_counter(SIGUSR1, false));
 	MBOX_CREATE(2, sizeof(unsigned int));
@@ -56,7 +52,7 @@ TEST_F(msgq, recv_signal_no_restart_eintr)
 /* a blocked send, a signal without SA_RESTART: EINTR, nothing queued */
 TEST_F(msgq, send_signal_no_restart_eintr)
 {
-	struct call c = { .op = CALL_SEND, .id = 1 };
+	struct call c = { .op = CALL_SEND_ARGS, .id = 1 };
 	struct msgq_attr a;
 
 	ASSERT_EQ(0, install_counter(SIGUSR1, false));
@@ -102,7 +98,7 @@ TEST_F(msgq, read_write_signal_no_restart_eintr)
 /* a blocked receive restarts under SA_RESTART and gets the message */
 TEST_F(msgq, recv_signal_sa_restart_restarts)
 {
-	struct call c = { .op = CALL_RECV };
+	struct call c = { .op = CALL_RECV_ARGS };
 	struct msgq_attr a;
 
 	ASSERT_EQ(0, install_counter(SIGUSR1, true));
@@ -124,7 +120,7 @@ TEST_F(msgq, recv_signal_sa_restart_restarts)
 /* a blocked send restarts under SA_RESTART and is queued once, in order */
 TEST_F(msgq, send_signal_sa_restart_restarts)
 {
-	struct call c = { .op = CALL_SEND, .id = 1 };
+	struct call c = { .op = CALL_SEND_ARGS, .id = 1 };
 	struct msgq_attr a;
 
 	ASSERT_EQ(0, install_counter(SIGUSR1, true));
@@ -213,7 +209,7 @@ TEST_F(msgq, abs_timeout_send_sa_restart_keeps_deadline)
 /* a relative timeout cannot be restarted: EINTR even with SA_RESTART */
 TEST_F(msgq, relative_timeout_recv_eintr_despite_sa_restart)
 {
-	struct call c = { .op = CALL_RECV };
+	struct call c = { .op = CALL_RECV_ARGS };
 
 	ASSERT_EQ(0, install_counter(SIGUSR1, true));
 	MBOX_CREATE(1, sizeof(unsigned int));
@@ -231,7 +227,7 @@ TEST_F(msgq, relative_timeout_recv_eintr_despite_sa_restart)
 /* the same for a send: EINTR, and nothing queued */
 TEST_F(msgq, relative_timeout_send_eintr_despite_sa_restart)
 {
-	struct call c = { .op = CALL_SEND, .id = 1 };
+	struct call c = { .op = CALL_SEND_ARGS, .id = 1 };
 
 	ASSERT_EQ(0, install_counter(SIGUSR1, true));
 	MBOX_CREATE(1, sizeof(unsigned int));
@@ -488,7 +484,7 @@ TEST_F(msgq, fasync_sigio_on_owner_close)
  */
 TEST_F(msgq, fasync_sigio_on_rendezvous_offer)
 {
-	struct call c = { .op = CALL_SEND, .id = 21 };
+	struct call c = { .op = CALL_SEND_ARGS, .id = 21 };
 	struct pollfd pfd;
 
 	ASSERT_EQ(0, install_io(SIGIO));

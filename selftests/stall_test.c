@@ -21,8 +21,7 @@
  * scenario, then fills the page (UFFDIO_ZEROPAGE) and checks what the
  * receiver gets. Without userfaultfd the tests SKIP.
  */
-#include "msgq_test_util.h"
-#include "waiting_util.h"
+#include "msgq_test.h"
 
 #include <linux/userfaultfd.h>
 #include <sys/uio.h>

@@ -22,7 +22,7 @@
  * The first two are sized to finish in seconds in an emulated (TCG) guest.
  * Results come back from the children through MAP_SHARED memory.
  */
-#include "msgq_test_util.h"
+#include "msgq_test.h"
 
 #include <poll.h>
 #include <sched.h>

@@ -7,8 +7,7 @@
  * reported failed, and never lost. A peek, or a receive that fails
  * (EMSGSIZE), does not count as delivery.
  */
-#include "msgq_test_util.h"
-#include "waiting_util.h"
+#include "msgq_test.h"
 
 static int sync_send(int fd, unsigned int v, unsigned int flags,
 		     uint64_t timeout_ns)
@@ -102,7 +101,7 @@ TEST_F(msgq, sync_send_abs_timeout_withdrawn)
 /* interrupted by a signal (no SA_RESTART): EINTR, message withdrawn */
 TEST_F(msgq, sync_send_signal_withdrawn)
 {
-	struct call c = { .op = CALL_SEND, .id = 6 };
+	struct call c = { .op = CALL_SEND_ARGS, .id = 6 };
 	struct msgq_attr a;
 
 	ASSERT_EQ(0, install_counter(SIGUSR1, false));
@@ -124,7 +123,7 @@ TEST_F(msgq, sync_send_signal_withdrawn)
 /* under SA_RESTART the send goes on: delivered once, then it returns 0 */
 TEST_F(msgq, sync_send_sa_restart_delivered_once)
 {
-	struct call c = { .op = CALL_SEND, .id = 7 };
+	struct call c = { .op = CALL_SEND_ARGS, .id = 7 };
 
 	ASSERT_EQ(0, install_counter(SIGUSR1, true));
 	MBOX_CREATE(4, sizeof(unsigned int));
@@ -132,7 +131,7 @@ TEST_F(msgq, sync_send_sa_restart_delivered_once)
 	c.s.flags = MSGQ_F_SYNC;
 	ASSERT_TRUE(call_start_blocked(&c));
 	ASSERT_EQ(0, pthread_kill(c.th, SIGUSR1));
-	ASSERT_TRUE(wait_sig_count(1, WAKE_MS));
+	ASSERT_TRUE(wait_count(&sig_count, 1, WAKE_MS));
 	ASSERT_TRUE(wait_blocked_in(getpid(), c.tid, SYS_msgq_any, 5000));
 	sleep_ms(SETTLE_MS);
 	ASSERT_FALSE(call_done(&c)) TH_LOG("%ld %s", c.ret, strerror(c.err));
@@ -146,7 +145,7 @@ TEST_F(msgq, sync_send_sa_restart_delivered_once)
 /* a peek is not a delivery; nor is a receive that fails EMSGSIZE */
 TEST_F(msgq, sync_send_not_delivered_by_peek_or_failed_recv)
 {
-	struct call c = { .op = CALL_SEND, .id = 8 };
+	struct call c = { .op = CALL_SEND_ARGS, .id = 8 };
 	unsigned int v;
 	unsigned char small;
 	struct msgq_recv r = {
@@ -171,7 +170,7 @@ TEST_F(msgq, sync_send_not_delivered_by_peek_or_failed_recv)
 /* on a full mailbox it waits for room, then for delivery */
 TEST_F(msgq, sync_send_full_waits_room_then_delivery)
 {
-	struct call c = { .op = CALL_SEND, .id = 9 };
+	struct call c = { .op = CALL_SEND_ARGS, .id = 9 };
 
 	MBOX_CREATE(1, sizeof(unsigned int));
 	ASSERT_EQ(0, put_one(self->fd, 1));
@@ -191,7 +190,7 @@ TEST_F(msgq, sync_send_full_waits_room_then_delivery)
 /* non-blocking: EAGAIN unless a receiver is already waiting */
 TEST_F(msgq, sync_send_nonblock_needs_waiting_receiver)
 {
-	struct call c = { .op = CALL_RECV };
+	struct call c = { .op = CALL_RECV_ARGS };
 	struct msgq_attr a;
 
 	MBOX_CREATE(4, sizeof(unsigned int));

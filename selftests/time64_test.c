@@ -17,8 +17,7 @@
  * already past fails with ETIMEDOUT at once; an invalid tv_nsec is EINVAL;
  * a deadline after 2038, a tv_sec beyond 32 bits, is a wait like another.
  */
-#include "msgq_test_util.h"
-#include "waiting_util.h"
+#include "msgq_test.h"
 
 #define DEADLINE_MS	250
 #define LATE_MAX_MS	1000	/* how late a timeout may fire on a slow guest */
@@ -171,14 +170,14 @@ TEST_F(dl, invalid_nsec_einval)
 
 	for (i = 0; i < sizeof(bad_nsec) / sizeof(bad_nsec[0]); i++) {
 		ts.tv_nsec = bad_nsec[i];
-		ASSERT_FAILS(EINVAL, timed(variant, self->fd, true, &ts),
+		ASSERT_ERRNO(EINVAL, timed(variant, self->fd, true, &ts),
 			     "send, tv_nsec %ld", bad_nsec[i]);
 	}
 	ASSERT_EQ(0, mbox_depth(self->fd));
 	ASSERT_EQ(0, put_one(self->fd, 1));
 	for (i = 0; i < sizeof(bad_nsec) / sizeof(bad_nsec[0]); i++) {
 		ts.tv_nsec = bad_nsec[i];
-		ASSERT_FAILS(EINVAL, timed(variant, self->fd, false, &ts),
+		ASSERT_ERRNO(EINVAL, timed(variant, self->fd, false, &ts),
 			     "recv, tv_nsec %ld", bad_nsec[i]);
 	}
 	ASSERT_EQ(1, mbox_depth(self->fd));

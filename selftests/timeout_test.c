@@ -10,8 +10,7 @@
  * when it would not; an invalid timespec is EINVAL even when the call
  * would not wait. Bad clocks and flag combinations (fixture "msgq").
  */
-#include "msgq_test_util.h"
-#include "waiting_util.h"
+#include "msgq_test.h"
 
 #define LATE_MAX_MS	5000	/* how late a timeout may fire on a slow guest */
 
@@ -253,7 +252,7 @@ TEST_F(tmo, invalid_timespec_recv_einval)
 
 	ASSERT_EQ(0, put_one(self->fd, 4));
 	for (i = 0; i < sizeof(bad_ts) / sizeof(bad_ts[0]); i++) {
-		ASSERT_FAILS(EINVAL, timed_call(variant->mode, self->fd, false,
+		ASSERT_ERRNO(EINVAL, timed_call(variant->mode, self->fd, false,
 						&v, bad_ts[i]),
 			     "{%ld, %ld}", (long)bad_ts[i].tv_sec,
 			     bad_ts[i].tv_nsec);
@@ -274,7 +273,7 @@ TEST_F(tmo, invalid_timespec_send_einval)
 	struct msgq_attr a;
 
 	for (i = 0; i < sizeof(bad_ts) / sizeof(bad_ts[0]); i++) {
-		ASSERT_FAILS(EINVAL, timed_call(variant->mode, self->fd, true,
+		ASSERT_ERRNO(EINVAL, timed_call(variant->mode, self->fd, true,
 						&v, bad_ts[i]),
 			     "{%ld, %ld}", (long)bad_ts[i].tv_sec,
 			     bad_ts[i].tv_nsec);
@@ -347,9 +346,9 @@ TEST_F(msgq, abs_timeout_bad_clockid_einval)
 	MBOX_CREATE(2, sizeof(unsigned int));
 	ASSERT_EQ(0, put_one(self->fd, 0));	/* neither call would wait */
 	for (i = 0; i < sizeof(bad_clocks) / sizeof(bad_clocks[0]); i++) {
-		ASSERT_FAILS(EINVAL, send_raw(self->fd, fl, bad_clocks[i],
+		ASSERT_ERRNO(EINVAL, send_raw(self->fd, fl, bad_clocks[i],
 					      far), "clock %u", bad_clocks[i]);
-		ASSERT_FAILS(EINVAL, recv_raw(self->fd, fl, bad_clocks[i],
+		ASSERT_ERRNO(EINVAL, recv_raw(self->fd, fl, bad_clocks[i],
 					      far), "clock %u", bad_clocks[i]);
 	}
 	ASSERT_EQ(1, mbox_depth(self->fd));

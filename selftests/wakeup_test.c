@@ -17,8 +17,7 @@
  * must return within WAKE_MS of the event that should wake it: so a lost
  * wakeup fails the test instead of passing late.
  */
-#include "msgq_test_util.h"
-#include "waiting_util.h"
+#include "msgq_test.h"
 
 #define WAITER_MS	(2 * WAKE_MS)	/* timeout of a waiter to be woken */
 
@@ -222,9 +221,9 @@ TEST_F(msgq, bad_buffer_send_to_full_mailbox_efault_at_once)
 		s.buf = ptr_to_u64(bad);
 		s.len = lens[i];
 		s.flags = MSGQ_F_NONBLOCK;
-		ASSERT_FAILS(EFAULT, msgq_send_args(self->fd, &s),
+		ASSERT_ERRNO(EFAULT, msgq_send_args(self->fd, &s),
 			     "non-blocking, %u bytes", lens[i]);
-		ASSERT_FAILS(EFAULT, write(self->fd2, bad, lens[i]),
+		ASSERT_ERRNO(EFAULT, write(self->fd2, bad, lens[i]),
 			     "write(2) on an O_NONBLOCK handle, %u bytes",
 			     lens[i]);
 

@@ -11,8 +11,7 @@
  * already queued (small ones are copied under the lock, large ones after
  * dropping it) and a receiver that waits and is woken.
  */
-#include "msgq_test_util.h"
-#include "msgq_sec_util.h"
+#include "msgq_test.h"
 
 #define POISON		0xa5
 #define POISON32	0xa5a5a5a5U
