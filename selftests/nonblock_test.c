@@ -169,7 +169,7 @@ struct late_sender {
 	uint64_t t_sent;
 };
 
-static void *late_send_fn(void *arg)
+static long late_send_fn(void *arg)
 {
 	struct late_sender *l = arg;
 	unsigned int v = 1234;
@@ -177,15 +177,15 @@ static void *late_send_fn(void *arg)
 	sleep_ms(l->ms);
 	l->t_sent = now_ns(CLOCK_MONOTONIC);
 	msgq_send(l->fd, &v, sizeof(v), 0);
-	return NULL;
+	return 0;
 }
 
 /* fcntl clears O_NONBLOCK: read(2) blocks for the late message */
 TEST_F(msgq, fcntl_clear_nonblock_read_blocks)
 {
 	struct late_sender l = { .ms = 200 };
+	struct call th = { .op = CALL_FN, .fn = late_send_fn, .arg = &l };
 	unsigned int v = 0;
-	pthread_t th;
 	uint64_t t0, t1;
 	ssize_t n;
 
@@ -197,10 +197,10 @@ TEST_F(msgq, fcntl_clear_nonblock_read_blocks)
 	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, 0));
 	l.fd = self->fd;
 	t0 = now_ns(CLOCK_MONOTONIC);
-	ASSERT_EQ(0, pthread_create(&th, NULL, late_send_fn, &l));
+	ASSERT_TRUE(call_start(&th));
 	n = read(self->fd, &v, sizeof(v));
 	t1 = now_ns(CLOCK_MONOTONIC);
-	pthread_join(th, NULL);
+	call_wait(&th, -1);
 	ASSERT_EQ((ssize_t)sizeof(v), n) TH_LOG("read: %s", strerror(errno));
 	ASSERT_EQ(1234U, v);
 	ASSERT_LE(t0 + 200 * MS, t1);

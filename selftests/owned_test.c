@@ -45,7 +45,7 @@ static pid_t peer_start(struct __test_metadata *_metadata, int owner,
 
 		if (fd < 0)
 			_exit(3);
-		if (op == CALL_RECV_ARGS) {
+		if (op == CALL_RECV) {
 			r = msgq_recv(fd, &v, sizeof(v), NULL);
 		} else {
 			struct msgq_send s = {
@@ -84,7 +84,7 @@ TEST_F(msgq, owner_close_wakes_blocked_receiver_process)
 	pid_t pid;
 
 	OWNED_CREATE(2);
-	pid = peer_start(_metadata, self->fd, self->name, CALL_RECV_ARGS, 0);
+	pid = peer_start(_metadata, self->fd, self->name, CALL_RECV, 0);
 	ASSERT_LE(0, pid);
 	ASSERT_TRUE(wait_blocked_in(pid, pid, SYS_msgq_any, 5000));
 	sleep_ms(SETTLE_MS);
@@ -236,7 +236,7 @@ TEST_F(msgq, kill9_owner_wakes_blocked_peers)
 	ASSERT_TRUE(call_start_blocked(&rx));
 	tx.fd = self->fd2;
 	ASSERT_TRUE(call_start_blocked(&tx));
-	peer = peer_start(_metadata, -1, self->name, CALL_RECV_ARGS, 0);
+	peer = peer_start(_metadata, -1, self->name, CALL_RECV, 0);
 	ASSERT_LE(0, peer);
 	ASSERT_TRUE(wait_blocked_in(peer, peer, SYS_msgq_any, 5000));
 	sleep_ms(SETTLE_MS);

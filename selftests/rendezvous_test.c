@@ -238,7 +238,7 @@ struct streamer {
 	int ret;
 };
 
-static void *stream_send_fn(void *arg)
+static long stream_send_fn(void *arg)
 {
 	struct streamer *s = arg;
 	unsigned int i;
@@ -246,26 +246,26 @@ static void *stream_send_fn(void *arg)
 	for (i = 0; i < s->n; i++)
 		if (msgq_send(s->fd, &i, sizeof(i), 0)) {
 			s->ret = -1;
-			return NULL;
+			return 0;
 		}
-	return NULL;
+	return 0;
 }
 
 TEST_F(msgq, stream_between_threads)
 {
 	struct streamer s = { .n = 300 };
-	pthread_t th;
+	struct call th = { .op = CALL_FN, .fn = stream_send_fn, .arg = &s };
 	unsigned int i, v;
 
 	RDV_CREATE();
 	s.fd = self->fd;
-	ASSERT_EQ(0, pthread_create(&th, NULL, stream_send_fn, &s));
+	ASSERT_TRUE(call_start(&th));
 	for (i = 0; i < s.n; i++) {
 		ASSERT_EQ((ssize_t)sizeof(v), msgq_recv(self->fd, &v,
 							 sizeof(v), NULL));
 		ASSERT_EQ(i, v);
 	}
-	pthread_join(th, NULL);
+	call_wait(&th, -1);
 	ASSERT_EQ(0, s.ret);
 	ASSERT_EQ(-1, take_one(self->fd));
 	ASSERT_EQ(0, mbox_depth(self->fd));

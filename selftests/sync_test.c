@@ -130,11 +130,9 @@ TEST_F(msgq, sync_send_sa_restart_delivered_once)
 	c.fd = self->fd;
 	c.s.flags = MSGQ_F_SYNC;
 	ASSERT_TRUE(call_start_blocked(&c));
-	ASSERT_EQ(0, pthread_kill(c.th, SIGUSR1));
-	ASSERT_TRUE(wait_count(&sig_count, 1, WAKE_MS));
-	ASSERT_TRUE(wait_blocked_in(getpid(), c.tid, SYS_msgq_any, 5000));
-	sleep_ms(SETTLE_MS);
-	ASSERT_FALSE(call_done(&c)) TH_LOG("%ld %s", c.ret, strerror(c.err));
+	ASSERT_TRUE(call_signal(&c, SIGUSR1));
+	ASSERT_TRUE(call_asleep(&c, SETTLE_MS))
+		TH_LOG("%ld %s", c.ret, strerror(c.err));
 	ASSERT_EQ(1, mbox_depth(self->fd));
 	ASSERT_EQ(7, take_one(self->fd));
 	ASSERT_TRUE(call_wait(&c, WAKE_MS));
@@ -225,7 +223,7 @@ struct racer {
 	unsigned int seed;
 };
 
-static void *race_recv_fn(void *arg)
+static long race_recv_fn(void *arg)
 {
 	struct racer *r = arg;
 	unsigned char *buf = malloc(RACE_MSG);
@@ -257,7 +255,7 @@ static void *race_recv_fn(void *arg)
 			break;
 	}
 	free(buf);
-	return NULL;
+	return 0;
 }
 
 TEST_F_TIMEOUT(msgq, sync_timeout_race_verdict_matches_delivery, 120)
@@ -266,7 +264,7 @@ TEST_F_TIMEOUT(msgq, sync_timeout_race_verdict_matches_delivery, 120)
 	unsigned char *buf;
 	int verdict[RACE_ITERS];
 	unsigned int i, delivered = 0, timedout = 0;
-	pthread_t th;
+	struct call th = { .op = CALL_FN, .fn = race_recv_fn, .arg = &r };
 	char c = 'g';
 
 	buf = calloc(1, RACE_MSG);
@@ -277,7 +275,7 @@ TEST_F_TIMEOUT(msgq, sync_timeout_race_verdict_matches_delivery, 120)
 	r.seed = (unsigned int)getpid();
 	ASSERT_EQ(0, pipe(r.go));
 	ASSERT_EQ(0, pipe(r.ack));
-	ASSERT_EQ(0, pthread_create(&th, NULL, race_recv_fn, &r));
+	ASSERT_TRUE(call_start(&th));
 
 	for (i = 0; i < RACE_ITERS; i++) {
 		struct msgq_send s = {
@@ -295,7 +293,7 @@ TEST_F_TIMEOUT(msgq, sync_timeout_race_verdict_matches_delivery, 120)
 		/* nothing is left behind, whatever the verdict */
 		ASSERT_EQ(0, mbox_depth(self->fd)) TH_LOG("after send %u", i);
 	}
-	pthread_join(th, NULL);
+	call_wait(&th, -1);
 	ASSERT_EQ(0U, r.stray);
 	for (i = 0; i < RACE_ITERS; i++) {
 		ASSERT_GE(1, r.got[i]) TH_LOG("message %u received %d times",
