@@ -217,8 +217,7 @@ static void send_timeout(struct msgq_send *s)
 
 		s->flags |= MSGQ_F_ABSTIME;
 		s->clockid = CLOCK_MONOTONIC;
-		s->timeout.tv_sec = (__s64)(t / 1000000000ull);
-		s->timeout.tv_nsec = (__s64)(t % 1000000000ull);
+		s->timeout = ns_mts(t);
 	}
 }
 

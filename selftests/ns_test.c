@@ -435,18 +435,6 @@ static int enter_userns(struct userns_args *a, struct child_result *res)
 	return 0;
 }
 
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -1;
-}
-
 /* Fork @fn in a user namespace; returns its wait status, or 255 to skip. */
 static int run_in_userns(struct userns_args *a,
 			 long (*fn)(void *, struct child_result *),
@@ -477,10 +465,10 @@ static int run_in_userns(struct userns_args *a,
 	}
 	snprintf(map, sizeof(map), "0 %u 1\n", MAPPED_ID);
 	snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
-	if (write_file(path, map))
+	if (file_write_str(path, map))
 		goto fail;
 	snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
-	if (write_file(path, map))
+	if (file_write_str(path, map))
 		goto fail;
 	pipe_signal(a->go[1]);
 	return wait_child_ms(pid, CHILD_MS);

@@ -1307,44 +1307,6 @@ static void ch_signaller(const pid_t *pids, int n)
 /* ------------------------------------------------------------------ */
 /* The run */
 
-static int param_rw(const char *name, char *val, size_t size, bool store)
-{
-	char path[128];
-	int fd, ret = -1;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/sys/module/msgq/parameters/%s", name);
-	fd = open(path, (store ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	if (store) {
-		ret = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -1;
-	} else {
-		n = read(fd, val, size - 1);
-		if (n > 0) {
-			val[n] = '\0';
-			val[strcspn(val, "\n")] = '\0';
-			ret = 0;
-		}
-	}
-	close(fd);
-	return ret;
-}
-
-static const char *const ch_stat_keys[] = {
-	"mailboxes", "messages", "message_bytes", "namespaces", "quota_bytes",
-	"user_names",
-};
-#define CH_NSTATS	(sizeof(ch_stat_keys) / sizeof(ch_stat_keys[0]))
-
-static void ch_stats(long long v[CH_NSTATS])
-{
-	size_t i;
-
-	for (i = 0; i < CH_NSTATS; i++)
-		v[i] = msgq_stat(ch_stat_keys[i]);
-}
-
 FIXTURE(chaos) {
 	char saved_reap[32];
 	bool reap_changed;
@@ -1358,16 +1320,16 @@ FIXTURE_SETUP(chaos)
 		     MSGQ_DEVICE_PATH);
 	if (msgq_stat("mailboxes") < 0)
 		SKIP(_exit(255), "%s unreadable (debugfs)", MSGQ_STATS_PATH);
-	ASSERT_EQ(0, param_rw("reap_interval_ms", self->saved_reap,
-			      sizeof(self->saved_reap), false));
-	ASSERT_EQ(0, param_rw("reap_interval_ms", "100", 0, true));
+	ASSERT_EQ(0, param_read("reap_interval_ms", self->saved_reap,
+				sizeof(self->saved_reap)));
+	ASSERT_EQ(0, param_write("reap_interval_ms", "100"));
 	self->reap_changed = true;
 }
 
 FIXTURE_TEARDOWN(chaos)
 {
 	if (self->reap_changed)
-		param_rw("reap_interval_ms", self->saved_reap, 0, true);
+		param_write("reap_interval_ms", self->saved_reap);
 }
 
 /* Ask children to stop (SIGUSR2 ends waits without a timeout), reap them. */
@@ -1425,7 +1387,7 @@ TEST_F_TIMEOUT(chaos, every_operation_at_once, CH_TIMEOUT)
 {
 	pid_t prod[CH_PRODUCERS], cons[CH_CONSUMERS], namers[CH_NAMERS];
 	pid_t churner[1], signaller[1], owner = 0, targets[CH_PRODUCERS + CH_CONSUMERS];
-	long long base[CH_NSTATS], now[CH_NSTATS];
+	struct msgq_counts base, now;
 	unsigned int seconds = ch_seconds(), i, slot, seq;
 	uint64_t start, deadline, owner_until = 0, next_proc = 0;
 	unsigned long lost = 0, dup = 0, ghost = 0, unknown = 0;
@@ -1447,15 +1409,17 @@ TEST_F_TIMEOUT(chaos, every_operation_at_once, CH_TIMEOUT)
 
 	/* nothing else's leftovers: wait for the live counts to settle */
 	for (k = 0; k < 50; k++) {
-		ch_stats(base);
-		if (!base[0] && !base[1] && !base[3])
+		counts_read(&base);
+		if (!base.mailboxes && !base.messages && !base.namespaces)
 			break;
 		sleep_ms(CH_REAP_MS);
 	}
-	ch_stats(base);
-	if (base[0] || base[1] || base[2] || base[3] || base[4])
+	counts_read(&base);
+	if (base.mailboxes || base.messages || base.message_bytes ||
+	    base.namespaces || base.quota_bytes)
 		TH_LOG("live counts before the run: %lld mailboxes, %lld messages, %lld bytes, %lld namespaces, %lld quota bytes",
-		       base[0], base[1], base[2], base[3], base[4]);
+		       base.mailboxes, base.messages, base.message_bytes,
+		       base.namespaces, base.quota_bytes);
 
 	snprintf(ch_prefix, sizeof(ch_prefix), "chaos-%d", (int)getpid());
 	dev = msgq_dev_open();
@@ -1695,15 +1659,15 @@ TEST_F_TIMEOUT(chaos, every_operation_at_once, CH_TIMEOUT)
 	close(dev);
 	settled = false;
 	for (k = 0; k < 50 && !settled; k++) {
-		ch_stats(now);
-		settled = !memcmp(now, base, sizeof(now));
+		counts_read(&now);
+		settled = counts_equal(&now, &base);
 		if (!settled)
 			sleep_ms(CH_REAP_MS);
 	}
-	for (o = 0; o < CH_NSTATS; o++) {
-		EXPECT_EQ(base[o], now[o])
+	for (o = 0; o < MSGQ_NCOUNTS; o++) {
+		EXPECT_EQ(base.v[o], now.v[o])
 			TH_LOG("stats %s: %lld before, %lld after (%d reap intervals)",
-			       ch_stat_keys[o], base[o], now[o], k);
+			       counts_names[o], base.v[o], now.v[o], k);
 	}
 	munmap(ch, sizeof(*ch));
 }
