@@ -25,7 +25,10 @@
 #define SETTLE_MS	200	/* how long a blocked task must stay blocked */
 #define WAKE_MS		10000	/* how long a woken task may take to return */
 
-/* A message of the tests: who (index in its batch) and a checkable body. */
+/*
+ * A message of the tests (tmsg_make()): who (index in its batch) and a
+ * checkable body.
+ */
 struct bmsg {
 	unsigned int idx;
 	unsigned int seed;
@@ -34,16 +37,12 @@ struct bmsg {
 
 static void bmsg_make(struct bmsg *m, unsigned int idx, unsigned int seed)
 {
-	memset(m, 0, sizeof(*m));
-	m->idx = idx;
-	m->seed = seed;
-	fill_pattern(m->body, sizeof(m->body), seed);
+	tmsg_make(m, sizeof(*m), idx, seed);
 }
 
 static bool bmsg_ok(const struct bmsg *m, unsigned int idx, unsigned int seed)
 {
-	return m->idx == idx && m->seed == seed &&
-	       check_pattern(m->body, sizeof(m->body), seed);
+	return tmsg_ok(m, sizeof(*m), idx, seed);
 }
 
 /* Point send entry @e at @m, at priority @prio. */
@@ -112,26 +111,17 @@ static void *unmapped_page(void)
 	return p;
 }
 
-static struct timespec rel_ms(unsigned int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	return ts;
-}
-
 /* A batch header with a relative timeout of @ms. */
 static struct msgq_batch batch_rel(struct msgq_mmsg *m, unsigned int count,
 				   unsigned int ms)
 {
-	struct timespec ts = rel_ms(ms);
 	struct msgq_batch b = {
 		.msgs = ptr_to_u64(m),
 		.count = count,
 		.flags = MSGQ_F_TIMEOUT,
+		.timeout = ns_mts(ms * MS),
 	};
 
-	b.timeout.tv_sec = ts.tv_sec;
-	b.timeout.tv_nsec = ts.tv_nsec;
 	return b;
 }
 

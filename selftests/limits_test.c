@@ -25,16 +25,7 @@ static struct saved_param params[] = {
 	{ .name = "max_msgsize" }, { .name = "user_bytes" },
 };
 #define NPARAMS	(sizeof(params) / sizeof(params[0]))
-
-static void __attribute__((constructor)) params_at_start(void)
-{
-	params_save(params, NPARAMS);
-}
-
-static void __attribute__((destructor)) params_at_exit(void)
-{
-	params_restore(params, NPARAMS);
-}
+PARAMS_SAVED_FOR_PROGRAM(params, NPARAMS)
 
 FIXTURE(limits) {
 	int dev;

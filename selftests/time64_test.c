@@ -78,32 +78,18 @@ FIXTURE_VARIANT_ADD(dl, time64) {
 FIXTURE_SETUP(dl)
 {
 	self->dev = self->fd = -1;
-	/* SKIP(_exit(255)): see FIXTURE_SETUP(msgq) in msgq_test_util.h */
+	/* SKIP(_exit(255)): see FIXTURE_DEV_OPEN() in msgq_test.h */
 	if (variant->time64 && sizeof(time_t) < 8)
 		SKIP(_exit(255), "32-bit time_t: the _time64 symbols take another struct timespec");
 	if (!variant->timedsend || !variant->timedrecv)
 		SKIP(_exit(255), "libmsgq before 1.2: no _time64 symbols");
-	if (access(MSGQ_DEVICE_PATH, F_OK))
-		SKIP(_exit(255), "%s absent: msgq module not loaded",
-		     MSGQ_DEVICE_PATH);
-	self->dev = msgq_dev_open();
-	ASSERT_LE(0, self->dev);
-	snprintf(self->name, sizeof(self->name), "msgqt-%d-dl-%s",
-		 (int)getpid(), _metadata->name);
-	self->fd = msgq_create_at(self->dev, self->name,
-				  MSGQ_O_RDWR | MSGQ_O_EXCL | MSGQ_O_CLOEXEC,
-				  0600, 1, sizeof(unsigned int));
-	ASSERT_LE(0, self->fd) TH_LOG("create: %s", strerror(errno));
+	FIXTURE_DEV_OPEN("dl-");
+	MBOX_CREATE(1, sizeof(unsigned int));
 }
 
 FIXTURE_TEARDOWN(dl)
 {
-	if (self->fd >= 0)
-		close(self->fd);
-	if (self->dev >= 0) {
-		msgq_unlink_at(self->dev, self->name);
-		close(self->dev);
-	}
+	FIXTURE_DEV_CLOSE();
 }
 
 /* One timed send (@send) or receive of an unsigned int, through @variant */

@@ -32,27 +32,13 @@ FIXTURE_VARIANT_ADD(tmo, relative) { .mode = TM_RELATIVE };
 FIXTURE_SETUP(tmo)
 {
 	self->dev = self->fd = -1;
-	if (access(MSGQ_DEVICE_PATH, F_OK))
-		SKIP(_exit(255), "%s absent: msgq module not loaded",
-		     MSGQ_DEVICE_PATH);
-	self->dev = msgq_dev_open();
-	ASSERT_LE(0, self->dev);
-	snprintf(self->name, sizeof(self->name), "msgqt-%d-tmo-%s",
-		 (int)getpid(), _metadata->name);
-	self->fd = msgq_create_at(self->dev, self->name,
-				  MSGQ_O_RDWR | MSGQ_O_EXCL | MSGQ_O_CLOEXEC,
-				  0600, 1, sizeof(unsigned int));
-	ASSERT_LE(0, self->fd) TH_LOG("create: %s", strerror(errno));
+	FIXTURE_DEV_OPEN("tmo-");
+	MBOX_CREATE(1, sizeof(unsigned int));
 }
 
 FIXTURE_TEARDOWN(tmo)
 {
-	if (self->fd >= 0)
-		close(self->fd);
-	if (self->dev >= 0) {
-		msgq_unlink_at(self->dev, self->name);
-		close(self->dev);
-	}
+	FIXTURE_DEV_CLOSE();
 }
 
 static clockid_t tm_clock(enum tmode m)

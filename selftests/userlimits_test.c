@@ -36,16 +36,7 @@ static struct saved_param params[] = {
 	{ .name = "user_bytes" }, { .name = "reap_interval_ms" },
 };
 #define NPARAMS	(sizeof(params) / sizeof(params[0]))
-
-static void __attribute__((constructor)) params_at_start(void)
-{
-	params_save(params, NPARAMS);
-}
-
-static void __attribute__((destructor)) params_at_exit(void)
-{
-	params_restore(params, NPARAMS);
-}
+PARAMS_SAVED_FOR_PROGRAM(params, NPARAMS)
 
 static const struct who user_a = WHO_USER(UID_A, GID_A);
 static const struct who user_b = WHO_USER(UID_B, GID_B);
