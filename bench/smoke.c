@@ -76,7 +76,7 @@ static void smoke_fast_path(int a, int an)
 	expect("msgq_recv_args", msgq_recv_args(an, &r), 5, 0);
 }
 
-/* msgq_sendrecv() and msgq_send_recv_args(): the two halves and *sent. */
+/* msgq_sendrecv() and msgq_sendrecv_args(): the two halves and *sent. */
 static void smoke_sendrecv(int a, int an, int b, int bn)
 {
 	struct msgq_send_recv sr = { .send_fd = b };
@@ -107,7 +107,7 @@ static void smoke_sendrecv(int a, int an, int b, int bn)
 	sr.recv.cap = 16;
 	sr.flags = MSGQ_SR_SENT;
 	expect("send_recv_args with MSGQ_SR_SENT: the message left above",
-	       msgq_send_recv_args(an, &sr), 0, 0);
+	       msgq_sendrecv_args(an, &sr), 0, 0);
 	expect("its length", sr.recv.len, 4, 0);
 	expect("the one request on b", msgq_recv(bn, in, 16, NULL), 3, 0);
 	expect("and no other", msgq_recv(bn, in, 16, NULL), -1, EAGAIN);

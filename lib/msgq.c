@@ -293,14 +293,25 @@ ssize_t msgq_recv_args(int fd, struct msgq_recv *args)
 	return (ssize_t)args->len;
 }
 
-int msgq_batch_args(int fd, int send, struct msgq_batch *args)
+int msgq_send_batch_args(int fd, struct msgq_batch *args)
 {
-	return ioctl(fd, send ? MSGQ_IOC_SEND_BATCH : MSGQ_IOC_RECV_BATCH,
-		     args);
+	return ioctl(fd, MSGQ_IOC_SEND_BATCH, args);
 }
 
-static int batch(int fd, int send, struct msgq_mmsg *msgs,
-		 unsigned int count, unsigned int flags)
+int msgq_recv_batch_args(int fd, struct msgq_batch *args)
+{
+	return ioctl(fd, MSGQ_IOC_RECV_BATCH, args);
+}
+
+/* LIBMSGQ_1.0's one name for both: @send picks the direction. */
+int msgq_batch_args(int fd, int send, struct msgq_batch *args)
+{
+	return send ? msgq_send_batch_args(fd, args) :
+		      msgq_recv_batch_args(fd, args);
+}
+
+static struct msgq_batch batch_of(struct msgq_mmsg *msgs, unsigned int count,
+				  unsigned int flags)
 {
 	struct msgq_batch args = {
 		.msgs = ptr_to_u64(msgs),
@@ -308,25 +319,33 @@ static int batch(int fd, int send, struct msgq_mmsg *msgs,
 		.flags = flags,
 	};
 
-	return msgq_batch_args(fd, send, &args);
+	return args;
 }
 
 int msgq_send_batch(int fd, struct msgq_mmsg *msgs, unsigned int count,
 		    unsigned int flags)
 {
-	return batch(fd, 1, msgs, count, flags);
+	struct msgq_batch args = batch_of(msgs, count, flags);
+
+	return msgq_send_batch_args(fd, &args);
 }
 
 int msgq_recv_batch(int fd, struct msgq_mmsg *msgs, unsigned int count,
 		    unsigned int flags)
 {
-	return batch(fd, 0, msgs, count, flags);
+	struct msgq_batch args = batch_of(msgs, count, flags);
+
+	return msgq_recv_batch_args(fd, &args);
 }
 
-int msgq_send_recv_args(int recv_fd, struct msgq_send_recv *args)
+int msgq_sendrecv_args(int recv_fd, struct msgq_send_recv *args)
 {
 	return ioctl(recv_fd, MSGQ_IOC_SEND_RECV, args);
 }
+
+/* LIBMSGQ_1.1's name of msgq_sendrecv_args(): the same function. */
+__typeof__(msgq_sendrecv_args) msgq_send_recv_args
+	__attribute__((alias("msgq_sendrecv_args")));
 
 ssize_t msgq_sendrecv(int send_fd, const void *msg, size_t len,
 		      unsigned int prio, int recv_fd, void *buf, size_t cap,
@@ -352,7 +371,7 @@ ssize_t msgq_sendrecv(int send_fd, const void *msg, size_t len,
 		errno = EMSGSIZE;
 		return -1;
 	}
-	ret = msgq_send_recv_args(recv_fd, &sr);
+	ret = msgq_sendrecv_args(recv_fd, &sr);
 	/* The kernel sets MSGQ_SR_SENT once the message is queued. */
 	if (sent)
 		*sent = !!(sr.flags & MSGQ_SR_SENT);

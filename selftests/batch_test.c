@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Batches: MSGQ_IOC_SEND_BATCH and MSGQ_IOC_RECV_BATCH (msgq_send_batch,
- * msgq_recv_batch, msgq_batch_args), against the rules of uapi/msgq.h:
+ * msgq_recv_batch, msgq_send_batch_args, msgq_recv_batch_args, and the old
+ * msgq_batch_args), against the rules of uapi/msgq.h:
  *
  * - messages go in and come out in array order (priorities as usual);
  * - partial success reports how many were done, and a send leaves the
@@ -19,12 +20,15 @@
  *   consumer drains, a blocking receive batch waits for the first message
  *   and then takes what is there.
  */
-#include "msgq_test_util.h"
+#include "msgq_test.h"
 
 #define SETTLE_MS	200	/* how long a blocked task must stay blocked */
 #define WAKE_MS		10000	/* how long a woken task may take to return */
 
-/* A message of the tests: who (index in its batch) and a checkable body. */
+/*
+ * A message of the tests (tmsg_make()): who (index in its batch) and a
+ * checkable body.
+ */
 struct bmsg {
 	unsigned int idx;
 	unsigned int seed;
@@ -33,16 +37,12 @@ struct bmsg {
 
 static void bmsg_make(struct bmsg *m, unsigned int idx, unsigned int seed)
 {
-	memset(m, 0, sizeof(*m));
-	m->idx = idx;
-	m->seed = seed;
-	fill_pattern(m->body, sizeof(m->body), seed);
+	tmsg_make(m, sizeof(*m), idx, seed);
 }
 
 static bool bmsg_ok(const struct bmsg *m, unsigned int idx, unsigned int seed)
 {
-	return m->idx == idx && m->seed == seed &&
-	       check_pattern(m->body, sizeof(m->body), seed);
+	return tmsg_ok(m, sizeof(*m), idx, seed);
 }
 
 /* Point send entry @e at @m, at priority @prio. */
@@ -111,26 +111,17 @@ static void *unmapped_page(void)
 	return p;
 }
 
-static struct timespec rel_ms(unsigned int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	return ts;
-}
-
 /* A batch header with a relative timeout of @ms. */
 static struct msgq_batch batch_rel(struct msgq_mmsg *m, unsigned int count,
 				   unsigned int ms)
 {
-	struct timespec ts = rel_ms(ms);
 	struct msgq_batch b = {
 		.msgs = ptr_to_u64(m),
 		.count = count,
 		.flags = MSGQ_F_TIMEOUT,
+		.timeout = ns_mts(ms * MS),
 	};
 
-	b.timeout.tv_sec = ts.tv_sec;
-	b.timeout.tv_nsec = ts.tv_nsec;
 	return b;
 }
 
@@ -716,21 +707,21 @@ TEST_F(msgq, batch_header_reserved_einval)
 	entry_send(&e, &m, sizeof(m), 0);
 
 	b = (struct msgq_batch){ .msgs = ptr_to_u64(&e), .count = 1, .__pad = 1 };
-	ASSERT_ERRNO(EINVAL, msgq_batch_args(self->fd, 1, &b));
+	ASSERT_ERRNO(EINVAL, msgq_send_batch_args(self->fd, &b));
 	b = (struct msgq_batch){ .msgs = ptr_to_u64(&e), .count = 1 };
 	b.__reserved[1] = 1;
-	ASSERT_ERRNO(EINVAL, msgq_batch_args(self->fd, 1, &b));
+	ASSERT_ERRNO(EINVAL, msgq_send_batch_args(self->fd, &b));
 	b = (struct msgq_batch){ .msgs = ptr_to_u64(&e), .count = 1,
 				 .clockid = CLOCK_MONOTONIC };
-	ASSERT_ERRNO(EINVAL, msgq_batch_args(self->fd, 1, &b));
+	ASSERT_ERRNO(EINVAL, msgq_send_batch_args(self->fd, &b));
 	b = (struct msgq_batch){ .msgs = ptr_to_u64(&e), .count = 1 };
 	b.timeout.tv_nsec = 5;
-	ASSERT_ERRNO(EINVAL, msgq_batch_args(self->fd, 1, &b));
+	ASSERT_ERRNO(EINVAL, msgq_send_batch_args(self->fd, &b));
 	/* an invalid timeout is EINVAL even with room to send */
 	b = (struct msgq_batch){ .msgs = ptr_to_u64(&e), .count = 1,
 				 .flags = MSGQ_F_TIMEOUT };
 	b.timeout.tv_nsec = 1000000000L;
-	ASSERT_ERRNO(EINVAL, msgq_batch_args(self->fd, 1, &b));
+	ASSERT_ERRNO(EINVAL, msgq_send_batch_args(self->fd, &b));
 	ASSERT_EQ(0, mbox_depth(self->fd));
 
 	/* __reserved of a receive entry must be zero too */
@@ -740,7 +731,7 @@ TEST_F(msgq, batch_header_reserved_einval)
 	ASSERT_ERRNO(EINVAL, msgq_recv_batch(self->fd, &e, 1, 0));
 	b = (struct msgq_batch){ .msgs = ptr_to_u64(&e), .count = 1, .__pad = 1 };
 	e.__reserved = 0;
-	ASSERT_ERRNO(EINVAL, msgq_batch_args(self->fd, 0, &b));
+	ASSERT_ERRNO(EINVAL, msgq_recv_batch_args(self->fd, &b));
 	ASSERT_EQ(1, mbox_depth(self->fd));
 }
 
@@ -804,7 +795,7 @@ TEST_F(msgq, send_batch_timeout_etimedout)
 	entry_send(&e[1], &m[1], sizeof(m[1]), 0);
 	b = batch_rel(e, 2, SETTLE_MS);
 	t0 = now_ns(CLOCK_MONOTONIC);
-	ASSERT_ERRNO(ETIMEDOUT, msgq_batch_args(self->fd, 1, &b));
+	ASSERT_ERRNO(ETIMEDOUT, msgq_send_batch_args(self->fd, &b));
 	t1 = now_ns(CLOCK_MONOTONIC);
 	ASSERT_LE(t0 + SETTLE_MS * 1000000ull, t1)
 		TH_LOG("returned after %.3f ms", (t1 - t0) / 1e6);
@@ -830,7 +821,7 @@ TEST_F(msgq, send_batch_timeout_partial_count)
 	}
 	b = batch_rel(e, N, SETTLE_MS);
 	t0 = now_ns(CLOCK_MONOTONIC);
-	ASSERT_EQ(2, msgq_batch_args(self->fd, 1, &b));
+	ASSERT_EQ(2, msgq_send_batch_args(self->fd, &b));
 	t1 = now_ns(CLOCK_MONOTONIC);
 	ASSERT_LE(t0 + SETTLE_MS * 1000000ull, t1);
 	ASSERT_EQ(3, mbox_depth(self->fd));
@@ -853,15 +844,43 @@ TEST_F(msgq, recv_batch_timeout_etimedout)
 		entry_recv(&e[i], &in[i], sizeof(in[i]));
 	b = batch_rel(e, 4, SETTLE_MS);
 	t0 = now_ns(CLOCK_MONOTONIC);
-	ASSERT_ERRNO(ETIMEDOUT, msgq_batch_args(self->fd, 0, &b));
+	ASSERT_ERRNO(ETIMEDOUT, msgq_recv_batch_args(self->fd, &b));
 	t1 = now_ns(CLOCK_MONOTONIC);
 	ASSERT_LE(t0 + SETTLE_MS * 1000000ull, t1)
 		TH_LOG("returned after %.3f ms", (t1 - t0) / 1e6);
 	/* a message there: taken at once, the timeout does not matter */
 	ASSERT_EQ(0, send_plain(self->fd, 0, 2, 9, 0));
 	b = batch_rel(e, 4, 0);
-	ASSERT_EQ(2, msgq_batch_args(self->fd, 0, &b));
+	ASSERT_EQ(2, msgq_recv_batch_args(self->fd, &b));
 	ASSERT_TRUE(bmsg_ok(&in[1], 1, 9));
+}
+
+/*
+ * msgq_batch_args(), LIBMSGQ_1.0's one name for both directions, still
+ * sends (@send non-zero) and receives (0), with its timeout.
+ */
+TEST_F(msgq, batch_args_old_name)
+{
+	struct bmsg out[2], in[2];
+	struct msgq_mmsg e[2];
+	struct msgq_batch b;
+	unsigned int i;
+
+	MBOX_CREATE(4, sizeof(struct bmsg));
+	for (i = 0; i < 2; i++) {
+		bmsg_make(&out[i], i, 5);
+		entry_send(&e[i], &out[i], sizeof(out[i]), 0);
+	}
+	b = batch_rel(e, 2, SETTLE_MS);
+	ASSERT_EQ(2, msgq_batch_args(self->fd, 1, &b));
+	ASSERT_EQ(2, mbox_depth(self->fd));
+	for (i = 0; i < 2; i++)
+		entry_recv(&e[i], &in[i], sizeof(in[i]));
+	b = batch_rel(e, 2, SETTLE_MS);
+	ASSERT_EQ(2, msgq_batch_args(self->fd, 0, &b));
+	ASSERT_TRUE(bmsg_ok(&in[0], 0, 5));
+	ASSERT_TRUE(bmsg_ok(&in[1], 1, 5));
+	ASSERT_ERRNO(ETIMEDOUT, msgq_batch_args(self->fd, 0, &b));
 }
 
 /* an absolute CLOCK_MONOTONIC deadline in the past: ETIMEDOUT at once */
@@ -878,7 +897,7 @@ TEST_F(msgq, recv_batch_abstime_past)
 
 	MBOX_CREATE(4, sizeof(struct bmsg));
 	entry_recv(&e, &in, sizeof(in));
-	ASSERT_ERRNO(ETIMEDOUT, msgq_batch_args(self->fd, 0, &b));
+	ASSERT_ERRNO(ETIMEDOUT, msgq_recv_batch_args(self->fd, &b));
 }
 
 /* a blocking batch send into a full mailbox completes as a consumer drains */

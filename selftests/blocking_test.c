@@ -8,110 +8,7 @@
  * ioctl(2) (/proc/.../stat and /proc/.../syscall) and must not have
  * returned 200 ms later.
  */
-#include "msgq_test_util.h"
-
-#define SETTLE_MS	200	/* how long a blocked task must stay blocked */
-#define WAKE_MS		10000	/* how long a woken task may take to return */
-
-/* ------------------------------------------------------------------ */
-/* A thread that makes one blocking call */
-
-enum op { OP_RECV, OP_SEND };
-
-struct waiter {
-	pthread_t th;
-	int fd;
-	enum op op;
-	unsigned int id;	/* sent as the payload by OP_SEND */
-	pid_t tid;		/* set by the thread */
-	int done;		/* set once the call returned */
-	ssize_t ret;
-	int err;
-	unsigned int got;	/* payload received by OP_RECV */
-};
-
-static void *waiter_fn(void *arg)
-{
-	struct waiter *w = arg;
-
-	__atomic_store_n(&w->tid, sys_gettid(), __ATOMIC_SEQ_CST);
-	if (w->op == OP_RECV)
-		w->ret = msgq_recv(w->fd, &w->got, sizeof(w->got), NULL);
-	else
-		w->ret = msgq_send(w->fd, &w->id, sizeof(w->id), 0);
-	w->err = errno;
-	__atomic_store_n(&w->done, 1, __ATOMIC_SEQ_CST);
-	return NULL;
-}
-
-static int waiter_done(struct waiter *w)
-{
-	return __atomic_load_n(&w->done, __ATOMIC_SEQ_CST);
-}
-
-/* Start @w and wait until it is asleep in ioctl(2); false if it is not. */
-static bool waiter_start_blocked(struct waiter *w)
-{
-	uint64_t end = now_ns(CLOCK_MONOTONIC) + 5000000000ull;
-
-	if (pthread_create(&w->th, NULL, waiter_fn, w))
-		return false;
-	while (!__atomic_load_n(&w->tid, __ATOMIC_SEQ_CST)) {
-		if (now_ns(CLOCK_MONOTONIC) > end)
-			return false;
-		sleep_ms(1);
-	}
-	return wait_blocked_in(getpid(), w->tid, SYS_msgq_any, 5000) &&
-	       !waiter_done(w);
-}
-
-/* Count the waiters that have returned. */
-static int count_done(struct waiter *w, int n)
-{
-	int i, c = 0;
-
-	for (i = 0; i < n; i++)
-		c += waiter_done(&w[i]);
-	return c;
-}
-
-/* Wait up to @ms until at least @want of the @n waiters returned. */
-static int wait_done(struct waiter *w, int n, int want, int ms)
-{
-	uint64_t end = now_ns(CLOCK_MONOTONIC) + (uint64_t)ms * 1000000ull;
-	int c;
-
-	while ((c = count_done(w, n)) < want &&
-	       now_ns(CLOCK_MONOTONIC) < end)
-		sleep_ms(1);
-	return c;
-}
-
-static void on_signal(int sig)
-{
-	(void)sig;
-}
-
-/* SIGUSR1 with a handler and without SA_RESTART */
-static int install_eintr_handler(void)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = 0;
-	return sigaction(SIGUSR1, &sa, NULL);
-}
-
-/* ------------------------------------------------------------------ */
-
-static void fill(struct __test_metadata *_metadata, int fd, unsigned int n)
-{
-	unsigned int i;
-
-	for (i = 0; i < n; i++) {
-		ASSERT_EQ(0, msgq_send(fd, &i, sizeof(i), 0));
-	}
-}
+#include "msgq_test.h"
 
 /* full mailbox, MSGQ_F_NONBLOCK: EAGAIN, nothing queued */
 TEST_F(msgq, full_send_nonblock_flag_eagain)
@@ -124,7 +21,7 @@ TEST_F(msgq, full_send_nonblock_flag_eagain)
 	struct msgq_attr a;
 
 	MBOX_CREATE(4, sizeof(unsigned int));
-	fill(_metadata, self->fd, 4);
+	ASSERT_TRUE(fill_n(self->fd, 4));
 	ASSERT_ERRNO(EAGAIN, msgq_send_args(self->fd, &s));
 	ASSERT_EQ(0, msgq_getattr(self->fd, &a));
 	EXPECT_EQ(4U, a.cur_msgs);
@@ -141,7 +38,7 @@ TEST_F(msgq, full_send_nonblock_handle_eagain)
 				 MSGQ_O_SEND | MSGQ_O_NONBLOCK);
 	ASSERT_LE(0, self->fd2);
 	EXPECT_TRUE(fcntl(self->fd2, F_GETFL) & O_NONBLOCK);
-	fill(_metadata, self->fd, 2);
+	ASSERT_TRUE(fill_n(self->fd, 2));
 	ASSERT_ERRNO(EAGAIN, msgq_send(self->fd2, &v, sizeof(v), 0));
 	ASSERT_ERRNO(EAGAIN, write(self->fd2, &v, sizeof(v)));
 	ASSERT_EQ(2, mbox_depth(self->fd));
@@ -181,21 +78,20 @@ TEST_F(msgq, empty_recv_nonblock_handle_eagain)
 /* a send to a full mailbox blocks until a receiver takes a message */
 TEST_F(msgq, full_send_blocks_until_recv)
 {
-	struct waiter w = { .op = OP_SEND, .id = 1000 };
+	struct call w = { .op = CALL_SEND, .id = 1000 };
 	unsigned int v, i;
 
 	MBOX_CREATE(3, sizeof(unsigned int));
-	fill(_metadata, self->fd, 3);
+	ASSERT_TRUE(fill_n(self->fd, 3));
 	w.fd = self->fd;
-	ASSERT_TRUE(waiter_start_blocked(&w)) TH_LOG("send did not block");
+	ASSERT_TRUE(call_start_blocked(&w)) TH_LOG("send did not block");
 	sleep_ms(SETTLE_MS);
-	ASSERT_EQ(0, waiter_done(&w)) TH_LOG("send returned while full");
+	ASSERT_EQ(0, call_done(&w)) TH_LOG("send returned while full");
 	ASSERT_EQ(3, mbox_depth(self->fd));
 
 	ASSERT_EQ(sizeof(v), (size_t)msgq_recv(self->fd, &v, sizeof(v), NULL));
 	ASSERT_EQ(0U, v);
-	ASSERT_EQ(1, wait_done(&w, 1, 1, WAKE_MS)) TH_LOG("sender not woken");
-	pthread_join(w.th, NULL);
+	ASSERT_TRUE(call_wait(&w, WAKE_MS)) TH_LOG("sender not woken");
 	ASSERT_EQ(0, w.ret) TH_LOG("send: %s", strerror(w.err));
 	/* the blocked message went in last */
 	for (i = 1; i < 3; i++) {
@@ -234,15 +130,14 @@ TEST_F(msgq, recv_blocks_until_send_from_other_process)
 /* a blocked receive is interrupted by a signal (no SA_RESTART): EINTR */
 TEST_F(msgq, recv_wait_interrupted_eintr)
 {
-	struct waiter w = { .op = OP_RECV };
+	struct call w = { .op = CALL_RECV };
 
-	ASSERT_EQ(0, install_eintr_handler());
+	ASSERT_EQ(0, install_counter(SIGUSR1, false));
 	MBOX_CREATE(2, sizeof(unsigned int));
 	w.fd = self->fd;
-	ASSERT_TRUE(waiter_start_blocked(&w));
+	ASSERT_TRUE(call_start_blocked(&w));
 	ASSERT_EQ(0, pthread_kill(w.th, SIGUSR1));
-	ASSERT_EQ(1, wait_done(&w, 1, 1, WAKE_MS)) TH_LOG("not interrupted");
-	pthread_join(w.th, NULL);
+	ASSERT_TRUE(call_wait(&w, WAKE_MS)) TH_LOG("not interrupted");
 	ASSERT_EQ(-1, w.ret);
 	ASSERT_EQ(EINTR, w.err) TH_LOG("%s", strerror(w.err));
 }
@@ -250,17 +145,16 @@ TEST_F(msgq, recv_wait_interrupted_eintr)
 /* a blocked send is interrupted by a signal: EINTR, nothing queued */
 TEST_F(msgq, send_wait_interrupted_eintr)
 {
-	struct waiter w = { .op = OP_SEND, .id = 77 };
+	struct call w = { .op = CALL_SEND, .id = 77 };
 	struct msgq_attr a;
 
-	ASSERT_EQ(0, install_eintr_handler());
+	ASSERT_EQ(0, install_counter(SIGUSR1, false));
 	MBOX_CREATE(1, sizeof(unsigned int));
-	fill(_metadata, self->fd, 1);
+	ASSERT_TRUE(fill_n(self->fd, 1));
 	w.fd = self->fd;
-	ASSERT_TRUE(waiter_start_blocked(&w));
+	ASSERT_TRUE(call_start_blocked(&w));
 	ASSERT_EQ(0, pthread_kill(w.th, SIGUSR1));
-	ASSERT_EQ(1, wait_done(&w, 1, 1, WAKE_MS)) TH_LOG("not interrupted");
-	pthread_join(w.th, NULL);
+	ASSERT_TRUE(call_wait(&w, WAKE_MS)) TH_LOG("not interrupted");
 	ASSERT_EQ(-1, w.ret);
 	ASSERT_EQ(EINTR, w.err) TH_LOG("%s", strerror(w.err));
 	ASSERT_EQ(0, msgq_getattr(self->fd, &a));
@@ -276,7 +170,7 @@ TEST_F(msgq, send_wait_interrupted_eintr)
 TEST_F(msgq, one_message_wakes_one_receiver)
 {
 	enum { N = 4 };
-	struct waiter w[N];
+	struct call w[N];
 	long nvcsw[N];
 	unsigned int seen = 0, v;
 	int i;
@@ -284,20 +178,20 @@ TEST_F(msgq, one_message_wakes_one_receiver)
 	MBOX_CREATE(8, sizeof(unsigned int));
 	memset(w, 0, sizeof(w));
 	for (i = 0; i < N; i++) {
-		w[i].op = OP_RECV;
+		w[i].op = CALL_RECV;
 		w[i].fd = self->fd;
-		ASSERT_TRUE(waiter_start_blocked(&w[i])) TH_LOG("#%d", i);
+		ASSERT_TRUE(call_start_blocked(&w[i])) TH_LOG("#%d", i);
 	}
 	for (i = 0; i < N; i++)
 		nvcsw[i] = task_nvcsw(getpid(), w[i].tid);
 
 	v = 0;
 	ASSERT_EQ(0, msgq_send(self->fd, &v, sizeof(v), 0));
-	ASSERT_LE(1, wait_done(w, N, 1, WAKE_MS)) TH_LOG("nobody woke");
+	ASSERT_LE(1, calls_wait(w, N, 1, WAKE_MS)) TH_LOG("nobody woke");
 	sleep_ms(SETTLE_MS);
-	ASSERT_EQ(1, count_done(w, N)) TH_LOG("one message, several returns");
+	ASSERT_EQ(1, calls_done(w, N)) TH_LOG("one message, several returns");
 	for (i = 0; i < N; i++) {
-		if (waiter_done(&w[i]))
+		if (call_done(&w[i]))
 			continue;
 		EXPECT_EQ('S', task_state(getpid(), w[i].tid));
 		if (nvcsw[i] >= 0) {
@@ -309,9 +203,9 @@ TEST_F(msgq, one_message_wakes_one_receiver)
 	for (v = 1; v < N; v++) {
 		ASSERT_EQ(0, msgq_send(self->fd, &v, sizeof(v), 0));
 	}
-	ASSERT_EQ(N, wait_done(w, N, N, WAKE_MS)) TH_LOG("receivers left");
+	ASSERT_EQ(N, calls_wait(w, N, N, WAKE_MS)) TH_LOG("receivers left");
 	for (i = 0; i < N; i++) {
-		pthread_join(w[i].th, NULL);
+		ASSERT_TRUE(call_wait(&w[i], 0));
 		ASSERT_EQ((ssize_t)sizeof(v), w[i].ret);
 		ASSERT_GT(N, (int)w[i].got);
 		seen |= 1U << w[i].got;
@@ -324,31 +218,31 @@ TEST_F(msgq, one_message_wakes_one_receiver)
 TEST_F(msgq, one_slot_wakes_one_sender)
 {
 	enum { N = 4, CAP = 2 };
-	struct waiter w[N];
+	struct call w[N];
 	long nvcsw[N];
 	unsigned int got[CAP + N], v, i;
 	struct timespec dl;
 	int k;
 
 	MBOX_CREATE(CAP, sizeof(unsigned int));
-	fill(_metadata, self->fd, CAP);
+	ASSERT_TRUE(fill_n(self->fd, CAP));
 	memset(w, 0, sizeof(w));
 	for (k = 0; k < N; k++) {
-		w[k].op = OP_SEND;
+		w[k].op = CALL_SEND;
 		w[k].fd = self->fd;
 		w[k].id = 100 + k;
-		ASSERT_TRUE(waiter_start_blocked(&w[k])) TH_LOG("#%d", k);
+		ASSERT_TRUE(call_start_blocked(&w[k])) TH_LOG("#%d", k);
 	}
 	for (k = 0; k < N; k++)
 		nvcsw[k] = task_nvcsw(getpid(), w[k].tid);
 
 	ASSERT_EQ(sizeof(v), (size_t)msgq_recv(self->fd, &got[0], sizeof(v),
 						NULL));
-	ASSERT_LE(1, wait_done(w, N, 1, WAKE_MS)) TH_LOG("no sender woke");
+	ASSERT_LE(1, calls_wait(w, N, 1, WAKE_MS)) TH_LOG("no sender woke");
 	sleep_ms(SETTLE_MS);
-	ASSERT_EQ(1, count_done(w, N)) TH_LOG("one slot, several senders");
+	ASSERT_EQ(1, calls_done(w, N)) TH_LOG("one slot, several senders");
 	for (k = 0; k < N; k++) {
-		if (waiter_done(&w[k]))
+		if (call_done(&w[k]))
 			continue;
 		EXPECT_EQ('S', task_state(getpid(), w[k].tid));
 		if (nvcsw[k] >= 0) {
@@ -365,9 +259,9 @@ TEST_F(msgq, one_slot_wakes_one_sender)
 							     &dl))
 			TH_LOG("message %u: %s", i, strerror(errno));
 	}
-	ASSERT_EQ(N, wait_done(w, N, N, WAKE_MS));
+	ASSERT_EQ(N, calls_wait(w, N, N, WAKE_MS));
 	for (k = 0; k < N; k++) {
-		pthread_join(w[k].th, NULL);
+		ASSERT_TRUE(call_wait(&w[k], 0));
 		ASSERT_EQ(0, w[k].ret) TH_LOG("#%d: %s", k, strerror(w[k].err));
 	}
 	ASSERT_EQ(0U, got[0]);
@@ -391,7 +285,7 @@ TEST_F(msgq, timedrecv_expires)
 
 	MBOX_CREATE(2, 8);
 	dl = realtime_in_ms(SETTLE_MS);
-	t_dl = (uint64_t)dl.tv_sec * 1000000000ull + dl.tv_nsec;
+	t_dl = ts_ns(&dl);
 	ASSERT_ERRNO(ETIMEDOUT, msgq_timedrecv(self->fd, buf, sizeof(buf),
 					       NULL, &dl));
 	t1 = now_ns(CLOCK_REALTIME);
@@ -407,9 +301,9 @@ TEST_F(msgq, timedsend_expires)
 	unsigned int v = 5;
 
 	MBOX_CREATE(1, sizeof(v));
-	fill(_metadata, self->fd, 1);
+	ASSERT_TRUE(fill_n(self->fd, 1));
 	dl = realtime_in_ms(SETTLE_MS);
-	t_dl = (uint64_t)dl.tv_sec * 1000000000ull + dl.tv_nsec;
+	t_dl = ts_ns(&dl);
 	ASSERT_ERRNO(ETIMEDOUT, msgq_timedsend(self->fd, &v, sizeof(v), 0,
 					       &dl));
 	t1 = now_ns(CLOCK_REALTIME);

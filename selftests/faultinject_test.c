@@ -48,7 +48,7 @@
  * /proc/thread-self/fail-nth (Debian's stock kernels) the whole program
  * skips (KSFT_SKIP).
  */
-#include "msgq_test_util.h"
+#include "msgq_test.h"
 
 #include <sched.h>
 
@@ -112,39 +112,10 @@ static struct knob budget_knobs[] = {
 
 #define NKNOBS(t)	(sizeof(t) / sizeof((t)[0]))
 
-static int file_read(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		n--;
-	buf[n] = '\0';
-	return 0;
-}
-
-static int file_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -1;
-}
-
 static void knobs_restore(struct knob *k, size_t n)
 {
 	while (n--)
-		if (k[n].changed && !file_write(k[n].path, k[n].saved))
+		if (k[n].changed && !file_write_str(k[n].path, k[n].saved))
 			k[n].changed = false;
 }
 
@@ -164,14 +135,14 @@ static int knobs_set(struct knob *k, size_t n)
 		if (verbose && atoi(verbose) >= 2 &&
 		    strstr(k[i].path, "/verbose"))
 			continue;
-		if (file_read(k[i].path, k[i].saved, sizeof(k[i].saved))) {
+		if (file_read_str(k[i].path, k[i].saved, sizeof(k[i].saved))) {
 			if (k[i].required)
 				goto fail;
 			continue;
 		}
 		if (!strcmp(k[i].saved, k[i].want))
 			continue;
-		if (file_write(k[i].path, k[i].want)) {
+		if (file_write_str(k[i].path, k[i].want)) {
 			if (k[i].required)
 				goto fail;
 			continue;
@@ -187,14 +158,8 @@ fail:
 /* ------------------------------------------------------------------ */
 /* What must not change when an operation fails */
 
-static const char *const stat_keys[] = {
-	"mailboxes", "messages", "message_bytes", "namespaces", "quota_bytes",
-	"user_names",
-};
-#define NSTATS	(sizeof(stat_keys) / sizeof(stat_keys[0]))
-
 struct snap {
-	long long stat[NSTATS];
+	struct msgq_counts counts;
 	int nfds;
 };
 
@@ -206,27 +171,14 @@ struct snap {
 static void snap_take(struct __test_metadata *_metadata, int statsfd,
 		      int fddir, struct snap *s)
 {
-	char buf[512], *p;
-	ssize_t n;
 	size_t i;
 
 	memset(s, 0, sizeof(*s));
-	n = pread(statsfd, buf, sizeof(buf) - 1, 0);
-	ASSERT_LT(0, n) TH_LOG("read %s: %s", MSGQ_STATS_PATH, strerror(errno));
-	buf[n] = '\0';
-	for (i = 0; i < NSTATS; i++) {
-		size_t klen = strlen(stat_keys[i]);
-
-		s->stat[i] = -1;
-		for (p = buf; *p; p++) {
-			if ((p == buf || p[-1] == '\n') &&
-			    !strncmp(p, stat_keys[i], klen) && p[klen] == ' ') {
-				s->stat[i] = strtoll(p + klen + 1, NULL, 10);
-				break;
-			}
-		}
-		ASSERT_LE(0, s->stat[i]) TH_LOG("no \"%s\" in %s", stat_keys[i],
-					       MSGQ_STATS_PATH);
+	counts_read_fd(statsfd, &s->counts);
+	for (i = 0; i < MSGQ_NCOUNTS; i++) {
+		ASSERT_LE(0, s->counts.v[i])
+			TH_LOG("no \"%s\" in %s: %s", counts_names[i],
+			       MSGQ_STATS_PATH, strerror(errno));
 	}
 
 	ASSERT_EQ(0, lseek(fddir, 0, SEEK_SET));
@@ -258,10 +210,10 @@ static void snap_expect_same(struct __test_metadata *_metadata,
 {
 	size_t i;
 
-	for (i = 0; i < NSTATS; i++) {
-		EXPECT_EQ(a->stat[i], b->stat[i])
+	for (i = 0; i < MSGQ_NCOUNTS; i++) {
+		EXPECT_EQ(a->counts.v[i], b->counts.v[i])
 			TH_LOG("%s, fault %lu: stats %s %lld -> %lld", what, step,
-			       stat_keys[i], a->stat[i], b->stat[i]);
+			       counts_names[i], a->counts.v[i], b->counts.v[i]);
 	}
 	EXPECT_EQ(a->nfds, b->nfds)
 		TH_LOG("%s, fault %lu: %d descriptors -> %d", what, step,
@@ -540,8 +492,8 @@ static void fi_budget_try(struct __test_metadata *_metadata,
 	char v[32];
 
 	snprintf(v, sizeof(v), "%lu", budget);
-	ASSERT_EQ(0, file_write(FAILSLAB_DIR "/space", v));
-	ASSERT_EQ(0, file_write(FAILSLAB_DIR "/times", "1"));
+	ASSERT_EQ(0, file_write_str(FAILSLAB_DIR "/space", v));
+	ASSERT_EQ(0, file_write_str(FAILSLAB_DIR "/times", "1"));
 	if (pwrite(self->mif, "1", 1, 0) != 1)
 		abort();
 	errno = 0;
@@ -549,9 +501,9 @@ static void fi_budget_try(struct __test_metadata *_metadata,
 	t->err = errno;
 	if (pwrite(self->mif, "0", 1, 0) != 1)
 		abort();
-	ASSERT_EQ(0, file_read(FAILSLAB_DIR "/times", v, sizeof(v)));
+	ASSERT_EQ(0, file_read_str(FAILSLAB_DIR "/times", v, sizeof(v)));
 	t->injected = !strcmp(v, "0");
-	ASSERT_EQ(0, file_read(FAILSLAB_DIR "/space", v, sizeof(v)));
+	ASSERT_EQ(0, file_read_str(FAILSLAB_DIR "/space", v, sizeof(v)));
 	t->budget_left = strtol(v, NULL, 10);
 }
 
@@ -977,7 +929,7 @@ static const size_t batch_lens[] = { 10, 4096, 100000, 0, 300, 70000 };
 
 static long call_send_batch(FIXTURE_DATA(fi) *self, struct fi_case *c)
 {
-	return msgq_batch_args(c->fd, 1, &c->b);
+	return msgq_send_batch_args(c->fd, &c->b);
 }
 
 /*
@@ -1057,7 +1009,7 @@ TEST_F_TIMEOUT(fi, send_batch_vmalloc, FI_TIMEOUT)
 
 static long call_recv_batch(FIXTURE_DATA(fi) *self, struct fi_case *c)
 {
-	return msgq_batch_args(c->fd, 0, &c->b);
+	return msgq_recv_batch_args(c->fd, &c->b);
 }
 
 static void refill(struct __test_metadata *_metadata, int fd,

@@ -6,7 +6,7 @@
  * mailbox, and the mailbox's state and limits; a /dev/msgq handle tells the
  * IPC namespace it reaches.
  */
-#include "msgq_test_util.h"
+#include "msgq_test.h"
 
 #include <sched.h>
 

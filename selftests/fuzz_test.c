@@ -32,8 +32,7 @@
  * every line within a few reap intervals. The rig's rmmod at the end of
  * the guest run checks that nothing still holds the module.
  */
-#include "msgq_test_util.h"
-#include "msgq_sec_util.h"
+#include "msgq_test.h"
 
 #include <stdarg.h>
 #include <sys/time.h>
@@ -218,8 +217,7 @@ static void send_timeout(struct msgq_send *s)
 
 		s->flags |= MSGQ_F_ABSTIME;
 		s->clockid = CLOCK_MONOTONIC;
-		s->timeout.tv_sec = (__s64)(t / 1000000000ull);
-		s->timeout.tv_nsec = (__s64)(t % 1000000000ull);
+		s->timeout = ns_mts(t);
 	}
 }
 
@@ -288,7 +286,7 @@ static void producer(int me, int bfd, int nbfd)
 			b.count = k;
 			b.flags = MSGQ_F_TIMEOUT;
 			b.timeout.tv_nsec = 300 * 1000000L;
-			n = msgq_batch_args(bfd, 1, &b);
+			n = msgq_send_batch_args(bfd, &b);
 			if (n > 0) {
 				if ((unsigned int)n > k)
 					goto fail;
@@ -439,7 +437,7 @@ static void consumer(int me, int bfd, int nbfd)
 			b.count = k;
 			b.flags = MSGQ_F_TIMEOUT;
 			b.timeout.tv_nsec = 200 * 1000000L;
-			n = msgq_batch_args(bfd, 0, &b);
+			n = msgq_recv_batch_args(bfd, &b);
 			if (n < 0) {
 				recv_failed(errno);
 				continue;
@@ -1409,7 +1407,7 @@ FIXTURE_SETUP(fuzz)
 	if (access(MSGQ_DEVICE_PATH, F_OK))
 		SKIP(_exit(255), "msgq module not loaded");
 	if (counts_read(&c))
-		SKIP(_exit(255), "%s unreadable (debugfs)", SEC_STATS_PATH);
+		SKIP(_exit(255), "%s unreadable (debugfs)", MSGQ_STATS_PATH);
 	sh = shared_alloc(sizeof(*sh));
 	ASSERT_NE(NULL, sh);
 	ASSERT_EQ(0, param_read("reap_interval_ms", saved_reap,

@@ -11,7 +11,7 @@
  * move nothing. Every failure leaves the mailbox as it was: nothing sent,
  * nothing consumed.
  */
-#include "msgq_test_util.h"
+#include "msgq_test.h"
 
 #include <limits.h>
 #include <sys/sendfile.h>

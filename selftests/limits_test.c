@@ -8,15 +8,14 @@
  *   accepts (EINVAL above), never above the UAPI's hard limits; lowering
  *   them leaves existing mailboxes alone;
  * - user_bytes: per-user quota; a create reserves RESERVE(max_msgs,
- *   max_msgsize) (msgq_sec_util.h) for its creator, EMFILE past the quota
+ *   max_msgsize) (msgq_test.h) for its creator, EMFILE past the quota
  *   unless CAP_SYS_RESOURCE, given back when the mailbox is freed;
  * - message memory is charged to the sender's memory cgroup.
  *
  * Every parameter a test changes is restored by the fixture teardown, and
  * once more when the program ends (struct saved_param).
  */
-#include "msgq_test_util.h"
-#include "msgq_sec_util.h"
+#include "msgq_test.h"
 
 #define CHILD_MS	20000
 #define NNAMES		16
@@ -26,16 +25,7 @@ static struct saved_param params[] = {
 	{ .name = "max_msgsize" }, { .name = "user_bytes" },
 };
 #define NPARAMS	(sizeof(params) / sizeof(params[0]))
-
-static void __attribute__((constructor)) params_at_start(void)
-{
-	params_save(params, NPARAMS);
-}
-
-static void __attribute__((destructor)) params_at_exit(void)
-{
-	params_restore(params, NPARAMS);
-}
+PARAMS_SAVED_FOR_PROGRAM(params, NPARAMS)
 
 FIXTURE(limits) {
 	int dev;
@@ -345,7 +335,7 @@ TEST_F(limits, quota_bytes_counted)
 
 	ASSERT_NE(NULL, res);
 	if (counts_read(&before))
-		SKIP(return, "%s unreadable", SEC_STATS_PATH);
+		SKIP(return, "%s unreadable", MSGQ_STATS_PATH);
 	SET_PARAM("user_bytes", QUOTA);
 	ASSERT_EQ(0, run_as(&w, op_fill_quota, &a, res, CHILD_MS));
 	ASSERT_EQ(0, counts_read(&c));
@@ -504,14 +494,14 @@ static long op_cg_send(void *arg, struct child_result *res)
 	static char msg[CG_MSGSIZE];
 	int i;
 
-	CHILD_CHECK(res, write_str(a->cg.procs, "0") == 0);
+	CHILD_CHECK(res, file_write_str(a->cg.procs, "0") == 0);
 	memset(msg, 'c', sizeof(msg));
 	/* the first send brings in whatever caches the path needs */
 	CHILD_CHECK(res, msgq_send(a->fd, msg, sizeof(msg), 0) == 0);
-	a->before = read_ll(a->cg.current);
+	a->before = file_read_ll(a->cg.current);
 	for (i = 1; i < CG_MSGS; i++)
 		CHILD_CHECK(res, msgq_send(a->fd, msg, sizeof(msg), 0) == 0);
-	a->after = read_ll(a->cg.current);
+	a->after = file_read_ll(a->cg.current);
 	return 0;
 }
 

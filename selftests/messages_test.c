@@ -3,7 +3,7 @@
  * Messages: boundaries, priorities, sizes, faults, read/write, getattr,
  * peek, sender identity and per-direction handles.
  */
-#include "msgq_test_util.h"
+#include "msgq_test.h"
 
 /*
  * Receive one message into a buffer pre-filled with 0xa5 and check its
@@ -517,34 +517,20 @@ TEST_F(msgq, sender_identity_other_process)
 	munmap(sh, 4096);
 }
 
-struct thread_send {
-	int fd;
-	pid_t tid;
-};
-
-static void *send_from_thread(void *arg)
-{
-	struct thread_send *ts = arg;
-
-	ts->tid = sys_gettid();
-	return (void *)(intptr_t)msgq_send(ts->fd, "t", 1, 0);
-}
-
 /* the sender pid is the thread-group id, not the sending thread's id */
 TEST_F(msgq, sender_identity_thread_group)
 {
-	struct thread_send ts;
-	pthread_t th;
-	void *ret;
+	char t = 't';
+	struct call c = { .op = CALL_SEND, .buf = &t, .len = 1 };
 	char buf[4];
 	struct msgq_recv r = { .buf = ptr_to_u64(buf), .cap = sizeof(buf) };
 
 	MBOX_CREATE(4, 4);
-	ts.fd = self->fd;
-	ASSERT_EQ(0, pthread_create(&th, NULL, send_from_thread, &ts));
-	ASSERT_EQ(0, pthread_join(th, &ret));
-	ASSERT_EQ(NULL, ret);
-	ASSERT_NE(getpid(), ts.tid);
+	c.fd = self->fd;
+	ASSERT_TRUE(call_start(&c));
+	ASSERT_TRUE(call_wait(&c, -1));
+	ASSERT_EQ(0, c.ret);
+	ASSERT_NE(getpid(), c.tid);
 	ASSERT_EQ(1, msgq_recv_args(self->fd, &r));
 	EXPECT_EQ(getpid(), r.pid);
 }

@@ -3,7 +3,7 @@
  * Names and lifetimes: create, open, unlink, name validation, limits,
  * and what happens to a mailbox when its name or its handles go away.
  */
-#include "msgq_test_util.h"
+#include "msgq_test.h"
 
 /* create returns a handle to a mailbox with the limits asked for */
 TEST_F(msgq, create_returns_handle_with_limits)

@@ -6,8 +6,7 @@
  * and changes nothing; where it would not, it works as usual. read(2) and
  * write(2) honour O_NONBLOCK too.
  */
-#include "msgq_test_util.h"
-#include "waiting_util.h"
+#include "msgq_test.h"
 
 #define EAGAIN_MAX_MS	2000	/* "at once", generously for slow guests */
 
@@ -132,7 +131,7 @@ TEST_F(msgq, fcntl_set_nonblock_eagain)
  */
 TEST_F(msgq, fcntl_clear_nonblock_recv_blocks)
 {
-	struct call c = { .op = CALL_RECV };
+	struct call c = { .op = CALL_RECV_ARGS };
 	struct msgq_attr a;
 	uint64_t t0;
 	int fl;
@@ -170,7 +169,7 @@ struct late_sender {
 	uint64_t t_sent;
 };
 
-static void *late_send_fn(void *arg)
+static long late_send_fn(void *arg)
 {
 	struct late_sender *l = arg;
 	unsigned int v = 1234;
@@ -178,15 +177,15 @@ static void *late_send_fn(void *arg)
 	sleep_ms(l->ms);
 	l->t_sent = now_ns(CLOCK_MONOTONIC);
 	msgq_send(l->fd, &v, sizeof(v), 0);
-	return NULL;
+	return 0;
 }
 
 /* fcntl clears O_NONBLOCK: read(2) blocks for the late message */
 TEST_F(msgq, fcntl_clear_nonblock_read_blocks)
 {
 	struct late_sender l = { .ms = 200 };
+	struct call th = { .op = CALL_FN, .fn = late_send_fn, .arg = &l };
 	unsigned int v = 0;
-	pthread_t th;
 	uint64_t t0, t1;
 	ssize_t n;
 
@@ -198,10 +197,10 @@ TEST_F(msgq, fcntl_clear_nonblock_read_blocks)
 	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, 0));
 	l.fd = self->fd;
 	t0 = now_ns(CLOCK_MONOTONIC);
-	ASSERT_EQ(0, pthread_create(&th, NULL, late_send_fn, &l));
+	ASSERT_TRUE(call_start(&th));
 	n = read(self->fd, &v, sizeof(v));
 	t1 = now_ns(CLOCK_MONOTONIC);
-	pthread_join(th, NULL);
+	call_wait(&th, -1);
 	ASSERT_EQ((ssize_t)sizeof(v), n) TH_LOG("read: %s", strerror(errno));
 	ASSERT_EQ(1234U, v);
 	ASSERT_LE(t0 + 200 * MS, t1);
@@ -211,7 +210,7 @@ TEST_F(msgq, fcntl_clear_nonblock_read_blocks)
 /* fcntl clears O_NONBLOCK: a send to a full mailbox blocks again */
 TEST_F(msgq, fcntl_clear_nonblock_send_blocks)
 {
-	struct call c = { .op = CALL_SEND, .id = 2 };
+	struct call c = { .op = CALL_SEND_ARGS, .id = 2 };
 
 	self->fd = msgq_create_at(self->dev, self->name,
 				  MSGQ_O_RDWR | MSGQ_O_EXCL | MSGQ_O_NONBLOCK,

@@ -17,8 +17,7 @@
  * PID namespaces: the sender pid is shown in the receiver's pid namespace,
  * 0 when the sender is not visible there.
  */
-#include "msgq_test_util.h"
-#include "msgq_sec_util.h"
+#include "msgq_test.h"
 
 #define CHILD_MS	20000
 #define OVERFLOW_ID	65534U
@@ -186,7 +185,7 @@ FIXTURE_SETUP(reap)
 	if (access(MSGQ_DEVICE_PATH, F_OK))
 		SKIP(_exit(255), "msgq module not loaded");
 	if (counts_read(&a))
-		SKIP(_exit(255), "%s unreadable (debugfs)", SEC_STATS_PATH);
+		SKIP(_exit(255), "%s unreadable (debugfs)", MSGQ_STATS_PATH);
 	self->saved = param_get("reap_interval_ms");
 	ASSERT_LE(0, self->saved);
 	ASSERT_EQ(0, param_write_ul("reap_interval_ms", REAP_MS));
@@ -436,18 +435,6 @@ static int enter_userns(struct userns_args *a, struct child_result *res)
 	return 0;
 }
 
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -1;
-}
-
 /* Fork @fn in a user namespace; returns its wait status, or 255 to skip. */
 static int run_in_userns(struct userns_args *a,
 			 long (*fn)(void *, struct child_result *),
@@ -478,10 +465,10 @@ static int run_in_userns(struct userns_args *a,
 	}
 	snprintf(map, sizeof(map), "0 %u 1\n", MAPPED_ID);
 	snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
-	if (write_file(path, map))
+	if (file_write_str(path, map))
 		goto fail;
 	snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
-	if (write_file(path, map))
+	if (file_write_str(path, map))
 		goto fail;
 	pipe_signal(a->go[1]);
 	return wait_child_ms(pid, CHILD_MS);
@@ -609,7 +596,7 @@ static long op_userns_recv_batch(void *arg, struct child_result *res)
 	b.msgs = ptr_to_u64(a->m);
 	b.count = 2;
 	b.flags = MSGQ_F_NONBLOCK;
-	a->batch_n = msgq_batch_args(a->mbox, 0, &b);
+	a->batch_n = msgq_recv_batch_args(a->mbox, &b);
 	CHILD_CHECK(res, a->batch_n == 2);
 	return 0;
 }

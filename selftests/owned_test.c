@@ -9,8 +9,7 @@
  * Children inherit the owner's descriptor across fork(2): they close it
  * first, so that the parent's close is the last one.
  */
-#include "msgq_test_util.h"
-#include "waiting_util.h"
+#include "msgq_test.h"
 
 #define OWNED_CREATE(max_msgs) do {					\
 	self->fd = msgq_create_at(self->dev, self->name,		\
@@ -101,7 +100,7 @@ TEST_F(msgq, owner_close_wakes_blocked_sender_process)
 
 	OWNED_CREATE(1);
 	ASSERT_EQ(0, put_one(self->fd, 0));
-	pid = peer_start(_metadata, self->fd, self->name, CALL_SEND, 0);
+	pid = peer_start(_metadata, self->fd, self->name, CALL_SEND_ARGS, 0);
 	ASSERT_LE(0, pid);
 	ASSERT_TRUE(wait_blocked_in(pid, pid, SYS_msgq_any, 5000));
 	sleep_ms(SETTLE_MS);
@@ -116,7 +115,7 @@ TEST_F(msgq, owner_close_wakes_sync_sender_process)
 	pid_t pid;
 
 	OWNED_CREATE(4);
-	pid = peer_start(_metadata, self->fd, self->name, CALL_SEND,
+	pid = peer_start(_metadata, self->fd, self->name, CALL_SEND_ARGS,
 			 MSGQ_F_SYNC);
 	ASSERT_LE(0, pid);
 	ASSERT_TRUE(wait_blocked_in(pid, pid, SYS_msgq_any, 5000));
@@ -133,7 +132,7 @@ TEST_F(msgq, owner_close_wakes_rendezvous_sender_process)
 	pid_t pid;
 
 	OWNED_CREATE(0);
-	pid = peer_start(_metadata, self->fd, self->name, CALL_SEND, 0);
+	pid = peer_start(_metadata, self->fd, self->name, CALL_SEND_ARGS, 0);
 	ASSERT_LE(0, pid);
 	ASSERT_TRUE(wait_blocked_in(pid, pid, SYS_msgq_any, 5000));
 	sleep_ms(SETTLE_MS);
@@ -199,8 +198,8 @@ TEST_F(msgq, getattr_shows_dead)
  */
 TEST_F(msgq, kill9_owner_wakes_blocked_peers)
 {
-	struct call rx = { .op = CALL_RECV };
-	struct call tx = { .op = CALL_SEND, .id = 2 };
+	struct call rx = { .op = CALL_RECV_ARGS };
+	struct call tx = { .op = CALL_SEND_ARGS, .id = 2 };
 	int ready[2];
 	pid_t owner, peer;
 	char c;

@@ -17,7 +17,7 @@
  * - a peek racing receives (slots recycled underneath) never sees a torn
  *   or foreign payload.
  */
-#include "msgq_test_util.h"
+#include "msgq_test.h"
 
 #define CANARY		0xa5
 #define MAXSZ		65536u
@@ -953,7 +953,7 @@ static bool race_body_ok(const unsigned char *buf, __u32 len)
 	return true;
 }
 
-static void *race_peeker(void *arg)
+static long race_peeker(void *arg)
 {
 	struct race *rc = arg;
 	unsigned char *buf = malloc(MAXSZ);
@@ -976,10 +976,10 @@ static void *race_peeker(void *arg)
 		}
 	}
 	free(buf);
-	return NULL;
+	return 0;
 }
 
-static void *race_receiver(void *arg)
+static long race_receiver(void *arg)
 {
 	struct race *rc = arg;
 	unsigned char *buf = malloc(MAXSZ);
@@ -1003,14 +1003,15 @@ static void *race_receiver(void *arg)
 		rc->received++;
 	}
 	free(buf);
-	return NULL;
+	return 0;
 }
 
 TEST_F_TIMEOUT(msgq, peek_races_receive_slot_reuse, 120)
 {
 	struct race rc = { .msgs = 20000 };
 	unsigned char *out = malloc(MAXSZ);
-	pthread_t pk, rv;
+	struct call pk = { .op = CALL_FN, .fn = race_peeker, .arg = &rc };
+	struct call rv = { .op = CALL_FN, .fn = race_receiver, .arg = &rc };
 	unsigned int seq;
 	uint64_t seed = now_ns(CLOCK_REALTIME);
 
@@ -1019,8 +1020,8 @@ TEST_F_TIMEOUT(msgq, peek_races_receive_slot_reuse, 120)
 	rng_seed(seed);
 	MBOX_CREATE(8, MAXSZ);
 	rc.fd = self->fd;
-	ASSERT_EQ(0, pthread_create(&pk, NULL, race_peeker, &rc));
-	ASSERT_EQ(0, pthread_create(&rv, NULL, race_receiver, &rc));
+	ASSERT_TRUE(call_start(&pk));
+	ASSERT_TRUE(call_start(&rv));
 	for (seq = 0; seq < rc.msgs && !rc.bad; seq++) {
 		uint32_t r = rng();
 		__u32 len = r % 64 ? 8 + (r >> 8) % (448 - 8 + 1) :
@@ -1034,9 +1035,9 @@ TEST_F_TIMEOUT(msgq, peek_races_receive_slot_reuse, 120)
 	if (seq < rc.msgs)
 		ASSERT_EQ(0, rc.bad) TH_LOG("problem %d at message %u",
 					    rc.bad, rc.bad_seq);
-	pthread_join(rv, NULL);
+	call_wait(&rv, -1);
 	__atomic_store_n(&rc.stop, 1, __ATOMIC_SEQ_CST);
-	pthread_join(pk, NULL);
+	call_wait(&pk, -1);
 	TH_LOG("%lu peeks, %u received", rc.peeks, rc.received);
 	ASSERT_EQ(0, rc.bad) TH_LOG("problem %d at message %u", rc.bad,
 				    rc.bad_seq);
@@ -1093,7 +1094,7 @@ struct rdv {
 	unsigned int got;
 };
 
-static void *rdv_receiver(void *arg)
+static long rdv_receiver(void *arg)
 {
 	struct rdv *rd = arg;
 	unsigned char *buf = canary_buf(MAXSZ + 64);
@@ -1114,7 +1115,7 @@ static void *rdv_receiver(void *arg)
 		rd->got++;
 	}
 	free(buf);
-	return NULL;
+	return 0;
 }
 
 TEST_F(msgq, rendezvous_sizes)
@@ -1122,13 +1123,13 @@ TEST_F(msgq, rendezvous_sizes)
 	struct rdv rd = { .n = 2 * NSIZES };
 	unsigned char *out = malloc(MAXSZ);
 	struct msgq_send s;
-	pthread_t th;
+	struct call th = { .op = CALL_FN, .fn = rdv_receiver, .arg = &rd };
 	unsigned int k;
 
 	ASSERT_NE(NULL, out);
 	MBOX_CREATE(0, MAXSZ);
 	rd.fd = self->fd;
-	ASSERT_EQ(0, pthread_create(&th, NULL, rdv_receiver, &rd));
+	ASSERT_TRUE(call_start(&th));
 	for (k = 0; k < rd.n && !rd.bad; k++) {
 		__u32 len = sizes[k % NSIZES];
 
@@ -1142,7 +1143,7 @@ TEST_F(msgq, rendezvous_sizes)
 		ASSERT_EQ(0, msgq_send_args(self->fd, &s))
 			TH_LOG("size %u: %s", len, strerror(errno));
 	}
-	pthread_join(th, NULL);
+	call_wait(&th, -1);
 	ASSERT_EQ(0, rd.bad) TH_LOG("message %u wrong", rd.got);
 	ASSERT_EQ(rd.n, rd.got);
 	free(out);

@@ -13,11 +13,10 @@
  * - MSGQ_IOC_GETATTR reports the owner's uid, gid and the mode.
  *
  * The tests run as root; each case runs in a child that drops to an
- * unprivileged uid (msgq_sec_util.h) and reports back through shared
+ * unprivileged uid (msgq_test.h) and reports back through shared
  * memory. Mailboxes "of another user" are created by a child as that user.
  */
-#include "msgq_test_util.h"
-#include "msgq_sec_util.h"
+#include "msgq_test.h"
 
 #define CHILD_MS	10000
 

@@ -17,8 +17,7 @@
  * fresh edge is not expected. select(2) cannot tell EPOLLHUP from data:
  * there the dead mailbox must read as readable and writable.
  */
-#include "msgq_test_util.h"
-#include "waiting_util.h"
+#include "msgq_test.h"
 
 #include <sys/eventfd.h>
 
@@ -119,68 +118,10 @@ static unsigned int poller_wait(struct poller *p, int ms)
 	}
 }
 
-/* A thread asleep in poller_wait() */
-struct pwaiter {
-	pthread_t th;
-	struct poller *p;
-	int ms;
-	pid_t tid;
-	int done;
-	unsigned int mask;
-};
-
-static void *pwaiter_fn(void *arg)
+/* poller_wait() for a thread: struct call's CALL_FN, @arg the poller. */
+static long pwait_fn(void *arg)
 {
-	struct pwaiter *w = arg;
-
-	__atomic_store_n(&w->tid, sys_gettid(), __ATOMIC_SEQ_CST);
-	w->mask = poller_wait(w->p, w->ms);
-	__atomic_store_n(&w->done, 1, __ATOMIC_SEQ_CST);
-	return NULL;
-}
-
-/* Asleep in some system call (select, poll, epoll_wait, ...). */
-static bool wait_asleep(pid_t tid, int ms)
-{
-	uint64_t end = now_ns(CLOCK_MONOTONIC) + (uint64_t)ms * MS;
-
-	do {
-		if (task_state(getpid(), tid) == 'S' &&
-		    task_syscall(getpid(), tid) != -1)
-			return true;
-		sleep_ms(1);
-	} while (now_ns(CLOCK_MONOTONIC) < end);
-	return false;
-}
-
-/* Start a waiter on @p and make sure it sleeps and stays asleep a while. */
-static bool pwaiter_start(struct pwaiter *w, struct poller *p)
-{
-	memset(w, 0, sizeof(*w));
-	w->p = p;
-	w->ms = WAKE_MS * 2;
-	if (pthread_create(&w->th, NULL, pwaiter_fn, w))
-		return false;
-	while (!__atomic_load_n(&w->tid, __ATOMIC_SEQ_CST))
-		sleep_ms(1);
-	if (!wait_asleep(w->tid, 5000))
-		return false;
-	sleep_ms(50);
-	return !__atomic_load_n(&w->done, __ATOMIC_SEQ_CST);
-}
-
-/* Wait for the waiter to return; its mask, or ~0U if it did not. */
-static unsigned int pwaiter_end(struct pwaiter *w, int ms)
-{
-	uint64_t end = now_ns(CLOCK_MONOTONIC) + (uint64_t)ms * MS;
-
-	while (!__atomic_load_n(&w->done, __ATOMIC_SEQ_CST)) {
-		if (now_ns(CLOCK_MONOTONIC) > end)
-			return ~0U;
-		sleep_ms(1);
-	}
-	pthread_join(w->th, NULL);
-	return w->mask;
+	return poller_wait(arg, WAKE_MS * 2);
 }
 
 /* ------------------------------------------------------------------ */
@@ -206,26 +147,15 @@ FIXTURE_SETUP(pm)
 {
 	self->dev = self->fd = self->fd2 = -1;
 	self->p.ep = -1;
-	if (access(MSGQ_DEVICE_PATH, F_OK))
-		SKIP(_exit(255), "%s absent: msgq module not loaded",
-		     MSGQ_DEVICE_PATH);
-	self->dev = msgq_dev_open();
-	ASSERT_LE(0, self->dev);
-	snprintf(self->name, sizeof(self->name), "msgqt-%d-pm-%s",
-		 (int)getpid(), _metadata->name);
+	FIXTURE_DEV_OPEN("pm-");
 }
 
 FIXTURE_TEARDOWN(pm)
 {
 	poller_fini(&self->p);
-	if (self->fd >= 0)
-		close(self->fd);
 	if (self->fd2 >= 0)
 		close(self->fd2);
-	if (self->dev >= 0) {
-		msgq_unlink_at(self->dev, self->name);
-		close(self->dev);
-	}
+	FIXTURE_DEV_CLOSE();
 }
 
 /* Create the main mailbox with @flags (RDWR | EXCL added). */
@@ -256,17 +186,23 @@ FIXTURE_TEARDOWN(pm)
 		TH_LOG("%s reported %#x", pmode_name[variant->mode], __m);\
 } while (0)
 
-/* Sleep in the mechanism, run @change, and expect @want in what wakes it. */
+/*
+ * Sleep in the mechanism (in a thread that stays asleep a while), run
+ * @change, and expect @want in what wakes it.
+ */
 #define PM_WAKES(change, want, care) do {				\
-	struct pwaiter __w;						\
+	struct call __w = { .op = CALL_FN, .fn = pwait_fn,		\
+			    .arg = &self->p };				\
 	unsigned int __m;						\
-	ASSERT_TRUE(pwaiter_start(&__w, &self->p))			\
+	ASSERT_TRUE(call_start(&__w) && call_asleep(&__w, 50))		\
 		TH_LOG("%s: waiter did not sleep (%#x)",		\
-		       pmode_name[variant->mode], __w.mask);		\
+		       pmode_name[variant->mode], (unsigned int)__w.ret); \
 	change;								\
-	__m = pwaiter_end(&__w, WAKE_MS);				\
-	ASSERT_NE(~0U, __m) TH_LOG("%s: not woken",			\
-				   pmode_name[variant->mode]);		\
+	ASSERT_TRUE(call_wait(&__w, WAKE_MS)) TH_LOG("%s: not woken",	\
+					pmode_name[variant->mode]);	\
+	__m = (unsigned int)__w.ret;					\
+	ASSERT_NE(~0U, __m) TH_LOG("%s: %s", pmode_name[variant->mode],	\
+				   strerror(__w.err));			\
 	ASSERT_EQ((unsigned int)(want), __m & (care))			\
 		TH_LOG("%s woke with %#x", pmode_name[variant->mode], __m);\
 } while (0)
@@ -406,7 +342,7 @@ TEST_F(pm, rendezvous_out_while_receiver_blocked)
 	PM_WATCH(self->fd2, ALL_BITS);
 	PM_NOW(0, ALL_BITS);
 	self->c.fd = self->fd;
-	self->c.op = CALL_RECV;
+	self->c.op = CALL_RECV_ARGS;
 	PM_WAKES(ASSERT_TRUE(call_start_blocked(&self->c)), OUT_BITS,
 		 ALL_BITS);
 	/* the waiting receiver makes a non-blocking send succeed */
@@ -424,7 +360,7 @@ TEST_F(pm, rendezvous_out_gone_when_receiver_leaves)
 	PM_OPEN2(MSGQ_O_SEND);
 	PM_WATCH(self->fd2, OUT_BITS);
 	self->c.fd = self->fd;
-	self->c.op = CALL_RECV;
+	self->c.op = CALL_RECV_ARGS;
 	self->c.r.flags = MSGQ_F_TIMEOUT;
 	self->c.r.timeout = ns_mts(500 * MS);
 	PM_WAKES(ASSERT_TRUE(call_start_blocked(&self->c)), OUT_BITS,
@@ -444,7 +380,7 @@ TEST_F(pm, rendezvous_in_while_sender_blocked)
 	PM_WATCH(self->fd2, ALL_BITS);
 	PM_NOW(0, ALL_BITS);
 	self->c.fd = self->fd;
-	self->c.op = CALL_SEND;
+	self->c.op = CALL_SEND_ARGS;
 	self->c.id = 42;
 	PM_WAKES(ASSERT_TRUE(call_start_blocked(&self->c)), IN_BITS,
 		 ALL_BITS);
@@ -461,7 +397,7 @@ TEST_F(pm, rendezvous_in_gone_when_sender_leaves)
 	PM_OPEN2(MSGQ_O_RECV);
 	PM_WATCH(self->fd2, IN_BITS);
 	self->c.fd = self->fd;
-	self->c.op = CALL_SEND;
+	self->c.op = CALL_SEND_ARGS;
 	self->c.s.flags = MSGQ_F_TIMEOUT;
 	self->c.s.timeout = ns_mts(500 * MS);
 	PM_WAKES(ASSERT_TRUE(call_start_blocked(&self->c)), IN_BITS,
@@ -494,18 +430,16 @@ static int et_send_all(int fd, unsigned int sender)
 }
 
 struct et_thread {
-	pthread_t th;
+	struct call call;	/* et_sender_fn(this) */
 	int fd;
 	unsigned int sender;
-	int ret;
 };
 
-static void *et_sender_fn(void *arg)
+static long et_sender_fn(void *arg)
 {
 	struct et_thread *t = arg;
 
-	t->ret = et_send_all(t->fd, t->sender);
-	return NULL;
+	return et_send_all(t->fd, t->sender);
 }
 
 /*
@@ -599,15 +533,15 @@ TEST_F(msgq, epoll_et_loop_sender_threads)
 	for (i = 0; i < ET_SENDERS; i++) {
 		t[i].fd = self->fd;
 		t[i].sender = i;
-		t[i].ret = -1;
-		ASSERT_EQ(0, pthread_create(&t[i].th, NULL, et_sender_fn,
-					    &t[i]));
+		t[i].call = (struct call){ .op = CALL_FN, .fn = et_sender_fn,
+					   .arg = &t[i] };
+		ASSERT_TRUE(call_start(&t[i].call));
 	}
 	total = et_loop(_metadata, self->fd2, next, &waits);
 	ASSERT_EQ(ET_SENDERS * ET_PER_SENDER, total);
 	for (i = 0; i < ET_SENDERS; i++) {
-		pthread_join(t[i].th, NULL);
-		ASSERT_EQ(0, t[i].ret);
+		call_wait(&t[i].call, -1);
+		ASSERT_EQ(0, t[i].call.ret);
 		ASSERT_EQ((unsigned int)ET_PER_SENDER, next[i]);
 	}
 	ASSERT_EQ(0, mbox_depth(self->fd));
@@ -619,23 +553,20 @@ TEST_F(msgq, epoll_et_loop_sender_threads)
 enum { EX_THREADS = 4, EX_MSGS = 400 };
 
 struct ex_thread {
-	pthread_t th;
+	struct call call;	/* ex_fn(this) */
 	int ep;
 	int rfd;
 	int stopfd;		/* eventfd, watched without EPOLLEXCLUSIVE */
 	int once;		/* one epoll_wait and out */
-	pid_t tid;
-	int done;
 	int woken;		/* epoll_wait returns with the mailbox ready */
 	unsigned char *seen;	/* EX_MSGS counters, shared */
 	int bad;
 };
 
-static void *ex_fn(void *arg)
+static long ex_fn(void *arg)
 {
 	struct ex_thread *t = arg;
 
-	__atomic_store_n(&t->tid, sys_gettid(), __ATOMIC_SEQ_CST);
 	for (;;) {
 		struct epoll_event ev[2];
 		int n, k, stop = 0, ready = 0;
@@ -669,8 +600,7 @@ static void *ex_fn(void *arg)
 						   __ATOMIC_SEQ_CST);
 		}
 	}
-	__atomic_store_n(&t->done, 1, __ATOMIC_SEQ_CST);
-	return NULL;
+	return 0;
 }
 
 static int ex_setup(struct ex_thread *t, int rfd, int stopfd)
@@ -686,7 +616,8 @@ static int ex_setup(struct ex_thread *t, int rfd, int stopfd)
 	if (t->ep < 0 || epoll_ctl(t->ep, EPOLL_CTL_ADD, rfd, &ev) ||
 	    epoll_ctl(t->ep, EPOLL_CTL_ADD, stopfd, &sev))
 		return -1;
-	return pthread_create(&t->th, NULL, ex_fn, t);
+	t->call = (struct call){ .op = CALL_FN, .fn = ex_fn, .arg = t };
+	return call_start(&t->call) ? 0 : -1;
 }
 
 static int ex_count(struct ex_thread *t, int n, int *woken)
@@ -695,7 +626,7 @@ static int ex_count(struct ex_thread *t, int n, int *woken)
 
 	*woken = 0;
 	for (i = 0; i < n; i++) {
-		done += __atomic_load_n(&t[i].done, __ATOMIC_SEQ_CST);
+		done += call_done(&t[i].call);
 		*woken += __atomic_load_n(&t[i].woken, __ATOMIC_SEQ_CST);
 	}
 	return done;
@@ -722,11 +653,10 @@ TEST_F(msgq, epollexclusive_one_message_wakes_one)
 		ASSERT_EQ(0, ex_setup(&t[i], self->fd2, stopfd));
 	}
 	for (i = 0; i < EX_THREADS; i++) {
-		while (!__atomic_load_n(&t[i].tid, __ATOMIC_SEQ_CST))
-			sleep_ms(1);
-		ASSERT_TRUE(wait_blocked_in(getpid(), t[i].tid,
+		ASSERT_TRUE(wait_blocked_in(getpid(), t[i].call.tid,
 					    SYS_epoll_wait, 5000) ||
-			    wait_asleep(t[i].tid, 100));
+			    wait_blocked_in(getpid(), t[i].call.tid, SYS_any,
+					    100));
 	}
 	sleep_ms(50);
 	ASSERT_EQ(0, ex_count(t, EX_THREADS, &woken));
@@ -747,7 +677,7 @@ TEST_F(msgq, epollexclusive_one_message_wakes_one)
 		sleep_ms(1);
 	ASSERT_EQ(EX_THREADS, ex_count(t, EX_THREADS, &woken));
 	for (i = 0; i < EX_THREADS; i++) {
-		pthread_join(t[i].th, NULL);
+		call_wait(&t[i].call, -1);
 		close(t[i].ep);
 		ASSERT_EQ(0, t[i].bad);
 	}
@@ -796,7 +726,7 @@ TEST_F(msgq, epollexclusive_delivers_each_once)
 		TH_LOG("depth %ld", mbox_depth(self->fd));
 	ASSERT_EQ(8, write(stopfd, &one, sizeof(one)));
 	for (k = 0; k < EX_THREADS; k++) {
-		pthread_join(t[k].th, NULL);
+		call_wait(&t[k].call, -1);
 		close(t[k].ep);
 		ASSERT_EQ(0, t[k].bad);
 		users += t[k].woken > 0;

@@ -7,8 +7,7 @@
  * sender is waiting with its offer. Every send is synchronous: a send
  * that times out withdraws its message.
  */
-#include "msgq_test_util.h"
-#include "waiting_util.h"
+#include "msgq_test.h"
 
 #define RDV_CREATE() MBOX_CREATE(0, sizeof(unsigned int))
 
@@ -31,7 +30,7 @@ TEST_F(msgq, getattr_max_msgs_zero)
 /* a send blocks until another thread receives its message */
 TEST_F(msgq, send_waits_for_receiver_thread)
 {
-	struct call c = { .op = CALL_SEND, .id = 5 };
+	struct call c = { .op = CALL_SEND_ARGS, .id = 5 };
 	unsigned int v;
 	uint64_t t_recv;
 
@@ -126,7 +125,7 @@ TEST_F(msgq, nonblock_send_no_receiver_eagain)
 /* non-blocking send with a receiver blocked in a receive: delivered */
 TEST_F(msgq, nonblock_send_receiver_waiting_succeeds)
 {
-	struct call c = { .op = CALL_RECV };
+	struct call c = { .op = CALL_RECV_ARGS };
 	unsigned int v = 3;
 
 	RDV_CREATE();
@@ -164,7 +163,7 @@ TEST_F(msgq, nonblock_recv_no_sender_eagain)
 /* non-blocking receive with a sender waiting: takes its offer */
 TEST_F(msgq, nonblock_recv_sender_waiting_succeeds)
 {
-	struct call c = { .op = CALL_SEND, .id = 44 };
+	struct call c = { .op = CALL_SEND_ARGS, .id = 44 };
 
 	RDV_CREATE();
 	c.fd = self->fd;
@@ -206,7 +205,7 @@ TEST_F(msgq, each_sender_released_by_its_message)
 	memset(c, 0, sizeof(c));
 	for (i = 0; i < N; i++) {
 		c[i].fd = self->fd;
-		c[i].op = CALL_SEND;
+		c[i].op = CALL_SEND_ARGS;
 		c[i].id = 100 + i;
 		ASSERT_TRUE(call_start_blocked(&c[i])) TH_LOG("#%d", i);
 	}
@@ -239,7 +238,7 @@ struct streamer {
 	int ret;
 };
 
-static void *stream_send_fn(void *arg)
+static long stream_send_fn(void *arg)
 {
 	struct streamer *s = arg;
 	unsigned int i;
@@ -247,26 +246,26 @@ static void *stream_send_fn(void *arg)
 	for (i = 0; i < s->n; i++)
 		if (msgq_send(s->fd, &i, sizeof(i), 0)) {
 			s->ret = -1;
-			return NULL;
+			return 0;
 		}
-	return NULL;
+	return 0;
 }
 
 TEST_F(msgq, stream_between_threads)
 {
 	struct streamer s = { .n = 300 };
-	pthread_t th;
+	struct call th = { .op = CALL_FN, .fn = stream_send_fn, .arg = &s };
 	unsigned int i, v;
 
 	RDV_CREATE();
 	s.fd = self->fd;
-	ASSERT_EQ(0, pthread_create(&th, NULL, stream_send_fn, &s));
+	ASSERT_TRUE(call_start(&th));
 	for (i = 0; i < s.n; i++) {
 		ASSERT_EQ((ssize_t)sizeof(v), msgq_recv(self->fd, &v,
 							 sizeof(v), NULL));
 		ASSERT_EQ(i, v);
 	}
-	pthread_join(th, NULL);
+	call_wait(&th, -1);
 	ASSERT_EQ(0, s.ret);
 	ASSERT_EQ(-1, take_one(self->fd));
 	ASSERT_EQ(0, mbox_depth(self->fd));
@@ -319,8 +318,8 @@ TEST_F(msgq, send_batch_einval)
  */
 TEST_F(msgq, nonblock_send_does_not_wait_for_peeker)
 {
-	struct call peek = { .op = CALL_RECV };
-	struct call snd = { .op = CALL_SEND, .id = 13 };
+	struct call peek = { .op = CALL_RECV_ARGS };
+	struct call snd = { .op = CALL_SEND_ARGS, .id = 13 };
 	bool returned;
 
 	RDV_CREATE();
@@ -346,7 +345,7 @@ TEST_F(msgq, nonblock_send_does_not_wait_for_peeker)
 	 * it and still waits: both are right. Release it if it waits.
 	 */
 	if (!call_done(&peek)) {
-		struct call rel = { .fd = self->fd, .op = CALL_SEND, .id = 99 };
+		struct call rel = { .fd = self->fd, .op = CALL_SEND_ARGS, .id = 99 };
 
 		ASSERT_TRUE(call_start(&rel));
 		ASSERT_TRUE(call_wait(&peek, WAKE_MS));
@@ -365,8 +364,8 @@ TEST_F(msgq, nonblock_send_does_not_wait_for_peeker)
  */
 TEST_F(msgq, nonblock_send_does_not_wait_after_failed_recv)
 {
-	struct call rcv = { .op = CALL_RECV };
-	struct call snd = { .op = CALL_SEND, .id = 14 };
+	struct call rcv = { .op = CALL_RECV_ARGS };
+	struct call snd = { .op = CALL_SEND_ARGS, .id = 14 };
 	bool returned;
 
 	RDV_CREATE();

@@ -18,16 +18,16 @@
  * - a receive restarted after a signal (SA_RESTART) does not send again;
  * - a bad args pointer, or @flags not writable: EFAULT, nothing sent;
  * - libmsgq's msgq_sendrecv() reports the length, priority and *sent, and
- *   msgq_send_recv_args() is the ioctl as it stands.
+ *   msgq_sendrecv_args() (and its old name msgq_send_recv_args()) is the
+ *   ioctl as it stands.
  *
  * The receiving mailbox is self->fd (self->name), the send mailbox
  * self->fd2 (self->name2); both are read-write so that the tests can look
  * at what is queued on either.
  */
-#include "msgq_test_util.h"
-#include "waiting_util.h"
+#include "msgq_test.h"
 
-/* A message of the tests: a sequence number and a checkable body. */
+/* A message of the tests (tmsg_make()): a sequence number, a checkable body. */
 struct smsg {
 	unsigned int seq;
 	unsigned int seed;
@@ -36,16 +36,12 @@ struct smsg {
 
 static void smsg_make(struct smsg *m, unsigned int seq, unsigned int seed)
 {
-	memset(m, 0, sizeof(*m));
-	m->seq = seq;
-	m->seed = seed;
-	fill_pattern(m->body, sizeof(m->body), seed);
+	tmsg_make(m, sizeof(*m), seq, seed);
 }
 
 static bool smsg_ok(const struct smsg *m, unsigned int seq, unsigned int seed)
 {
-	return m->seq == seq && m->seed == seed &&
-	       check_pattern(m->body, sizeof(m->body), seed);
+	return tmsg_ok(m, sizeof(*m), seq, seed);
 }
 
 /* Fill @a: send @slen bytes of @sbuf at @prio on @send_fd, receive into
@@ -66,16 +62,6 @@ static int sr(int fd, struct msgq_send_recv *a)
 {
 	return ioctl(fd, MSGQ_IOC_SEND_RECV, a);
 }
-
-/* Create the second mailbox (self->name2), read-write, exclusive. */
-#define MBOX2_CREATE(max_msgs, max_msgsize) do {			\
-	self->fd2 = msgq_create_at(self->dev, self->name2,		\
-				   MSGQ_O_RDWR | MSGQ_O_EXCL |		\
-				   MSGQ_O_CLOEXEC, 0600,		\
-				   (max_msgs), (max_msgsize));		\
-	ASSERT_LE(0, self->fd2) TH_LOG("create %s: %s", self->name2,	\
-				       strerror(errno));		\
-} while (0)
 
 /* Both mailboxes, for struct smsg messages. */
 #define BOTH_CREATE(max_msgs) do {					\
@@ -137,31 +123,10 @@ static bool counts_are(int rfd, unsigned int rdepth, int sfd,
 /* A thread making one MSGQ_IOC_SEND_RECV */
 
 struct sr_call {
-	pthread_t th;
-	int fd;
+	struct call call;	/* the ioctl with @a */
 	struct msgq_send_recv a;
 	struct smsg out, in;
-	pid_t tid;
-	int done;
-	long ret;
-	int err;
-	uint64_t t_start, t_end;
 };
-
-static void *sr_fn(void *arg)
-{
-	struct sr_call *c = arg;
-	long ret;
-
-	__atomic_store_n(&c->tid, sys_gettid(), __ATOMIC_SEQ_CST);
-	c->t_start = now_ns(CLOCK_MONOTONIC);
-	ret = sr(c->fd, &c->a);
-	c->err = errno;
-	c->t_end = now_ns(CLOCK_MONOTONIC);
-	c->ret = ret;
-	__atomic_store_n(&c->done, 1, __ATOMIC_SEQ_CST);
-	return NULL;
-}
 
 /*
  * Set up @c to send message @seq (seed @seq + 100, prio 1) on @send_fd
@@ -171,63 +136,11 @@ static void sr_call_init(struct sr_call *c, int fd, int send_fd,
 			 unsigned int seq)
 {
 	memset(c, 0, sizeof(*c));
-	c->fd = fd;
+	c->call = (struct call){ .op = CALL_IOCTL, .fd = fd,
+				 .req = MSGQ_IOC_SEND_RECV, .arg = &c->a };
 	smsg_make(&c->out, seq, seq + 100);
 	sr_init(&c->a, send_fd, &c->out, sizeof(c->out), 1, &c->in,
 		sizeof(c->in));
-}
-
-static bool sr_done(struct sr_call *c)
-{
-	return __atomic_load_n(&c->done, __ATOMIC_SEQ_CST);
-}
-
-/* Start the thread and wait until it sleeps in its ioctl. */
-static bool sr_start_blocked(struct sr_call *c)
-{
-	uint64_t end = now_ns(CLOCK_MONOTONIC) + 5000 * MS;
-
-	if (pthread_create(&c->th, NULL, sr_fn, c))
-		return false;
-	while (!__atomic_load_n(&c->tid, __ATOMIC_SEQ_CST)) {
-		if (now_ns(CLOCK_MONOTONIC) > end)
-			return false;
-		sleep_ms(1);
-	}
-	return wait_blocked_in(getpid(), c->tid, SYS_ioctl, 5000) &&
-	       !sr_done(c);
-}
-
-static bool sr_wait(struct sr_call *c, int ms)
-{
-	uint64_t end = now_ns(CLOCK_MONOTONIC) + (uint64_t)ms * MS;
-
-	while (!sr_done(c)) {
-		if (now_ns(CLOCK_MONOTONIC) > end)
-			return false;
-		sleep_ms(1);
-	}
-	pthread_join(c->th, NULL);
-	return true;
-}
-
-/* Signal the blocked call once and wait for the handler to have run. */
-static bool sr_signal(struct sr_call *c)
-{
-	int before = sig_count;
-
-	if (pthread_kill(c->th, SIGUSR1))
-		return false;
-	return wait_sig_count(before + 1, WAKE_MS);
-}
-
-/* Asleep in the ioctl again after the signal, and staying there. */
-static bool sr_still_blocked(struct sr_call *c)
-{
-	if (!wait_blocked_in(getpid(), c->tid, SYS_ioctl, 5000))
-		return false;
-	sleep_ms(SETTLE_MS);
-	return !sr_done(c);
 }
 
 static __u32 sr_flags(struct sr_call *c)
@@ -289,14 +202,14 @@ TEST_F(msgq, send_half_waits_for_room)
 	ASSERT_TRUE(send_smsg(self->fd2, 0, 1, 0));	/* send side full */
 	ASSERT_TRUE(send_smsg(self->fd, 7, 77, 2));	/* the reply */
 	sr_call_init(&c, self->fd, self->fd2, 3);
-	ASSERT_TRUE(sr_start_blocked(&c));
+	ASSERT_TRUE(call_start_blocked(&c.call));
 	sleep_ms(SETTLE_MS);
-	ASSERT_FALSE(sr_done(&c));
+	ASSERT_FALSE(call_done(&c.call));
 	ASSERT_EQ(0U, sr_flags(&c));
 	ASSERT_EQ(1, mbox_depth(self->fd));	/* the reply not taken */
 	ASSERT_TRUE(take_smsg(self->fd2, 0, 1, 0));
-	ASSERT_TRUE(sr_wait(&c, WAKE_MS));
-	ASSERT_EQ(0, c.ret) TH_LOG("%s", strerror(c.err));
+	ASSERT_TRUE(call_wait(&c.call, WAKE_MS));
+	ASSERT_EQ(0, c.call.ret) TH_LOG("%s", strerror(c.call.err));
 	ASSERT_EQ(MSGQ_SR_SENT, c.a.flags);
 	ASSERT_TRUE(smsg_ok(&c.in, 7, 77));
 	ASSERT_EQ(2U, c.a.recv.prio);
@@ -310,15 +223,15 @@ TEST_F(msgq, receive_half_waits_for_reply)
 
 	BOTH_CREATE(4);
 	sr_call_init(&c, self->fd, self->fd2, 4);
-	ASSERT_TRUE(sr_start_blocked(&c));
+	ASSERT_TRUE(call_start_blocked(&c.call));
 	/* blocked in the receive: the request is out, SENT is set */
 	ASSERT_EQ(1, mbox_depth(self->fd2));
 	ASSERT_EQ(MSGQ_SR_SENT, sr_flags(&c));
 	/* answer it as a server would */
 	ASSERT_TRUE(take_smsg(self->fd2, 4, 104, 1));
 	ASSERT_TRUE(send_smsg(self->fd, 40, 400, 6));
-	ASSERT_TRUE(sr_wait(&c, WAKE_MS));
-	ASSERT_EQ(0, c.ret) TH_LOG("%s", strerror(c.err));
+	ASSERT_TRUE(call_wait(&c.call, WAKE_MS));
+	ASSERT_EQ(0, c.call.ret) TH_LOG("%s", strerror(c.call.err));
 	ASSERT_TRUE(smsg_ok(&c.in, 40, 400));
 	ASSERT_EQ(6U, c.a.recv.prio);
 	ASSERT_EQ(0, mbox_depth(self->fd2));
@@ -485,16 +398,16 @@ TEST_F(msgq, sync_send_half)
 	BOTH_CREATE(4);
 	sr_call_init(&c, self->fd, self->fd2, 5);
 	c.a.send.flags = MSGQ_F_SYNC;
-	ASSERT_TRUE(sr_start_blocked(&c));
+	ASSERT_TRUE(call_start_blocked(&c.call));
 	/* it waits for its request to be taken, which is queued */
 	ASSERT_EQ(1, mbox_depth(self->fd2));
 	ASSERT_EQ(sizeof(m), (size_t)msgq_recv(self->fd2, &m, sizeof(m), NULL));
 	ASSERT_TRUE(smsg_ok(&m, 5, 105));
 	/* now it waits for the reply */
-	ASSERT_TRUE(wait_blocked_in(getpid(), c.tid, SYS_ioctl, 5000));
+	ASSERT_TRUE(wait_blocked_in(getpid(), c.call.tid, SYS_ioctl, 5000));
 	ASSERT_TRUE(send_smsg(self->fd, 50, 500, 0));
-	ASSERT_TRUE(sr_wait(&c, WAKE_MS));
-	ASSERT_EQ(0, c.ret) TH_LOG("%s", strerror(c.err));
+	ASSERT_TRUE(call_wait(&c.call, WAKE_MS));
+	ASSERT_EQ(0, c.call.ret) TH_LOG("%s", strerror(c.call.err));
 	ASSERT_EQ(MSGQ_SR_SENT, c.a.flags);
 	ASSERT_TRUE(smsg_ok(&c.in, 50, 500));
 }
@@ -1108,19 +1021,20 @@ TEST_F(msgq, sa_restart_receive_does_not_resend)
 	ASSERT_EQ(0, install_counter(SIGUSR1, true));
 	BOTH_CREATE(4);
 	sr_call_init(&c, self->fd, self->fd2, 1);
-	ASSERT_TRUE(sr_start_blocked(&c));
+	ASSERT_TRUE(call_start_blocked(&c.call));
 	ASSERT_EQ(MSGQ_SR_SENT, sr_flags(&c));
 	for (i = 0; i < 3; i++) {
-		ASSERT_TRUE(sr_signal(&c)) TH_LOG("signal %d not handled", i);
-		ASSERT_TRUE(sr_still_blocked(&c))
-			TH_LOG("signal %d: returned %ld %s", i, c.ret,
-			       strerror(c.err));
+		ASSERT_TRUE(call_signal(&c.call, SIGUSR1))
+			TH_LOG("signal %d not handled", i);
+		ASSERT_TRUE(call_asleep(&c.call, SETTLE_MS))
+			TH_LOG("signal %d: returned %ld %s", i, c.call.ret,
+			       strerror(c.call.err));
 		ASSERT_EQ(1U, attr_of(self->fd2).total_sent)
 			TH_LOG("after signal %d", i);
 	}
 	ASSERT_TRUE(send_smsg(self->fd, 10, 1000, 0));	/* the reply */
-	ASSERT_TRUE(sr_wait(&c, WAKE_MS));
-	ASSERT_EQ(0, c.ret) TH_LOG("%s", strerror(c.err));
+	ASSERT_TRUE(call_wait(&c.call, WAKE_MS));
+	ASSERT_EQ(0, c.call.ret) TH_LOG("%s", strerror(c.call.err));
 	ASSERT_EQ(MSGQ_SR_SENT, c.a.flags);
 	ASSERT_TRUE(smsg_ok(&c.in, 10, 1000));
 	at = attr_of(self->fd2);
@@ -1143,10 +1057,10 @@ TEST_F(msgq, sa_restart_send_half_sends_once)
 	BOTH_CREATE(1);
 	ASSERT_TRUE(send_smsg(self->fd2, 0, 0, 0));
 	sr_call_init(&c, self->fd, self->fd2, 2);
-	ASSERT_TRUE(sr_start_blocked(&c));
-	ASSERT_TRUE(sr_signal(&c));
-	ASSERT_TRUE(sr_still_blocked(&c)) TH_LOG("returned %ld %s", c.ret,
-						 strerror(c.err));
+	ASSERT_TRUE(call_start_blocked(&c.call));
+	ASSERT_TRUE(call_signal(&c.call, SIGUSR1));
+	ASSERT_TRUE(call_asleep(&c.call, SETTLE_MS))
+		TH_LOG("returned %ld %s", c.call.ret, strerror(c.call.err));
 	ASSERT_EQ(0U, sr_flags(&c));
 	ASSERT_EQ(1U, attr_of(self->fd2).total_sent);
 	/* room: the request goes out, then the call waits for the reply */
@@ -1156,13 +1070,13 @@ TEST_F(msgq, sa_restart_send_half_sends_once)
 	       now_ns(CLOCK_MONOTONIC) < end)
 		sleep_ms(1);
 	ASSERT_EQ(2U, attr_of(self->fd2).total_sent);
-	ASSERT_TRUE(wait_blocked_in(getpid(), c.tid, SYS_ioctl, 5000));
-	ASSERT_TRUE(sr_signal(&c));
-	ASSERT_TRUE(sr_still_blocked(&c));
+	ASSERT_TRUE(wait_blocked_in(getpid(), c.call.tid, SYS_ioctl, 5000));
+	ASSERT_TRUE(call_signal(&c.call, SIGUSR1));
+	ASSERT_TRUE(call_asleep(&c.call, SETTLE_MS));
 	ASSERT_EQ(MSGQ_SR_SENT, sr_flags(&c));
 	ASSERT_TRUE(send_smsg(self->fd, 20, 2000, 0));
-	ASSERT_TRUE(sr_wait(&c, WAKE_MS));
-	ASSERT_EQ(0, c.ret) TH_LOG("%s", strerror(c.err));
+	ASSERT_TRUE(call_wait(&c.call, WAKE_MS));
+	ASSERT_EQ(0, c.call.ret) TH_LOG("%s", strerror(c.call.err));
 	ASSERT_TRUE(smsg_ok(&c.in, 20, 2000));
 	ASSERT_EQ(2U, attr_of(self->fd2).total_sent);
 	ASSERT_TRUE(take_smsg(self->fd2, 2, 102, 1));
@@ -1180,11 +1094,11 @@ TEST_F(msgq, eintr_then_repeat_receives_only)
 	ASSERT_EQ(0, install_counter(SIGUSR1, false));
 	BOTH_CREATE(4);
 	sr_call_init(&c, self->fd, self->fd2, 3);
-	ASSERT_TRUE(sr_start_blocked(&c));
-	ASSERT_TRUE(sr_signal(&c));
-	ASSERT_TRUE(sr_wait(&c, WAKE_MS)) TH_LOG("not interrupted");
-	ASSERT_EQ(-1, c.ret);
-	ASSERT_EQ(EINTR, c.err) TH_LOG("%s", strerror(c.err));
+	ASSERT_TRUE(call_start_blocked(&c.call));
+	ASSERT_TRUE(call_signal(&c.call, SIGUSR1));
+	ASSERT_TRUE(call_wait(&c.call, WAKE_MS)) TH_LOG("not interrupted");
+	ASSERT_EQ(-1, c.call.ret);
+	ASSERT_EQ(EINTR, c.call.err) TH_LOG("%s", strerror(c.call.err));
 	ASSERT_EQ(MSGQ_SR_SENT, c.a.flags);
 	ASSERT_EQ(1U, attr_of(self->fd2).total_sent);
 	ASSERT_TRUE(send_smsg(self->fd, 30, 3000, 4));
@@ -1204,18 +1118,18 @@ TEST_F(msgq, relative_timeout_receive_eintr_sent_set)
 	sr_call_init(&c, self->fd, self->fd2, 4);
 	c.a.recv.flags = MSGQ_F_TIMEOUT;
 	c.a.recv.timeout = ns_mts(20000 * MS);
-	ASSERT_TRUE(sr_start_blocked(&c));
-	ASSERT_TRUE(sr_signal(&c));
-	ASSERT_TRUE(sr_wait(&c, WAKE_MS)) TH_LOG("restarted");
-	ASSERT_EQ(-1, c.ret);
-	ASSERT_EQ(EINTR, c.err) TH_LOG("%s", strerror(c.err));
+	ASSERT_TRUE(call_start_blocked(&c.call));
+	ASSERT_TRUE(call_signal(&c.call, SIGUSR1));
+	ASSERT_TRUE(call_wait(&c.call, WAKE_MS)) TH_LOG("restarted");
+	ASSERT_EQ(-1, c.call.ret);
+	ASSERT_EQ(EINTR, c.call.err) TH_LOG("%s", strerror(c.call.err));
 	ASSERT_EQ(MSGQ_SR_SENT, c.a.flags);
 	ASSERT_EQ(1U, attr_of(self->fd2).total_sent);
 	ASSERT_TRUE(take_smsg(self->fd2, 4, 104, 1));
 }
 
 /* ------------------------------------------------------------------ */
-/* libmsgq: msgq_sendrecv() and msgq_send_recv_args() over the ioctl */
+/* libmsgq: msgq_sendrecv() and msgq_sendrecv_args() over the ioctl */
 
 /* a round trip: the reply's length and priority, *sent 1 */
 TEST_F(msgq, lib_sendrecv_round_trip)
@@ -1300,7 +1214,7 @@ TEST_F(msgq, lib_sendrecv_recv_fails_sent_1)
 	close(rx);
 }
 
-/* msgq_send_recv_args(): the ioctl as is, 0 and the fields filled */
+/* msgq_sendrecv_args(): the ioctl as is, 0 and the fields filled */
 TEST_F(msgq, lib_send_recv_args)
 {
 	struct msgq_send_recv a;
@@ -1310,7 +1224,7 @@ TEST_F(msgq, lib_send_recv_args)
 	ASSERT_TRUE(send_smsg(self->fd, 1, 6, 9));
 	smsg_make(&out, 2, 7);
 	sr_init(&a, self->fd2, &out, sizeof(out), 0, &in, sizeof(in));
-	ASSERT_EQ(0, msgq_send_recv_args(self->fd, &a));
+	ASSERT_EQ(0, msgq_sendrecv_args(self->fd, &a));
 	ASSERT_EQ(MSGQ_SR_SENT, a.flags);
 	ASSERT_EQ(sizeof(in), a.recv.len);
 	ASSERT_EQ(9U, a.recv.prio);
@@ -1318,8 +1232,30 @@ TEST_F(msgq, lib_send_recv_args)
 	ASSERT_TRUE(smsg_ok(&in, 1, 6));
 	/* again as it stands: SENT set, only a receive, which finds none */
 	a.recv.flags = MSGQ_F_NONBLOCK;
-	ASSERT_ERRNO(EAGAIN, msgq_send_recv_args(self->fd, &a));
+	ASSERT_ERRNO(EAGAIN, msgq_sendrecv_args(self->fd, &a));
 	ASSERT_EQ(1U, attr_of(self->fd2).total_sent);
+}
+
+/*
+ * msgq_send_recv_args(), LIBMSGQ_1.1's name of msgq_sendrecv_args(), is
+ * still there and the same function.
+ */
+TEST_F(msgq, lib_send_recv_args_old_name)
+{
+	struct msgq_send_recv a;
+	struct smsg out, in;
+
+	ASSERT_EQ((uintptr_t)msgq_sendrecv_args,
+		  (uintptr_t)msgq_send_recv_args);
+	BOTH_CREATE(4);
+	ASSERT_TRUE(send_smsg(self->fd, 1, 6, 9));
+	smsg_make(&out, 2, 7);
+	sr_init(&a, self->fd2, &out, sizeof(out), 0, &in, sizeof(in));
+	ASSERT_EQ(0, msgq_send_recv_args(self->fd, &a));
+	ASSERT_EQ(MSGQ_SR_SENT, a.flags);
+	ASSERT_EQ(sizeof(in), a.recv.len);
+	ASSERT_TRUE(smsg_ok(&in, 1, 6));
+	ASSERT_TRUE(take_smsg(self->fd2, 2, 7, 0));
 }
 
 TEST_HARNESS_MAIN

@@ -9,28 +9,18 @@
  * way. And fasync: O_ASYNC + F_SETOWN sends SIGIO when a message arrives,
  * and not before.
  */
-#include "msgq_test_util.h"
-#include "waiting_util.h"
+#include "msgq_test.h"
 
 /* Block @c in its call, signal it, and check the handler ran. */
 static bool signal_blocked(struct call *c)
 {
-	int before = sig_count;
-
-	if (!call_start_blocked(c))
-		return false;
-	if (pthread_kill(c->th, SIGUSR1))
-		return false;
-	return wait_sig_count(before + 1, WAKE_MS);
+	return call_start_blocked(c) && call_signal(c, SIGUSR1);
 }
 
 /* Still asleep in its call, and staying there, after the signal. */
 static bool still_blocked(struct call *c)
 {
-	if (!wait_blocked_in(getpid(), c->tid, call_syscall_nr(c), 5000))
-		return false;
-	sleep_ms(SETTLE_MS);
-	return !call_done(c);
+	return call_asleep(c, SETTLE_MS);
 }
 
 /* ------------------------------------------------------------------ */
@@ -39,7 +29,7 @@ static bool still_blocked(struct call *c)
 /* a blocked receive, a signal without SA_RESTART: EINTR */
 TEST_F(msgq, recv_signal_no_restart_eintr)
 {
-	struct call c = { .op = CALL_RECV };
+	struct call c = { .op = CALL_RECV_ARGS };
 
 	ASSERT_EQ(0, install_counter(SIGUSR1, false));
 	MBOX_CREATE(2, sizeof(unsigned int));
@@ -56,7 +46,7 @@ TEST_F(msgq, recv_signal_no_restart_eintr)
 /* a blocked send, a signal without SA_RESTART: EINTR, nothing queued */
 TEST_F(msgq, send_signal_no_restart_eintr)
 {
-	struct call c = { .op = CALL_SEND, .id = 1 };
+	struct call c = { .op = CALL_SEND_ARGS, .id = 1 };
 	struct msgq_attr a;
 
 	ASSERT_EQ(0, install_counter(SIGUSR1, false));
@@ -102,7 +92,7 @@ TEST_F(msgq, read_write_signal_no_restart_eintr)
 /* a blocked receive restarts under SA_RESTART and gets the message */
 TEST_F(msgq, recv_signal_sa_restart_restarts)
 {
-	struct call c = { .op = CALL_RECV };
+	struct call c = { .op = CALL_RECV_ARGS };
 	struct msgq_attr a;
 
 	ASSERT_EQ(0, install_counter(SIGUSR1, true));
@@ -124,7 +114,7 @@ TEST_F(msgq, recv_signal_sa_restart_restarts)
 /* a blocked send restarts under SA_RESTART and is queued once, in order */
 TEST_F(msgq, send_signal_sa_restart_restarts)
 {
-	struct call c = { .op = CALL_SEND, .id = 1 };
+	struct call c = { .op = CALL_SEND_ARGS, .id = 1 };
 	struct msgq_attr a;
 
 	ASSERT_EQ(0, install_counter(SIGUSR1, true));
@@ -213,7 +203,7 @@ TEST_F(msgq, abs_timeout_send_sa_restart_keeps_deadline)
 /* a relative timeout cannot be restarted: EINTR even with SA_RESTART */
 TEST_F(msgq, relative_timeout_recv_eintr_despite_sa_restart)
 {
-	struct call c = { .op = CALL_RECV };
+	struct call c = { .op = CALL_RECV_ARGS };
 
 	ASSERT_EQ(0, install_counter(SIGUSR1, true));
 	MBOX_CREATE(1, sizeof(unsigned int));
@@ -231,7 +221,7 @@ TEST_F(msgq, relative_timeout_recv_eintr_despite_sa_restart)
 /* the same for a send: EINTR, and nothing queued */
 TEST_F(msgq, relative_timeout_send_eintr_despite_sa_restart)
 {
-	struct call c = { .op = CALL_SEND, .id = 1 };
+	struct call c = { .op = CALL_SEND_ARGS, .id = 1 };
 
 	ASSERT_EQ(0, install_counter(SIGUSR1, true));
 	MBOX_CREATE(1, sizeof(unsigned int));
@@ -253,23 +243,20 @@ TEST_F(msgq, relative_timeout_send_eintr_despite_sa_restart)
 enum { STORM_MSGS = 300 };
 
 struct storm_side {
-	pthread_t th;
+	struct call call;	/* storm_fn(this side) */
 	int fd;
 	bool send;
-	pid_t tid;
-	int done;
 	unsigned int eintr;	/* calls that failed EINTR and were retried */
 	int bad;		/* a call failed otherwise, or out of order */
 	unsigned int got[STORM_MSGS];
 	unsigned int n;
 };
 
-static void *storm_fn(void *arg)
+static long storm_fn(void *arg)
 {
 	struct storm_side *s = arg;
 	unsigned int i = 0;
 
-	__atomic_store_n(&s->tid, sys_gettid(), __ATOMIC_SEQ_CST);
 	while (i < STORM_MSGS) {
 		unsigned int v = i;
 		long r;
@@ -289,8 +276,7 @@ static void *storm_fn(void *arg)
 		i++;
 	}
 	s->n = i;
-	__atomic_store_n(&s->done, 1, __ATOMIC_SEQ_CST);
-	return NULL;
+	return 0;
 }
 
 /* Signal both sides every millisecond or so until both are done. */
@@ -302,20 +288,20 @@ static unsigned int storm(struct __test_metadata *_metadata, int fd,
 
 	tx->fd = rx->fd = fd;
 	tx->send = true;
-	if (pthread_create(&tx->th, NULL, storm_fn, tx) ||
-	    pthread_create(&rx->th, NULL, storm_fn, rx))
+	tx->call = (struct call){ .op = CALL_FN, .fn = storm_fn, .arg = tx };
+	rx->call = (struct call){ .op = CALL_FN, .fn = storm_fn, .arg = rx };
+	if (!call_start(&tx->call) || !call_start(&rx->call))
 		return 0;
-	while (!(__atomic_load_n(&tx->done, __ATOMIC_SEQ_CST) &&
-		 __atomic_load_n(&rx->done, __ATOMIC_SEQ_CST)) &&
+	while (!(call_done(&tx->call) && call_done(&rx->call)) &&
 	       now_ns(CLOCK_MONOTONIC) < end) {
-		if (!__atomic_load_n(&tx->done, __ATOMIC_SEQ_CST))
-			sent += !pthread_kill(tx->th, SIGUSR1);
-		if (!__atomic_load_n(&rx->done, __ATOMIC_SEQ_CST))
-			sent += !pthread_kill(rx->th, SIGUSR1);
+		if (!call_done(&tx->call))
+			sent += !pthread_kill(tx->call.th, SIGUSR1);
+		if (!call_done(&rx->call))
+			sent += !pthread_kill(rx->call.th, SIGUSR1);
 		usleep(500);
 	}
-	pthread_join(tx->th, NULL);
-	pthread_join(rx->th, NULL);
+	call_wait(&tx->call, -1);
+	call_wait(&rx->call, -1);
 	TH_LOG("%u signals, EINTR: %u sends, %u receives", sent, tx->eintr,
 	       rx->eintr);
 	return sent;
@@ -385,18 +371,6 @@ static int install_io(int sig)
 	return sigaction(sig, &sa, NULL);
 }
 
-static bool wait_io(int n, int ms)
-{
-	uint64_t end = now_ns(CLOCK_MONOTONIC) + (uint64_t)ms * MS;
-
-	while (io_count < n) {
-		if (now_ns(CLOCK_MONOTONIC) > end)
-			return false;
-		sleep_ms(1);
-	}
-	return true;
-}
-
 /* O_ASYNC on @fd, signals to this process. */
 static int set_async(int fd, bool on)
 {
@@ -426,7 +400,7 @@ TEST_F(msgq, fasync_sigio_on_message)
 	if (pid == 0)
 		_exit(put_one(self->fd, 1) ? 1 : 0);
 	ASSERT_EQ(0, wait_child_ms(pid, WAKE_MS));
-	ASSERT_TRUE(wait_io(1, WAKE_MS)) TH_LOG("no SIGIO");
+	ASSERT_TRUE(wait_count(&io_count, 1, WAKE_MS)) TH_LOG("no SIGIO");
 	ASSERT_EQ(1, take_one(self->fd2));
 }
 
@@ -440,7 +414,7 @@ TEST_F(msgq, fasync_setsig_siginfo)
 	ASSERT_EQ(0, fcntl(self->fd2, F_SETSIG, SIGRTMIN));
 	ASSERT_EQ(0, set_async(self->fd2, true));
 	ASSERT_EQ(0, put_one(self->fd, 1));
-	ASSERT_TRUE(wait_io(1, WAKE_MS)) TH_LOG("no signal");
+	ASSERT_TRUE(wait_count(&io_count, 1, WAKE_MS)) TH_LOG("no signal");
 	ASSERT_EQ(self->fd2, io_fd);
 	ASSERT_EQ(POLL_IN, io_code);
 	ASSERT_TRUE(!!(io_band & POLLIN)) TH_LOG("si_band %#x", io_band);
@@ -453,7 +427,7 @@ TEST_F(msgq, fasync_off_no_sigio)
 	MBOX_CREATE(4, sizeof(unsigned int));
 	ASSERT_EQ(0, set_async(self->fd, true));
 	ASSERT_EQ(0, put_one(self->fd, 1));
-	ASSERT_TRUE(wait_io(1, WAKE_MS));
+	ASSERT_TRUE(wait_count(&io_count, 1, WAKE_MS));
 	ASSERT_EQ(0, set_async(self->fd, false));
 	ASSERT_EQ(0, put_one(self->fd, 2));
 	sleep_ms(SETTLE_MS);
@@ -475,7 +449,7 @@ TEST_F(msgq, fasync_sigio_on_owner_close)
 	ASSERT_EQ(0, fcntl(self->fd2, F_SETSIG, SIGRTMIN));
 	ASSERT_EQ(0, set_async(self->fd2, true));
 	ASSERT_EQ(0, close(owner));
-	ASSERT_TRUE(wait_io(1, WAKE_MS)) TH_LOG("no signal");
+	ASSERT_TRUE(wait_count(&io_count, 1, WAKE_MS)) TH_LOG("no signal");
 	ASSERT_EQ(self->fd2, io_fd);
 	ASSERT_EQ(POLL_HUP, io_code);
 }
@@ -488,7 +462,7 @@ TEST_F(msgq, fasync_sigio_on_owner_close)
  */
 TEST_F(msgq, fasync_sigio_on_rendezvous_offer)
 {
-	struct call c = { .op = CALL_SEND, .id = 21 };
+	struct call c = { .op = CALL_SEND_ARGS, .id = 21 };
 	struct pollfd pfd;
 
 	ASSERT_EQ(0, install_io(SIGIO));
@@ -501,7 +475,7 @@ TEST_F(msgq, fasync_sigio_on_rendezvous_offer)
 	pfd.fd = self->fd2;
 	pfd.events = POLLIN;
 	ASSERT_EQ(1, poll(&pfd, 1, 0));		/* the offer is readable */
-	wait_io(1, 2000);
+	wait_count(&io_count, 1, 2000);
 	EXPECT_LE(1, io_count) TH_LOG("no SIGIO while the offer waits");
 	/* take it, so that the sender can go */
 	ASSERT_EQ(21, take_one(self->fd2));

@@ -21,8 +21,7 @@
  * scenario, then fills the page (UFFDIO_ZEROPAGE) and checks what the
  * receiver gets. Without userfaultfd the tests SKIP.
  */
-#include "msgq_test_util.h"
-#include "waiting_util.h"
+#include "msgq_test.h"
 
 #include <linux/userfaultfd.h>
 #include <sys/uio.h>
@@ -174,92 +173,83 @@ static bool trap_release(struct trap *t)
 /* The receiver, in a thread of its own */
 
 struct receiver {
-	pthread_t th;
+	struct call call;	/* the receive */
 	enum kind kind;
-	int fd;			/* receives here */
-	int send_fd;		/* K_SENDRECV: the send half goes here */
 	char *buf;
 	unsigned int cap;
-	pid_t tid;
-	int done;
-	long ret;
-	int err;
-	unsigned int len;	/* length of what it got */
-};
-
-static void *receiver_fn(void *arg)
-{
-	struct receiver *rc = arg;
-	unsigned int token = 0x70c;
-	struct msgq_send_recv sr;
-	struct msgq_batch b;
-	struct msgq_mmsg e;
+	/* the call's arguments, by kind */
 	struct msgq_recv r;
 	struct iovec iov[2];
-	long ret = -1;
+	struct msgq_mmsg e;
+	struct msgq_batch b;
+	struct msgq_send_recv sr;
+	unsigned int token;	/* K_SENDRECV: what its send half sends */
+};
 
-	__atomic_store_n(&rc->tid, sys_gettid(), __ATOMIC_SEQ_CST);
-	memset(&r, 0, sizeof(r));
-	r.buf = ptr_to_u64(rc->buf);
-	r.cap = rc->cap;
-	switch (rc->kind) {
+/*
+ * Set up @rc to receive into @buf of @cap bytes on @fd by @kind (for
+ * K_SENDRECV, its send half goes to @send_fd), and start it.
+ */
+static bool receiver_start(struct receiver *rc, enum kind kind, int fd,
+			   int send_fd, char *buf, unsigned int cap)
+{
+	memset(rc, 0, sizeof(*rc));
+	rc->kind = kind;
+	rc->buf = buf;
+	rc->cap = cap;
+	rc->call = (struct call){ .op = CALL_IOCTL, .fd = fd,
+				  .req = MSGQ_IOC_RECV, .arg = &rc->r };
+	rc->r.buf = ptr_to_u64(buf);
+	rc->r.cap = cap;
+	switch (kind) {
 	case K_PEEK:
-		r.flags = MSGQ_F_PEEK;
-		/* fall through */
+		rc->r.flags = MSGQ_F_PEEK;
+		break;
 	case K_RECV:
-		ret = ioctl(rc->fd, MSGQ_IOC_RECV, &r);
-		rc->len = r.len;
 		break;
 	case K_READV:
-		iov[0].iov_base = rc->buf;
-		iov[0].iov_len = rc->cap / 2;
-		iov[1].iov_base = rc->buf + rc->cap / 2;
-		iov[1].iov_len = rc->cap - rc->cap / 2;
-		ret = readv(rc->fd, iov, 2);
-		rc->len = ret > 0 ? (unsigned int)ret : 0;
+		rc->iov[0].iov_base = buf;
+		rc->iov[0].iov_len = cap / 2;
+		rc->iov[1].iov_base = buf + cap / 2;
+		rc->iov[1].iov_len = cap - cap / 2;
+		rc->call.op = CALL_READV;
+		rc->call.iov = rc->iov;
+		rc->call.iovcnt = 2;
 		break;
 	case K_BATCH:
-		memset(&e, 0, sizeof(e));
-		e.buf = ptr_to_u64(rc->buf);
-		e.len = rc->cap;
-		memset(&b, 0, sizeof(b));
-		b.msgs = ptr_to_u64(&e);
-		b.count = 1;
-		ret = ioctl(rc->fd, MSGQ_IOC_RECV_BATCH, &b);
-		rc->len = e.len;
+		rc->e.buf = ptr_to_u64(buf);
+		rc->e.len = cap;
+		rc->b.msgs = ptr_to_u64(&rc->e);
+		rc->b.count = 1;
+		rc->call.req = MSGQ_IOC_RECV_BATCH;
+		rc->call.arg = &rc->b;
 		break;
 	case K_SENDRECV:
-		memset(&sr, 0, sizeof(sr));
-		sr.send.buf = ptr_to_u64(&token);
-		sr.send.len = sizeof(token);
-		sr.send_fd = rc->send_fd;
-		sr.recv = r;
-		ret = ioctl(rc->fd, MSGQ_IOC_SEND_RECV, &sr);
-		rc->len = sr.recv.len;
+		rc->token = 0x70c;
+		rc->sr.send.buf = ptr_to_u64(&rc->token);
+		rc->sr.send.len = sizeof(rc->token);
+		rc->sr.send_fd = send_fd;
+		rc->sr.recv = rc->r;
+		rc->call.req = MSGQ_IOC_SEND_RECV;
+		rc->call.arg = &rc->sr;
 		break;
 	}
-	rc->err = errno;
-	rc->ret = ret;
-	__atomic_store_n(&rc->done, 1, __ATOMIC_SEQ_CST);
-	return NULL;
+	return call_start(&rc->call);
 }
 
-static bool receiver_done(struct receiver *rc)
+/* The length of what the receiver got, once it returned. */
+static unsigned int receiver_len(const struct receiver *rc)
 {
-	return __atomic_load_n(&rc->done, __ATOMIC_SEQ_CST);
-}
-
-static bool receiver_wait(struct receiver *rc, int ms)
-{
-	uint64_t end = now_ns(CLOCK_MONOTONIC) + (uint64_t)ms * MS;
-
-	while (!receiver_done(rc)) {
-		if (now_ns(CLOCK_MONOTONIC) > end)
-			return false;
-		sleep_ms(1);
+	switch (rc->kind) {
+	case K_READV:
+		return rc->call.ret > 0 ? (unsigned int)rc->call.ret : 0;
+	case K_BATCH:
+		return rc->e.len;
+	case K_SENDRECV:
+		return rc->sr.recv.len;
+	default:
+		return rc->r.len;
 	}
-	pthread_join(rc->th, NULL);
-	return true;
 }
 
 /* What the receiver's call returns when it got a message of @len bytes. */
@@ -273,66 +263,6 @@ static long receiver_ok(const struct receiver *rc, unsigned int len)
 	default:
 		return 0;
 	}
-}
-
-/* ------------------------------------------------------------------ */
-/* The sender, in a thread of its own: one MSGQ_IOC_SEND */
-
-struct sender {
-	pthread_t th;
-	int fd;
-	struct msgq_send *s;
-	pid_t tid;
-	int done;
-	long ret;
-	int err;
-	uint64_t t_start;	/* CLOCK_MONOTONIC just before the call */
-	uint64_t t_end;		/* CLOCK_MONOTONIC just after it */
-};
-
-static void *sender_fn(void *arg)
-{
-	struct sender *sd = arg;
-	long ret;
-
-	sd->t_start = now_ns(CLOCK_MONOTONIC);
-	__atomic_store_n(&sd->tid, sys_gettid(), __ATOMIC_SEQ_CST);
-	ret = ioctl(sd->fd, MSGQ_IOC_SEND, sd->s);
-	sd->err = errno;
-	sd->t_end = now_ns(CLOCK_MONOTONIC);
-	sd->ret = ret;
-	__atomic_store_n(&sd->done, 1, __ATOMIC_SEQ_CST);
-	return NULL;
-}
-
-static bool sender_start(struct sender *sd, int fd, struct msgq_send *s)
-{
-	memset(sd, 0, sizeof(*sd));
-	sd->fd = fd;
-	sd->s = s;
-	if (pthread_create(&sd->th, NULL, sender_fn, sd))
-		return false;
-	while (!__atomic_load_n(&sd->tid, __ATOMIC_SEQ_CST))
-		sleep_ms(1);
-	return true;
-}
-
-static bool sender_done(struct sender *sd)
-{
-	return __atomic_load_n(&sd->done, __ATOMIC_SEQ_CST);
-}
-
-static bool sender_wait(struct sender *sd, int ms)
-{
-	uint64_t end = now_ns(CLOCK_MONOTONIC) + (uint64_t)ms * MS;
-
-	while (!sender_done(sd)) {
-		if (now_ns(CLOCK_MONOTONIC) > end)
-			return false;
-		sleep_ms(1);
-	}
-	pthread_join(sd->th, NULL);
-	return true;
 }
 
 /* ------------------------------------------------------------------ */
@@ -360,7 +290,7 @@ static void stall(struct __test_metadata *_metadata, FIXTURE_DATA(msgq) *self,
 	char *msg = malloc(len), *marker = malloc(len), *other = malloc(len);
 	struct receiver rc;
 	struct msgq_send s;
-	struct sender snd;
+	struct call snd;
 	struct pollfd pfd;
 	struct trap t;
 	uint64_t due;
@@ -387,29 +317,20 @@ static void stall(struct __test_metadata *_metadata, FIXTURE_DATA(msgq) *self,
 	ASSERT_LE(0, rfd);
 	sfd = msgq_open_at(self->dev, self->name, MSGQ_O_SEND);
 	ASSERT_LE(0, sfd);
-	memset(&rc, 0, sizeof(rc));
-	rc.kind = variant->kind;
-	rc.fd = rfd;
-	rc.buf = trap_buf(&t, len);
-	rc.cap = len;
 	if (variant->kind == K_SENDRECV) {
 		self->fd2 = msgq_create_at(self->dev, self->name2,
 					   MSGQ_O_RDWR | MSGQ_O_EXCL, 0600, 4,
 					   16);
 		ASSERT_LE(0, self->fd2);
-		rc.send_fd = self->fd2;
 	}
 	fill_pattern(msg, len, 1);
 	fill_pattern(marker, len, 2);
 	ASSERT_EQ(0, install_counter(SIGUSR1, false));
 
 	/* The receiver waits for a message. */
-	ASSERT_EQ(0, pthread_create(&rc.th, NULL, receiver_fn, &rc));
-	while (!__atomic_load_n(&rc.tid, __ATOMIC_SEQ_CST))
-		sleep_ms(1);
-	ASSERT_TRUE(wait_blocked_in(getpid(), rc.tid,
-				    variant->kind == K_READV ? SYS_readv :
-				    SYS_ioctl, 5000))
+	ASSERT_TRUE(receiver_start(&rc, variant->kind, rfd, self->fd2,
+				   trap_buf(&t, len), len));
+	ASSERT_TRUE(call_asleep(&rc.call, 0))
 		TH_LOG("the receiver did not wait");
 
 	/* The sender sends; the receiver stalls on its buffer. */
@@ -421,12 +342,14 @@ static void stall(struct __test_metadata *_metadata, FIXTURE_DATA(msgq) *self,
 		s.flags |= MSGQ_F_TIMEOUT;
 		s.timeout = ns_mts((uint64_t)TIMEOUT_MS * MS);
 	}
-	ASSERT_TRUE(sender_start(&snd, sfd, &s));
+	snd = (struct call){ .op = CALL_IOCTL, .fd = sfd, .req = MSGQ_IOC_SEND,
+			     .arg = &s };
+	ASSERT_TRUE(call_start(&snd));
 	ASSERT_TRUE(trap_wait_fault(&t, WAKE_MS))
 		TH_LOG("the receiver never faulted on its buffer");
-	ASSERT_FALSE(receiver_done(&rc));
+	ASSERT_FALSE(call_done(&rc.call));
 	/* Stalled, but interruptibly; the sender waits interruptibly too. */
-	st = task_state(getpid(), rc.tid);
+	st = task_state(getpid(), rc.call.tid);
 	EXPECT_EQ('S', st) TH_LOG("the stalled receiver is in state %c", st);
 	/* It holds nothing: the message is there for everyone. */
 	pfd.fd = self->fd;
@@ -440,9 +363,9 @@ static void stall(struct __test_metadata *_metadata, FIXTURE_DATA(msgq) *self,
 		due = snd.t_start + TIMEOUT_MS * MS;
 		sleep_ms(TIMEOUT_MS / 2);
 		st = task_state(getpid(), snd.tid);
-		if (!sender_done(&snd))
+		if (!call_done(&snd))
 			EXPECT_EQ('S', st) TH_LOG("the sender is in state %c", st);
-		ASSERT_TRUE(sender_wait(&snd, LONG_MS))
+		ASSERT_TRUE(call_wait(&snd, LONG_MS))
 			TH_LOG("the sender still waits %d ms after its timeout",
 			       LONG_MS);
 		ASSERT_EQ(-1, snd.ret);
@@ -451,11 +374,11 @@ static void stall(struct __test_metadata *_metadata, FIXTURE_DATA(msgq) *self,
 		break;
 	case S_SIGNAL:
 		sleep_ms(50);
-		ASSERT_FALSE(sender_done(&snd)) TH_LOG("the sender returned: %s",
+		ASSERT_FALSE(call_done(&snd)) TH_LOG("the sender returned: %s",
 						     strerror(snd.err));
 		due = now_ns(CLOCK_MONOTONIC);
 		ASSERT_EQ(0, pthread_kill(snd.th, SIGUSR1));
-		ASSERT_TRUE(sender_wait(&snd, LONG_MS))
+		ASSERT_TRUE(call_wait(&snd, LONG_MS))
 			TH_LOG("a signal did not end the sender's wait");
 		ASSERT_EQ(-1, snd.ret);
 		ASSERT_EQ(EINTR, snd.err) TH_LOG("sender: %s",
@@ -463,11 +386,11 @@ static void stall(struct __test_metadata *_metadata, FIXTURE_DATA(msgq) *self,
 		break;
 	case S_OWNER_CLOSE:
 		sleep_ms(50);
-		ASSERT_FALSE(sender_done(&snd));
+		ASSERT_FALSE(call_done(&snd));
 		due = now_ns(CLOCK_MONOTONIC);
 		close(self->fd);
 		self->fd = -1;
-		ASSERT_TRUE(sender_wait(&snd, LONG_MS))
+		ASSERT_TRUE(call_wait(&snd, LONG_MS))
 			TH_LOG("the owner's close did not end the sender's wait");
 		ASSERT_EQ(-1, snd.ret);
 		ASSERT_EQ(EIDRM, snd.err) TH_LOG("sender: %s",
@@ -476,12 +399,12 @@ static void stall(struct __test_metadata *_metadata, FIXTURE_DATA(msgq) *self,
 	case S_OTHERS:
 		/* Another receiver takes the message: the sender succeeds. */
 		sleep_ms(50);
-		ASSERT_FALSE(sender_done(&snd));
+		ASSERT_FALSE(call_done(&snd));
 		due = now_ns(CLOCK_MONOTONIC);
 		ASSERT_EQ((ssize_t)len, read(self->fd, other, len))
 			TH_LOG("another receiver: %s", strerror(errno));
 		ASSERT_TRUE(check_pattern(other, len, 1));
-		ASSERT_TRUE(sender_wait(&snd, LONG_MS))
+		ASSERT_TRUE(call_wait(&snd, LONG_MS))
 			TH_LOG("the sender still waits after its message was taken");
 		ASSERT_EQ(0, snd.ret) TH_LOG("sender: %s", strerror(snd.err));
 		/* And the mailbox goes on working. */
@@ -494,35 +417,36 @@ static void stall(struct __test_metadata *_metadata, FIXTURE_DATA(msgq) *self,
 	ASSERT_LE(snd.t_end, due + SLACK_MS * MS)
 		TH_LOG("the sender returned %.1f ms after it was due",
 		       ((double)snd.t_end - (double)due) / 1e6);
-	ASSERT_FALSE(receiver_done(&rc));
+	ASSERT_FALSE(call_done(&rc.call));
 
 	/* The page is filled: the receiver goes on. */
 	ASSERT_TRUE(trap_release(&t)) TH_LOG("UFFDIO_ZEROPAGE: %s",
 					     strerror(errno));
 	if (variant->kind == K_PEEK) {
 		/* A peek holds nobody up: it shows what it found. */
-		ASSERT_TRUE(receiver_wait(&rc, LONG_MS));
-		ASSERT_EQ(0, rc.ret) TH_LOG("peek: %s", strerror(rc.err));
-		ASSERT_EQ(len, rc.len);
+		ASSERT_TRUE(call_wait(&rc.call, LONG_MS));
+		ASSERT_EQ(0, rc.call.ret) TH_LOG("peek: %s",
+						 strerror(rc.call.err));
+		ASSERT_EQ(len, receiver_len(&rc));
 		ASSERT_TRUE(check_pattern(rc.buf, len, 1));
 	} else if (sc == S_OWNER_CLOSE) {
-		ASSERT_TRUE(receiver_wait(&rc, LONG_MS));
-		ASSERT_EQ(-1, rc.ret);
-		ASSERT_EQ(EIDRM, rc.err) TH_LOG("receiver: %s",
-						strerror(rc.err));
+		ASSERT_TRUE(call_wait(&rc.call, LONG_MS));
+		ASSERT_EQ(-1, rc.call.ret);
+		ASSERT_EQ(EIDRM, rc.call.err) TH_LOG("receiver: %s",
+						strerror(rc.call.err));
 	} else {
 		/* It never gets the message: it waits on, for the next one. */
 		sleep_ms(50);
-		ASSERT_FALSE(receiver_done(&rc))
+		ASSERT_FALSE(call_done(&rc.call))
 			TH_LOG("the receiver returned %ld (%s, %u bytes) after the sender saw its message %s",
-			       rc.ret, strerror(rc.err), rc.len,
-			       sc == S_OTHERS ? "taken by another" : "fail");
+			       rc.call.ret, strerror(rc.call.err),
+			       receiver_len(&rc), sc == S_OTHERS ? "taken by another" : "fail");
 		ASSERT_EQ(0, mbox_depth(self->fd));
 		ASSERT_EQ((ssize_t)len, write(self->fd, marker, len));
-		ASSERT_TRUE(receiver_wait(&rc, LONG_MS));
-		ASSERT_EQ(receiver_ok(&rc, len), rc.ret)
-			TH_LOG("receiver: %s", strerror(rc.err));
-		ASSERT_EQ(len, rc.len);
+		ASSERT_TRUE(call_wait(&rc.call, LONG_MS));
+		ASSERT_EQ(receiver_ok(&rc, len), rc.call.ret)
+			TH_LOG("receiver: %s", strerror(rc.call.err));
+		ASSERT_EQ(len, receiver_len(&rc));
 		ASSERT_TRUE(check_pattern(rc.buf, len, 2));
 	}
 	if (self->fd >= 0)
@@ -576,13 +500,8 @@ TEST_F(msgq, unawaited_message_not_given_back)
 	ASSERT_EQ((ssize_t)len, write(self->fd, a, len));
 	ASSERT_EQ((ssize_t)len, write(self->fd, b, len));
 
-	memset(&rc, 0, sizeof(rc));
-	rc.kind = variant->kind;
-	rc.fd = rfd;
-	rc.send_fd = self->fd2;
-	rc.buf = trap_buf(&t, len);
-	rc.cap = len;
-	ASSERT_EQ(0, pthread_create(&rc.th, NULL, receiver_fn, &rc));
+	ASSERT_TRUE(receiver_start(&rc, variant->kind, rfd, self->fd2,
+				   trap_buf(&t, len), len));
 	ASSERT_TRUE(trap_wait_fault(&t, WAKE_MS))
 		TH_LOG("the receiver never faulted on its buffer");
 
@@ -597,16 +516,16 @@ TEST_F(msgq, unawaited_message_not_given_back)
 	}
 	ASSERT_TRUE(trap_release(&t));
 	if (held) {
-		ASSERT_TRUE(receiver_wait(&rc, LONG_MS));
-		ASSERT_EQ(receiver_ok(&rc, len), rc.ret)
-			TH_LOG("receiver: %s", strerror(rc.err));
+		ASSERT_TRUE(call_wait(&rc.call, LONG_MS));
+		ASSERT_EQ(receiver_ok(&rc, len), rc.call.ret)
+			TH_LOG("receiver: %s", strerror(rc.call.err));
 		ASSERT_TRUE(check_pattern(rc.buf, len, 1));
 	} else {
 		sleep_ms(50);
-		ASSERT_FALSE(receiver_done(&rc)) TH_LOG("it took something");
+		ASSERT_FALSE(call_done(&rc.call)) TH_LOG("it took something");
 		ASSERT_EQ((ssize_t)len, write(self->fd, b, len));
-		ASSERT_TRUE(receiver_wait(&rc, LONG_MS));
-		ASSERT_EQ(receiver_ok(&rc, len), rc.ret);
+		ASSERT_TRUE(call_wait(&rc.call, LONG_MS));
+		ASSERT_EQ(receiver_ok(&rc, len), rc.call.ret);
 	}
 	ASSERT_EQ(0, mbox_depth(self->fd));
 	close(rfd);

@@ -7,8 +7,7 @@
  * reported failed, and never lost. A peek, or a receive that fails
  * (EMSGSIZE), does not count as delivery.
  */
-#include "msgq_test_util.h"
-#include "waiting_util.h"
+#include "msgq_test.h"
 
 static int sync_send(int fd, unsigned int v, unsigned int flags,
 		     uint64_t timeout_ns)
@@ -102,7 +101,7 @@ TEST_F(msgq, sync_send_abs_timeout_withdrawn)
 /* interrupted by a signal (no SA_RESTART): EINTR, message withdrawn */
 TEST_F(msgq, sync_send_signal_withdrawn)
 {
-	struct call c = { .op = CALL_SEND, .id = 6 };
+	struct call c = { .op = CALL_SEND_ARGS, .id = 6 };
 	struct msgq_attr a;
 
 	ASSERT_EQ(0, install_counter(SIGUSR1, false));
@@ -124,18 +123,16 @@ TEST_F(msgq, sync_send_signal_withdrawn)
 /* under SA_RESTART the send goes on: delivered once, then it returns 0 */
 TEST_F(msgq, sync_send_sa_restart_delivered_once)
 {
-	struct call c = { .op = CALL_SEND, .id = 7 };
+	struct call c = { .op = CALL_SEND_ARGS, .id = 7 };
 
 	ASSERT_EQ(0, install_counter(SIGUSR1, true));
 	MBOX_CREATE(4, sizeof(unsigned int));
 	c.fd = self->fd;
 	c.s.flags = MSGQ_F_SYNC;
 	ASSERT_TRUE(call_start_blocked(&c));
-	ASSERT_EQ(0, pthread_kill(c.th, SIGUSR1));
-	ASSERT_TRUE(wait_sig_count(1, WAKE_MS));
-	ASSERT_TRUE(wait_blocked_in(getpid(), c.tid, SYS_msgq_any, 5000));
-	sleep_ms(SETTLE_MS);
-	ASSERT_FALSE(call_done(&c)) TH_LOG("%ld %s", c.ret, strerror(c.err));
+	ASSERT_TRUE(call_signal(&c, SIGUSR1));
+	ASSERT_TRUE(call_asleep(&c, SETTLE_MS))
+		TH_LOG("%ld %s", c.ret, strerror(c.err));
 	ASSERT_EQ(1, mbox_depth(self->fd));
 	ASSERT_EQ(7, take_one(self->fd));
 	ASSERT_TRUE(call_wait(&c, WAKE_MS));
@@ -146,7 +143,7 @@ TEST_F(msgq, sync_send_sa_restart_delivered_once)
 /* a peek is not a delivery; nor is a receive that fails EMSGSIZE */
 TEST_F(msgq, sync_send_not_delivered_by_peek_or_failed_recv)
 {
-	struct call c = { .op = CALL_SEND, .id = 8 };
+	struct call c = { .op = CALL_SEND_ARGS, .id = 8 };
 	unsigned int v;
 	unsigned char small;
 	struct msgq_recv r = {
@@ -171,7 +168,7 @@ TEST_F(msgq, sync_send_not_delivered_by_peek_or_failed_recv)
 /* on a full mailbox it waits for room, then for delivery */
 TEST_F(msgq, sync_send_full_waits_room_then_delivery)
 {
-	struct call c = { .op = CALL_SEND, .id = 9 };
+	struct call c = { .op = CALL_SEND_ARGS, .id = 9 };
 
 	MBOX_CREATE(1, sizeof(unsigned int));
 	ASSERT_EQ(0, put_one(self->fd, 1));
@@ -191,7 +188,7 @@ TEST_F(msgq, sync_send_full_waits_room_then_delivery)
 /* non-blocking: EAGAIN unless a receiver is already waiting */
 TEST_F(msgq, sync_send_nonblock_needs_waiting_receiver)
 {
-	struct call c = { .op = CALL_RECV };
+	struct call c = { .op = CALL_RECV_ARGS };
 	struct msgq_attr a;
 
 	MBOX_CREATE(4, sizeof(unsigned int));
@@ -226,7 +223,7 @@ struct racer {
 	unsigned int seed;
 };
 
-static void *race_recv_fn(void *arg)
+static long race_recv_fn(void *arg)
 {
 	struct racer *r = arg;
 	unsigned char *buf = malloc(RACE_MSG);
@@ -258,7 +255,7 @@ static void *race_recv_fn(void *arg)
 			break;
 	}
 	free(buf);
-	return NULL;
+	return 0;
 }
 
 TEST_F_TIMEOUT(msgq, sync_timeout_race_verdict_matches_delivery, 120)
@@ -267,7 +264,7 @@ TEST_F_TIMEOUT(msgq, sync_timeout_race_verdict_matches_delivery, 120)
 	unsigned char *buf;
 	int verdict[RACE_ITERS];
 	unsigned int i, delivered = 0, timedout = 0;
-	pthread_t th;
+	struct call th = { .op = CALL_FN, .fn = race_recv_fn, .arg = &r };
 	char c = 'g';
 
 	buf = calloc(1, RACE_MSG);
@@ -278,7 +275,7 @@ TEST_F_TIMEOUT(msgq, sync_timeout_race_verdict_matches_delivery, 120)
 	r.seed = (unsigned int)getpid();
 	ASSERT_EQ(0, pipe(r.go));
 	ASSERT_EQ(0, pipe(r.ack));
-	ASSERT_EQ(0, pthread_create(&th, NULL, race_recv_fn, &r));
+	ASSERT_TRUE(call_start(&th));
 
 	for (i = 0; i < RACE_ITERS; i++) {
 		struct msgq_send s = {
@@ -296,7 +293,7 @@ TEST_F_TIMEOUT(msgq, sync_timeout_race_verdict_matches_delivery, 120)
 		/* nothing is left behind, whatever the verdict */
 		ASSERT_EQ(0, mbox_depth(self->fd)) TH_LOG("after send %u", i);
 	}
-	pthread_join(th, NULL);
+	call_wait(&th, -1);
 	ASSERT_EQ(0U, r.stray);
 	for (i = 0; i < RACE_ITERS; i++) {
 		ASSERT_GE(1, r.got[i]) TH_LOG("message %u received %d times",

@@ -17,8 +17,7 @@
  * already past fails with ETIMEDOUT at once; an invalid tv_nsec is EINVAL;
  * a deadline after 2038, a tv_sec beyond 32 bits, is a wait like another.
  */
-#include "msgq_test_util.h"
-#include "waiting_util.h"
+#include "msgq_test.h"
 
 #define DEADLINE_MS	250
 #define LATE_MAX_MS	1000	/* how late a timeout may fire on a slow guest */
@@ -79,32 +78,18 @@ FIXTURE_VARIANT_ADD(dl, time64) {
 FIXTURE_SETUP(dl)
 {
 	self->dev = self->fd = -1;
-	/* SKIP(_exit(255)): see FIXTURE_SETUP(msgq) in msgq_test_util.h */
+	/* SKIP(_exit(255)): see FIXTURE_DEV_OPEN() in msgq_test.h */
 	if (variant->time64 && sizeof(time_t) < 8)
 		SKIP(_exit(255), "32-bit time_t: the _time64 symbols take another struct timespec");
 	if (!variant->timedsend || !variant->timedrecv)
 		SKIP(_exit(255), "libmsgq before 1.2: no _time64 symbols");
-	if (access(MSGQ_DEVICE_PATH, F_OK))
-		SKIP(_exit(255), "%s absent: msgq module not loaded",
-		     MSGQ_DEVICE_PATH);
-	self->dev = msgq_dev_open();
-	ASSERT_LE(0, self->dev);
-	snprintf(self->name, sizeof(self->name), "msgqt-%d-dl-%s",
-		 (int)getpid(), _metadata->name);
-	self->fd = msgq_create_at(self->dev, self->name,
-				  MSGQ_O_RDWR | MSGQ_O_EXCL | MSGQ_O_CLOEXEC,
-				  0600, 1, sizeof(unsigned int));
-	ASSERT_LE(0, self->fd) TH_LOG("create: %s", strerror(errno));
+	FIXTURE_DEV_OPEN("dl-");
+	MBOX_CREATE(1, sizeof(unsigned int));
 }
 
 FIXTURE_TEARDOWN(dl)
 {
-	if (self->fd >= 0)
-		close(self->fd);
-	if (self->dev >= 0) {
-		msgq_unlink_at(self->dev, self->name);
-		close(self->dev);
-	}
+	FIXTURE_DEV_CLOSE();
 }
 
 /* One timed send (@send) or receive of an unsigned int, through @variant */
@@ -171,14 +156,14 @@ TEST_F(dl, invalid_nsec_einval)
 
 	for (i = 0; i < sizeof(bad_nsec) / sizeof(bad_nsec[0]); i++) {
 		ts.tv_nsec = bad_nsec[i];
-		ASSERT_FAILS(EINVAL, timed(variant, self->fd, true, &ts),
+		ASSERT_ERRNO(EINVAL, timed(variant, self->fd, true, &ts),
 			     "send, tv_nsec %ld", bad_nsec[i]);
 	}
 	ASSERT_EQ(0, mbox_depth(self->fd));
 	ASSERT_EQ(0, put_one(self->fd, 1));
 	for (i = 0; i < sizeof(bad_nsec) / sizeof(bad_nsec[0]); i++) {
 		ts.tv_nsec = bad_nsec[i];
-		ASSERT_FAILS(EINVAL, timed(variant, self->fd, false, &ts),
+		ASSERT_ERRNO(EINVAL, timed(variant, self->fd, false, &ts),
 			     "recv, tv_nsec %ld", bad_nsec[i]);
 	}
 	ASSERT_EQ(1, mbox_depth(self->fd));

@@ -10,8 +10,7 @@
  * when it would not; an invalid timespec is EINVAL even when the call
  * would not wait. Bad clocks and flag combinations (fixture "msgq").
  */
-#include "msgq_test_util.h"
-#include "waiting_util.h"
+#include "msgq_test.h"
 
 #define LATE_MAX_MS	5000	/* how late a timeout may fire on a slow guest */
 
@@ -33,27 +32,13 @@ FIXTURE_VARIANT_ADD(tmo, relative) { .mode = TM_RELATIVE };
 FIXTURE_SETUP(tmo)
 {
 	self->dev = self->fd = -1;
-	if (access(MSGQ_DEVICE_PATH, F_OK))
-		SKIP(_exit(255), "%s absent: msgq module not loaded",
-		     MSGQ_DEVICE_PATH);
-	self->dev = msgq_dev_open();
-	ASSERT_LE(0, self->dev);
-	snprintf(self->name, sizeof(self->name), "msgqt-%d-tmo-%s",
-		 (int)getpid(), _metadata->name);
-	self->fd = msgq_create_at(self->dev, self->name,
-				  MSGQ_O_RDWR | MSGQ_O_EXCL | MSGQ_O_CLOEXEC,
-				  0600, 1, sizeof(unsigned int));
-	ASSERT_LE(0, self->fd) TH_LOG("create: %s", strerror(errno));
+	FIXTURE_DEV_OPEN("tmo-");
+	MBOX_CREATE(1, sizeof(unsigned int));
 }
 
 FIXTURE_TEARDOWN(tmo)
 {
-	if (self->fd >= 0)
-		close(self->fd);
-	if (self->dev >= 0) {
-		msgq_unlink_at(self->dev, self->name);
-		close(self->dev);
-	}
+	FIXTURE_DEV_CLOSE();
 }
 
 static clockid_t tm_clock(enum tmode m)
@@ -253,7 +238,7 @@ TEST_F(tmo, invalid_timespec_recv_einval)
 
 	ASSERT_EQ(0, put_one(self->fd, 4));
 	for (i = 0; i < sizeof(bad_ts) / sizeof(bad_ts[0]); i++) {
-		ASSERT_FAILS(EINVAL, timed_call(variant->mode, self->fd, false,
+		ASSERT_ERRNO(EINVAL, timed_call(variant->mode, self->fd, false,
 						&v, bad_ts[i]),
 			     "{%ld, %ld}", (long)bad_ts[i].tv_sec,
 			     bad_ts[i].tv_nsec);
@@ -274,7 +259,7 @@ TEST_F(tmo, invalid_timespec_send_einval)
 	struct msgq_attr a;
 
 	for (i = 0; i < sizeof(bad_ts) / sizeof(bad_ts[0]); i++) {
-		ASSERT_FAILS(EINVAL, timed_call(variant->mode, self->fd, true,
+		ASSERT_ERRNO(EINVAL, timed_call(variant->mode, self->fd, true,
 						&v, bad_ts[i]),
 			     "{%ld, %ld}", (long)bad_ts[i].tv_sec,
 			     bad_ts[i].tv_nsec);
@@ -347,9 +332,9 @@ TEST_F(msgq, abs_timeout_bad_clockid_einval)
 	MBOX_CREATE(2, sizeof(unsigned int));
 	ASSERT_EQ(0, put_one(self->fd, 0));	/* neither call would wait */
 	for (i = 0; i < sizeof(bad_clocks) / sizeof(bad_clocks[0]); i++) {
-		ASSERT_FAILS(EINVAL, send_raw(self->fd, fl, bad_clocks[i],
+		ASSERT_ERRNO(EINVAL, send_raw(self->fd, fl, bad_clocks[i],
 					      far), "clock %u", bad_clocks[i]);
-		ASSERT_FAILS(EINVAL, recv_raw(self->fd, fl, bad_clocks[i],
+		ASSERT_ERRNO(EINVAL, recv_raw(self->fd, fl, bad_clocks[i],
 					      far), "clock %u", bad_clocks[i]);
 	}
 	ASSERT_EQ(1, mbox_depth(self->fd));

@@ -6,7 +6,7 @@
  * sender), a wait that times out, unlink, and the death of an owned
  * mailbox. The format file shows the name as a string a filter can match.
  */
-#include "msgq_test_util.h"
+#include "msgq_test.h"
 
 #include <sys/mount.h>
 

@@ -5,7 +5,7 @@
  * on the wrong kind of handle and unknown ioctls are ENOTTY, and bad
  * struct or name pointers are EFAULT.
  */
-#include "msgq_test_util.h"
+#include "msgq_test.h"
 
 static void create_args(struct msgq_create *c, const char *name)
 {

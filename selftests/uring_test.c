@@ -12,7 +12,7 @@
  * Skips where io_uring is unavailable (kernel without it, or disabled by
  * the io_uring_disabled sysctl).
  */
-#include "msgq_test_util.h"
+#include "msgq_test.h"
 
 #include <dirent.h>
 #include <liburing.h>

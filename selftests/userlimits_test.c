@@ -22,8 +22,7 @@
  * Every test runs in an IPC namespace of its own and ends by leaving it,
  * which has the reaper free what is left in it.
  */
-#include "msgq_test_util.h"
-#include "msgq_sec_util.h"
+#include "msgq_test.h"
 
 #include <sys/resource.h>
 
@@ -37,16 +36,7 @@ static struct saved_param params[] = {
 	{ .name = "user_bytes" }, { .name = "reap_interval_ms" },
 };
 #define NPARAMS	(sizeof(params) / sizeof(params[0]))
-
-static void __attribute__((constructor)) params_at_start(void)
-{
-	params_save(params, NPARAMS);
-}
-
-static void __attribute__((destructor)) params_at_exit(void)
-{
-	params_restore(params, NPARAMS);
-}
+PARAMS_SAVED_FOR_PROGRAM(params, NPARAMS)
 
 static const struct who user_a = WHO_USER(UID_A, GID_A);
 static const struct who user_b = WHO_USER(UID_B, GID_B);
@@ -118,7 +108,7 @@ FIXTURE_TEARDOWN(users)
 	char __w[256], __l[256];					\
 									\
 	ASSERT_TRUE(self->have_base) TH_LOG("%s unreadable or incomplete", \
-					    SEC_STATS_PATH);		\
+					    MSGQ_STATS_PATH);		\
 	close(self->dev);						\
 	self->dev = -1;							\
 	ASSERT_EQ(0, setns(self->home_ns, CLONE_NEWIPC));		\
@@ -584,7 +574,7 @@ static void sender(struct senders *s, int k)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	CHILD_CHECK(res, buf != NULL);
 	memset(buf, 'b', BIG);
-	CHILD_CHECK(res, write_str(s->cg.procs, "0") == 0);
+	CHILD_CHECK(res, file_write_str(s->cg.procs, "0") == 0);
 	CHILD_CHECK(res, become(&user_b) == 0);
 	fd = msgq_open_at(s->dev, "rdv", MSGQ_O_SEND);
 	CHILD_CHECK(res, fd >= 0);
@@ -642,7 +632,7 @@ TEST_F_TIMEOUT(users, blocked_senders_pin_one_message_each, 120)
 	}
 	for (k = 0; k < SENDERS; k++)
 		ASSERT_EQ(0, pipe_wait(s->ready[0], CHILD_MS));
-	before = read_ll(s->cg.current);
+	before = file_read_ll(s->cg.current);
 	for (k = 0; k < SENDERS; k++)
 		ASSERT_EQ(0, pipe_signal(s->go[k][1]));
 	c = self->base;
@@ -658,7 +648,7 @@ TEST_F_TIMEOUT(users, blocked_senders_pin_one_message_each, 120)
 	for (k = 0; k < SENDERS; k++)
 		EXPECT_TRUE(wait_blocked_in(pids[k], pids[k], SYS_msgq_any,
 					    CHILD_MS));
-	after = read_ll(s->cg.current);
+	after = file_read_ll(s->cg.current);
 	TH_LOG("%d blocked senders of %d KiB: memory.current %lld -> %lld KiB",
 	       SENDERS, BIG / 1024, before / 1024, after / 1024);
 	EXPECT_LE((long long)SENDERS * BIG, after - before);

@@ -17,112 +17,9 @@
  * must return within WAKE_MS of the event that should wake it: so a lost
  * wakeup fails the test instead of passing late.
  */
-#include "msgq_test_util.h"
-#include "waiting_util.h"
+#include "msgq_test.h"
 
 #define WAITER_MS	(2 * WAKE_MS)	/* timeout of a waiter to be woken */
-
-/* ------------------------------------------------------------------ */
-/* A thread that makes one ioctl(2), and records it */
-
-struct waiter {
-	pthread_t th;
-	int fd;
-	unsigned long req;	/* the ioctl and its argument */
-	void *arg;
-	pid_t tid;
-	int done;
-	long ret;
-	int err;
-	uint64_t t_start;	/* CLOCK_MONOTONIC just before the call */
-	uint64_t t_end;		/* CLOCK_MONOTONIC just after it */
-};
-
-static void *waiter_fn(void *arg)
-{
-	struct waiter *w = arg;
-	long ret;
-
-	__atomic_store_n(&w->tid, sys_gettid(), __ATOMIC_SEQ_CST);
-	w->t_start = now_ns(CLOCK_MONOTONIC);
-	ret = ioctl(w->fd, w->req, w->arg);
-	w->err = errno;
-	w->t_end = now_ns(CLOCK_MONOTONIC);
-	w->ret = ret;
-	__atomic_store_n(&w->done, 1, __ATOMIC_SEQ_CST);
-	return NULL;
-}
-
-static bool waiter_done(struct waiter *w)
-{
-	return __atomic_load_n(&w->done, __ATOMIC_SEQ_CST);
-}
-
-/* ioctl(@fd, @req, @arg) in a thread; false if it could not start. */
-static bool ioctl_start(struct waiter *w, int fd, unsigned long req,
-			void *arg)
-{
-	uint64_t end = now_ns(CLOCK_MONOTONIC) + 5000 * MS;
-
-	memset(w, 0, sizeof(*w));
-	w->fd = fd;
-	w->req = req;
-	w->arg = arg;
-	if (pthread_create(&w->th, NULL, waiter_fn, w))
-		return false;
-	while (!__atomic_load_n(&w->tid, __ATOMIC_SEQ_CST)) {
-		if (now_ns(CLOCK_MONOTONIC) > end)
-			return false;
-		sleep_ms(1);
-	}
-	return true;
-}
-
-/*
- * The thread is asleep in its system call and stays there a moment: it
- * waits, it did not merely get there late.
- */
-static bool waiter_asleep(struct waiter *w)
-{
-	if (!wait_blocked_in(getpid(), w->tid, SYS_ioctl,
-			     5000))
-		return false;
-	sleep_ms(50);
-	return !waiter_done(w);
-}
-
-/* Wait up to @ms for the call to return (then join the thread). */
-static bool waiter_wait(struct waiter *w, int ms)
-{
-	uint64_t end = now_ns(CLOCK_MONOTONIC) + (uint64_t)ms * MS;
-
-	while (!waiter_done(w)) {
-		if (now_ns(CLOCK_MONOTONIC) > end)
-			return false;
-		sleep_ms(1);
-	}
-	pthread_join(w->th, NULL);
-	return true;
-}
-
-/*
- * Wait up to 5 s until the call has either returned or gone to sleep in
- * its ioctl; true if it returned.
- */
-static bool waiter_settle(struct waiter *w)
-{
-	uint64_t end = now_ns(CLOCK_MONOTONIC) + 5000 * MS;
-
-	while (now_ns(CLOCK_MONOTONIC) < end) {
-		if (waiter_done(w))
-			return true;
-		if (task_state(getpid(), w->tid) == 'S' &&
-		    task_syscall(getpid(), w->tid) == SYS_ioctl)
-			return waiter_done(w);
-		sleep_ms(1);
-	}
-	return waiter_done(w);
-}
 
 /* ------------------------------------------------------------------ */
 /* Senders with a bad buffer */
@@ -148,7 +45,7 @@ TEST_F(msgq, bad_sender_does_not_swallow_room_wakeup)
 {
 	unsigned int good = 0xb0b, v;
 	struct msgq_send sa, sb;
-	struct waiter a, b;
+	struct call a, b;
 	uint64_t t_free;
 	bool a_returned;
 	void *bad = inaccessible_page();
@@ -160,9 +57,11 @@ TEST_F(msgq, bad_sender_does_not_swallow_room_wakeup)
 	memset(&sa, 0, sizeof(sa));
 	sa.buf = ptr_to_u64(bad);
 	sa.len = sizeof(good);
-	ASSERT_TRUE(ioctl_start(&a, self->fd, MSGQ_IOC_SEND, &sa));
+	a = (struct call){ .op = CALL_IOCTL, .fd = self->fd,
+			   .req = MSGQ_IOC_SEND, .arg = &sa };
+	ASSERT_TRUE(call_start(&a));
 	/* A first: asleep in the queue ahead of B, or gone already. */
-	a_returned = waiter_settle(&a);
+	a_returned = call_settle(&a);
 	TH_LOG("sender A (bad buffer) %s before B started",
 	       a_returned ? "returned" : "was asleep");
 
@@ -171,19 +70,21 @@ TEST_F(msgq, bad_sender_does_not_swallow_room_wakeup)
 	sb.len = sizeof(good);
 	sb.flags = MSGQ_F_TIMEOUT;
 	sb.timeout = ns_mts((uint64_t)WAITER_MS * MS);
-	ASSERT_TRUE(ioctl_start(&b, self->fd, MSGQ_IOC_SEND, &sb));
-	ASSERT_TRUE(waiter_asleep(&b)) TH_LOG("sender B did not wait");
+	b = (struct call){ .op = CALL_IOCTL, .fd = self->fd,
+			   .req = MSGQ_IOC_SEND, .arg = &sb };
+	ASSERT_TRUE(call_start(&b));
+	ASSERT_TRUE(call_asleep(&b, 50)) TH_LOG("sender B did not wait");
 
 	/* One receive frees the slot. */
 	t_free = now_ns(CLOCK_MONOTONIC);
 	ASSERT_EQ(0, take_one(self->fd));
-	ASSERT_TRUE(waiter_wait(&b, WAKE_MS))
+	ASSERT_TRUE(call_wait(&b, WAKE_MS))
 		TH_LOG("sender B still asleep %d ms after the slot was freed: its wakeup went to sender A",
 		       WAKE_MS);
 	ASSERT_EQ(0, b.ret) TH_LOG("sender B: %s after %.3f s",
 				   strerror(b.err),
 				   (b.t_end - t_free) / 1e9);
-	ASSERT_TRUE(waiter_wait(&a, WAKE_MS)) TH_LOG("sender A never returned");
+	ASSERT_TRUE(call_wait(&a, WAKE_MS)) TH_LOG("sender A never returned");
 	ASSERT_EQ(-1, a.ret);
 	ASSERT_EQ(EFAULT, a.err) TH_LOG("sender A: %s", strerror(a.err));
 
@@ -206,7 +107,7 @@ TEST_F(msgq, bad_buffer_send_to_full_mailbox_efault_at_once)
 	static const unsigned int lens[] = { 8, 1000 };
 	struct msgq_send s;
 	struct msgq_attr at;
-	struct waiter w;
+	struct call w;
 	unsigned int i;
 	void *bad = inaccessible_page();
 
@@ -222,16 +123,18 @@ TEST_F(msgq, bad_buffer_send_to_full_mailbox_efault_at_once)
 		s.buf = ptr_to_u64(bad);
 		s.len = lens[i];
 		s.flags = MSGQ_F_NONBLOCK;
-		ASSERT_FAILS(EFAULT, msgq_send_args(self->fd, &s),
+		ASSERT_ERRNO(EFAULT, msgq_send_args(self->fd, &s),
 			     "non-blocking, %u bytes", lens[i]);
-		ASSERT_FAILS(EFAULT, write(self->fd2, bad, lens[i]),
+		ASSERT_ERRNO(EFAULT, write(self->fd2, bad, lens[i]),
 			     "write(2) on an O_NONBLOCK handle, %u bytes",
 			     lens[i]);
 
 		/* Blocking: must return, EFAULT, without waiting for room. */
 		s.flags = 0;
-		ASSERT_TRUE(ioctl_start(&w, self->fd, MSGQ_IOC_SEND, &s));
-		ASSERT_TRUE(waiter_wait(&w, WAKE_MS))
+		w = (struct call){ .op = CALL_IOCTL, .fd = self->fd,
+				   .req = MSGQ_IOC_SEND, .arg = &s };
+		ASSERT_TRUE(call_start(&w));
+		ASSERT_TRUE(call_wait(&w, WAKE_MS))
 			TH_LOG("a blocking send of %u bytes from a bad buffer waits for room",
 			       lens[i]);
 		ASSERT_EQ(-1, w.ret);
@@ -263,16 +166,12 @@ TEST_F(msgq, send_recv_relative_timeout_runs_from_send_end)
 {
 	unsigned int req = 0x5e9d, in = 0, v;
 	struct msgq_send_recv a;
-	struct waiter w;
+	struct call w;
 	uint64_t t_free, now;
 
 	/* self->fd receives (empty), self->fd2 is sent to (full). */
 	MBOX_CREATE(4, sizeof(unsigned int));
-	self->fd2 = msgq_create_at(self->dev, self->name2,
-				   MSGQ_O_RDWR | MSGQ_O_EXCL | MSGQ_O_CLOEXEC,
-				   0600, 1, sizeof(unsigned int));
-	ASSERT_LE(0, self->fd2) TH_LOG("create %s: %s", self->name2,
-				       strerror(errno));
+	MBOX2_CREATE(1, sizeof(unsigned int));
 	ASSERT_TRUE(fill_n(self->fd2, 1));
 
 	memset(&a, 0, sizeof(a));
@@ -283,21 +182,23 @@ TEST_F(msgq, send_recv_relative_timeout_runs_from_send_end)
 	a.recv.flags = MSGQ_F_TIMEOUT;
 	a.recv.timeout = ns_mts((uint64_t)SR_RECV_TIMEOUT_MS * MS);
 	a.send_fd = self->fd2;
-	ASSERT_TRUE(ioctl_start(&w, self->fd, MSGQ_IOC_SEND_RECV, &a));
-	ASSERT_TRUE(waiter_asleep(&w)) TH_LOG("the send half did not wait");
+	w = (struct call){ .op = CALL_IOCTL, .fd = self->fd,
+			   .req = MSGQ_IOC_SEND_RECV, .arg = &a };
+	ASSERT_TRUE(call_start(&w));
+	ASSERT_TRUE(call_asleep(&w, 50)) TH_LOG("the send half did not wait");
 
 	/* Free a slot once the send half has waited SR_SEND_BLOCK_MS. */
 	now = now_ns(CLOCK_MONOTONIC);
 	if (now < w.t_start + SR_SEND_BLOCK_MS * MS)
 		sleep_ms((unsigned int)((w.t_start + SR_SEND_BLOCK_MS * MS -
 					 now) / MS) + 1);
-	ASSERT_FALSE(waiter_done(&w)) TH_LOG("returned with its send blocked");
+	ASSERT_FALSE(call_done(&w)) TH_LOG("returned with its send blocked");
 	ASSERT_EQ(0U, __atomic_load_n(&a.flags, __ATOMIC_SEQ_CST) &
 		     MSGQ_SR_SENT);
 	t_free = now_ns(CLOCK_MONOTONIC);
 	ASSERT_EQ(0, take_one(self->fd2));
 
-	ASSERT_TRUE(waiter_wait(&w, SR_RECV_TIMEOUT_MS + WAKE_MS))
+	ASSERT_TRUE(call_wait(&w, SR_RECV_TIMEOUT_MS + WAKE_MS))
 		TH_LOG("the receive half did not time out");
 	ASSERT_EQ(-1, w.ret) TH_LOG("returned %ld", w.ret);
 	ASSERT_EQ(ETIMEDOUT, w.err) TH_LOG("%s", strerror(w.err));

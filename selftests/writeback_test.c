@@ -11,8 +11,7 @@
  * already queued (small ones are copied under the lock, large ones after
  * dropping it) and a receiver that waits and is woken.
  */
-#include "msgq_test_util.h"
-#include "msgq_sec_util.h"
+#include "msgq_test.h"
 
 #define POISON		0xa5
 #define POISON32	0xa5a5a5a5U
@@ -394,7 +393,7 @@ TEST_F(msgq, recv_batch_writes_filled_entries_only)
 	b.count = N;
 	b.flags = MSGQ_F_NONBLOCK;
 	poison_kernel_stack(self->dev, self->fd);
-	ASSERT_EQ(GOT, msgq_batch_args(self->fd, 0, &b));
+	ASSERT_EQ(GOT, msgq_recv_batch_args(self->fd, &b));
 	for (i = 0; i < GOT; i++) {
 		EXPECT_EQ(ptr_to_u64(bufs[i]), m[i].buf);
 		EXPECT_EQ(strlen(msgs[i]), m[i].len);
@@ -441,7 +440,7 @@ TEST_F(msgq, recv_batch_emsgsize_writes_len_only)
 	b.msgs = ptr_to_u64(m);
 	b.count = 2;
 	b.flags = MSGQ_F_NONBLOCK;
-	ASSERT_ERRNO(EMSGSIZE, msgq_batch_args(self->fd, 0, &b));
+	ASSERT_ERRNO(EMSGSIZE, msgq_recv_batch_args(self->fd, &b));
 	EXPECT_EQ(10U, m[0].len);
 	EXPECT_EQ(orig[0].buf, m[0].buf);
 	EXPECT_EQ(0ULL, m[0].__reserved);

@@ -195,8 +195,8 @@ ssize_t msgq_recv_args(int fd, struct msgq_recv *args);
  * msgq_send_batch - send msgs[0..count-1] in order in one call (one lock
  * round, one wakeup), like sendmmsg(2). Each entry gives buf, len and prio
  * (the other fields zero). @flags: MSGQ_F_NONBLOCK; for timeouts use
- * msgq_batch_args(). Returns the number sent (>= 1; fewer than @count when
- * the mailbox filled up without blocking, a wait timed out or was
+ * msgq_send_batch_args(). Returns the number sent (>= 1; fewer than @count
+ * when the mailbox filled up without blocking, a wait timed out or was
  * interrupted, or entry k was bad: k.. are then untouched), or -1 with
  * errno when none was sent.
  */
@@ -208,15 +208,30 @@ int msgq_send_batch(int fd, struct msgq_mmsg *msgs, unsigned int count,
  * recvmmsg(2) with MSG_WAITFORONE: waits (unless MSGQ_F_NONBLOCK) for the
  * first message, then takes what is there. Each entry gives buf and, in
  * len, its capacity; the kernel fills len, prio, pid, uid and sent_ns.
+ * @flags: MSGQ_F_NONBLOCK; for timeouts use msgq_recv_batch_args().
  * Returns the number received (>= 1), or -1 with errno.
  */
 int msgq_recv_batch(int fd, struct msgq_mmsg *msgs, unsigned int count,
 		    unsigned int flags);
 
 /*
- * msgq_batch_args - MSGQ_IOC_SEND_BATCH (@send non-zero) or
- * MSGQ_IOC_RECV_BATCH with a caller-filled struct msgq_batch, for timeouts.
- * Returns the number of messages moved, or -1 with errno.
+ * msgq_send_batch_args - MSGQ_IOC_SEND_BATCH with a caller-filled struct
+ * msgq_batch, for timeouts. Returns the number of messages sent, or -1 with
+ * errno. Since LIBMSGQ_1.3.
+ */
+int msgq_send_batch_args(int fd, struct msgq_batch *args);
+
+/*
+ * msgq_recv_batch_args - MSGQ_IOC_RECV_BATCH with a caller-filled struct
+ * msgq_batch, for timeouts. Returns the number of messages received, or -1
+ * with errno. Since LIBMSGQ_1.3.
+ */
+int msgq_recv_batch_args(int fd, struct msgq_batch *args);
+
+/*
+ * msgq_batch_args - deprecated: msgq_send_batch_args() if @send is
+ * non-zero, else msgq_recv_batch_args(). Kept for programs built against
+ * LIBMSGQ_1.0; new code calls the two functions.
  */
 int msgq_batch_args(int fd, int send, struct msgq_batch *args);
 
@@ -251,7 +266,7 @@ ssize_t msgq_sendrecv(int send_fd, const void *msg, size_t len,
 		      unsigned int *rprio, int *sent);
 
 /*
- * msgq_send_recv_args - MSGQ_IOC_SEND_RECV on @recv_fd with a caller-filled
+ * msgq_sendrecv_args - MSGQ_IOC_SEND_RECV on @recv_fd with a caller-filled
  * struct msgq_send_recv (send_fd, send and recv as for msgq_send_args() and
  * msgq_recv_args(), flags; the rest zero), for what msgq_sendrecv() does
  * not offer: MSGQ_F_SYNC, per-call MSGQ_F_NONBLOCK and timeouts on either
@@ -259,7 +274,14 @@ ssize_t msgq_sendrecv(int send_fd, const void *msg, size_t len,
  * sets MSGQ_SR_SENT in args->flags once the message is queued and fills
  * args->recv as MSGQ_IOC_RECV does; a call with MSGQ_SR_SENT already set
  * only receives. Returns 0 (the length is in args->recv.len), or -1 with
- * errno. Since LIBMSGQ_1.1.
+ * errno. Since LIBMSGQ_1.3.
+ */
+int msgq_sendrecv_args(int recv_fd, struct msgq_send_recv *args);
+
+/*
+ * msgq_send_recv_args - deprecated: the LIBMSGQ_1.1 name of
+ * msgq_sendrecv_args(), the same function under the name it had before
+ * the msgq_X()/msgq_X_args() pattern.
  */
 int msgq_send_recv_args(int recv_fd, struct msgq_send_recv *args);
 
