@@ -276,6 +276,11 @@ int msgq_getattr(int fd, struct msgq_attr *attr)
 	return ioctl(fd, MSGQ_IOC_GETATTR, attr);
 }
 
+int msgq_notify(int fd, const struct msgq_notify *n)
+{
+	return ioctl(fd, MSGQ_IOC_NOTIFY, n);
+}
+
 int msgq_close(int fd)
 {
 	return close(fd);

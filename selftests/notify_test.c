@@ -8,8 +8,7 @@
  * handle of the mailbox. A signal carries SI_MESGQ, the value and the
  * sender's pid and uid; an eventfd gets 1.
  */
-#include "msgq_test_util.h"
-#include "waiting_util.h"
+#include "msgq_test.h"
 
 #include <sys/eventfd.h>
 
@@ -30,7 +29,7 @@ static int notify(int fd, __u32 how, int signo, int efd, __u64 value)
 		.how = how, .signo = signo, .fd = efd, .value = value,
 	};
 
-	return ioctl(fd, MSGQ_IOC_NOTIFY, &n);
+	return msgq_notify(fd, &n);	/* libmsgq: the ioctl */
 }
 
 /* Wait up to @ms for the handler to run; true if it did. */
@@ -113,13 +112,13 @@ TEST_F(msgq, only_empty_to_non_empty)
 /* A message handed to a waiting receiver fires nothing. */
 TEST_F(msgq, waiting_receiver_takes_it_silently)
 {
-	struct call c = { .op = CALL_RECV };
 	unsigned int v = 5;
 
 	MBOX_CREATE(4, sizeof(v));
+	struct call c = { .op = CALL_RECV, .fd = self->fd };
+
 	catch_sigusr1();
 	ASSERT_EQ(0, notify(self->fd, MSGQ_NOTIFY_SIGNAL, SIGUSR1, -1, 0));
-	c.fd = self->fd;
 	ASSERT_TRUE(call_start_blocked(&c));
 	ASSERT_EQ(0, msgq_send(self->fd, &v, sizeof(v), 0));
 	ASSERT_TRUE(call_wait(&c, WAKE_MS));

@@ -283,9 +283,11 @@ enum scenario {
  * then the page is filled and the receiver must get what agrees with the
  * sender's result: never the message its sender saw fail.
  */
-static void stall(struct __test_metadata *_metadata, FIXTURE_DATA(msgq) *self,
-		  const FIXTURE_VARIANT(msgq) *variant, enum scenario sc)
+static int64_t stall(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(msgq) *self,
+		     const FIXTURE_VARIANT(msgq) *variant, enum scenario sc)
 {
+	int64_t late;
 	unsigned int len = variant->len, mb_msgs = sc == S_RENDEZVOUS ? 0 : 4;
 	char *msg = malloc(len), *marker = malloc(len), *other = malloc(len);
 	struct receiver rc;
@@ -302,7 +304,7 @@ static void stall(struct __test_metadata *_metadata, FIXTURE_DATA(msgq) *self,
 	ASSERT_NE(NULL, other);
 	if (!trap_init(&t, len)) {
 		trap_fini(&t);
-		SKIP(return, "%s", t.why);
+		SKIP(return 0, "%s", t.why);
 	}
 	if (sc == S_OWNER_CLOSE)
 		flags |= MSGQ_O_OWNED;
@@ -412,11 +414,8 @@ static void stall(struct __test_metadata *_metadata, FIXTURE_DATA(msgq) *self,
 		ASSERT_EQ(3, read(self->fd, other, len));
 		break;
 	}
-	TH_LOG("the sender returned %+.1f ms from when it was due",
-	       ((double)snd.t_end - (double)due) / 1e6);
-	ASSERT_LE(snd.t_end, due + SLACK_MS * MS)
-		TH_LOG("the sender returned %.1f ms after it was due",
-		       ((double)snd.t_end - (double)due) / 1e6);
+	late = (int64_t)(snd.t_end - due);
+	TH_LOG("the sender returned %+.1f ms from when it was due", late / 1e6);
 	ASSERT_FALSE(call_done(&rc.call));
 
 	/* The page is filled: the receiver goes on. */
@@ -457,6 +456,36 @@ static void stall(struct __test_metadata *_metadata, FIXTURE_DATA(msgq) *self,
 	free(msg);
 	free(marker);
 	free(other);
+	return late;
+}
+
+/*
+ * stall(), and the sender's wait must have ended within SLACK_MS of due.
+ * Under TCG a loaded host now and then stops the whole guest for longer
+ * than that, so a late run is made once more, from scratch: a receiver
+ * that holds the sender (what this guards against) holds it until the page
+ * is filled, seconds later, every time.
+ */
+static void stall_on_time(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(msgq) *self,
+			  const FIXTURE_VARIANT(msgq) *variant, enum scenario sc)
+{
+	int64_t late = stall(_metadata, self, variant, sc);
+
+	if (late > (int64_t)(SLACK_MS * MS)) {
+		TH_LOG("%.1f ms late: once more", late / 1e6);
+		if (self->fd >= 0)
+			close(self->fd);
+		if (self->fd2 >= 0)
+			close(self->fd2);
+		self->fd = self->fd2 = -1;
+		msgq_unlink_at(self->dev, self->name);
+		msgq_unlink_at(self->dev, self->name2);
+		late = stall(_metadata, self, variant, sc);
+	}
+	ASSERT_LE(late, (int64_t)(SLACK_MS * MS))
+		TH_LOG("the sender returned %.1f ms after it was due",
+		       late / 1e6);
 }
 
 /*
@@ -538,31 +567,31 @@ TEST_F(msgq, unawaited_message_not_given_back)
 /* A synchronous sender's timeout ends its wait on time. */
 TEST_F(msgq, sync_sender_timeout)
 {
-	stall(_metadata, self, variant, S_TIMEOUT);
+	stall_on_time(_metadata, self, variant, S_TIMEOUT);
 }
 
 /* So does a rendezvous sender's. */
 TEST_F(msgq, rendezvous_sender_timeout)
 {
-	stall(_metadata, self, variant, S_RENDEZVOUS);
+	stall_on_time(_metadata, self, variant, S_RENDEZVOUS);
 }
 
 /* A signal with a handler (no SA_RESTART) ends it: EINTR. */
 TEST_F(msgq, sync_sender_signal)
 {
-	stall(_metadata, self, variant, S_SIGNAL);
+	stall_on_time(_metadata, self, variant, S_SIGNAL);
 }
 
 /* The owner's close ends it: EIDRM, and the receiver gets EIDRM too. */
 TEST_F(msgq, owner_close_ends_sender)
 {
-	stall(_metadata, self, variant, S_OWNER_CLOSE);
+	stall_on_time(_metadata, self, variant, S_OWNER_CLOSE);
 }
 
 /* Another receiver takes the message meanwhile; the sender succeeds. */
 TEST_F(msgq, others_keep_working)
 {
-	stall(_metadata, self, variant, S_OTHERS);
+	stall_on_time(_metadata, self, variant, S_OTHERS);
 }
 
 TEST_HARNESS_MAIN

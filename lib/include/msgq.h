@@ -172,6 +172,13 @@ ssize_t msgq_peek(int fd, void *buf, size_t cap, unsigned int *prio);
 /* msgq_getattr - fill @attr (see struct msgq_attr). Returns 0 or -1. */
 int msgq_getattr(int fd, struct msgq_attr *attr);
 
+/*
+ * msgq_notify - MSGQ_IOC_NOTIFY: register (or with MSGQ_NOTIFY_REMOVE end)
+ * the process's notification of a message arriving in the empty mailbox
+ * (mq_notify(3) on a mailbox; struct msgq_notify). Returns 0 or -1.
+ */
+int msgq_notify(int fd, const struct msgq_notify *n);
+
 /* msgq_close - close a mailbox or device handle: close(2). */
 int msgq_close(int fd);
 
