@@ -172,6 +172,10 @@ TEST_F(msgq, pending_receives_need_no_threads)
 		seen[got[k]] = 1;
 	}
 	ASSERT_EQ(0, mbox_depth(self->fd));
+	/* Nor did their completions need one (idle workers linger for s). */
+	workers = io_workers();
+	ASSERT_EQ(0, workers) TH_LOG("%d io-wq workers served the receives",
+				     workers);
 	io_uring_queue_exit(&ring);
 }
 
