@@ -358,8 +358,9 @@ static const struct {
 struct ch_hdr {
 	__u32 magic;
 	__u16 slot;
+	__u16 prio;		/* 0..MSGQ_PRIO_MAX - 1 */
 	__u8 target;		/* mailbox index, | CH_SYNC */
-	__u8 prio;
+	__u8 __pad[3];
 	__u32 seq;
 	__u32 len;		/* whole message */
 	__u32 seed;		/* of the pattern after the header */
