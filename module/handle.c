@@ -228,6 +228,13 @@ static ssize_t msgq_handle_write_iter(struct kiocb *iocb,
 
 	if (len > mb->max_msgsize)
 		return -EMSGSIZE;
+	/*
+	 * A send to a rendezvous mailbox waits for its receiver even when it
+	 * may not wait for room: never under IOCB_NOWAIT (io_uring's inline
+	 * issue, SQPOLL's thread), which then tries again where it may block.
+	 */
+	if ((iocb->ki_flags & IOCB_NOWAIT) && !mb->max_msgs)
+		return -EAGAIN;
 	err = msgq_mailbox_send(mb, from, 0, false, &b);
 	if (err)
 		return err;
@@ -493,6 +500,7 @@ static long handle_notify(struct file *file, struct msgq_notify __user *uargs)
 		return -ENOMEM;
 	n->owner = get_pid(task_tgid(current));
 	n->user_ns = get_user_ns(current_user_ns());
+	n->exec_id = current->self_exec_id;
 	n->how = args.how == MSGQ_NOTIFY_SIGNAL ? MSGQ_NOTIFY_BY_SIGNAL :
 		 args.how == MSGQ_NOTIFY_EVENTFD ? MSGQ_NOTIFY_BY_EVENTFD :
 		 MSGQ_NOTIFY_BY_NONE;

@@ -464,6 +464,21 @@ void msgq_notification_free(struct msgq_notification *n)
 }
 
 /*
+ * A thread of @leader's group to take @sig, one that does not block it, as
+ * the kernel's own process-directed delivery would choose: send_sig_info(),
+ * the one exported way to send a siginfo, is thread-directed. Under RCU.
+ */
+static struct task_struct *signal_target(struct task_struct *leader, int sig)
+{
+	struct task_struct *t;
+
+	for_each_thread(leader, t)
+		if (!(t->flags & PF_EXITING) && !sigismember(&t->blocked, sig))
+			return t;
+	return leader;
+}
+
+/*
  * A message arrived in the empty mailbox and no receiver waits for it:
  * deliver the notification and remove it, as mqueue's __do_notify().
  * Under the lock (as mqueue sends its signal under its own); returns what
@@ -487,8 +502,10 @@ static struct msgq_notification *notify_fire(struct msgq_mailbox *mb)
 		info.si_pid = task_tgid_nr_ns(current, ns_of_pid(n->owner));
 		info.si_uid = from_kuid_munged(n->user_ns, current_uid());
 		task = pid_task(n->owner, PIDTYPE_TGID);
-		if (task)
-			send_sig_info(n->signo, &info, task);
+		/* Not to a program the registrant has exec'd since, as mqueue. */
+		if (task && task->self_exec_id == n->exec_id)
+			send_sig_info(n->signo, &info,
+				      signal_target(task, n->signo));
 		rcu_read_unlock();
 		break;
 	case MSGQ_NOTIFY_BY_EVENTFD:
@@ -781,7 +798,7 @@ static struct msgq_notification *queue_msg(struct msgq_mailbox *mb,
 	list_msg(mb, msg, false);
 	mb->total_sent++;
 	trace_msgq_send(mb, msg);
-	if (unlikely(mb->notify) && mb->cur_msgs == 1 && !mb->nr_receivers)
+	if (unlikely(mb->notify) && mb->listed == 1 && !mb->nr_receivers)
 		return notify_fire(mb);
 	return NULL;
 }
@@ -826,9 +843,9 @@ int msgq_mailbox_send(struct msgq_mailbox *mb, struct iov_iter *from,
 		if (!group_ready(mb, prio)) {
 			spin_unlock(&mb->lock);
 			err = group_alloc(mb);
-			if (err)
-				goto err_free;
 			spin_lock(&mb->lock);
+			if (err)
+				goto err_unlock;
 			continue;
 		}
 		if (send_fits(mb, sync && b->nonblock)) {
@@ -892,6 +909,9 @@ err_unlock:
 err_free:
 	if (msg)
 		msgq_msg_free(msg);
+	/* A wakeup for room we may have taken goes on to the next sender. */
+	if (err == -ENOMEM)
+		wake_up_poll(&mb->send_wait, EPOLL_SEND);
 	return err;
 }
 
@@ -930,7 +950,7 @@ static void pool_give_many(struct msgq_mailbox *mb, struct msgq_msg **slots,
 static int queue_batch(struct msgq_mailbox *mb, struct msgq_msg **msgs,
 		       unsigned int n, struct msgq_blocking *b)
 {
-	struct msgq_notification *fired = NULL;
+	struct msgq_notification *fired = NULL, *again;
 	unsigned int done = 0, unwoken = 0;
 	DEFINE_WAIT(wait);
 	bool pollers;
@@ -960,7 +980,12 @@ static int queue_batch(struct msgq_mailbox *mb, struct msgq_msg **msgs,
 				break;
 			continue;
 		}
-		fired = queue_msg(mb, msgs[done]) ?: fired;
+		again = queue_msg(mb, msgs[done]);
+		if (again) {
+			/* Fired again after a refill: free the first. */
+			msgq_notification_free(fired);
+			fired = again;
+		}
 		done++;
 		unwoken++;
 	}

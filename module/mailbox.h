@@ -114,6 +114,7 @@ enum msgq_notify_how {
  * @eventfd: MSGQ_NOTIFY_BY_EVENTFD: the eventfd, referenced
  * @owner:   the registering thread group, referenced
  * @user_ns: its user namespace, for the sender's uid, referenced
+ * @exec_id: the registrant's self_exec_id: no signal after it exec'd
  *
  * POSIX mq_notify(): see msgq_mailbox_notify().
  */
@@ -124,6 +125,7 @@ struct msgq_notification {
 	struct eventfd_ctx *eventfd;
 	struct pid *owner;
 	struct user_namespace *user_ns;
+	u64 exec_id;
 };
 
 /**

@@ -269,6 +269,11 @@ TEST_F(msgq, rwf_nowait_and_offsets)
 	ASSERT_EQ(1, mbox_depth(self->fd));
 	ASSERT_EQ(1, preadv2(self->fd, &riov, 1, -1, RWF_NOWAIT));
 	ASSERT_EQ('x', got);
+	/* A rendezvous send waits for its receiver: never under RWF_NOWAIT. */
+	self->fd2 = msgq_create_at(self->dev, self->name2,
+				   MSGQ_O_RDWR | MSGQ_O_EXCL, 0600, 0, 16);
+	ASSERT_LE(0, self->fd2);
+	ASSERT_ERRNO(EAGAIN, pwritev2(self->fd2, &iov, 1, -1, RWF_NOWAIT));
 }
 
 /*

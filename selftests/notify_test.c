@@ -90,6 +90,40 @@ TEST_F(msgq, signal_once_with_siginfo)
 	ASSERT_EQ(0, notify(self->fd, MSGQ_NOTIFY_NONE, 0, -1, 0));
 }
 
+static long sleep_unblocked(void *arg)
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	pthread_sigmask(SIG_SETMASK, &none, NULL);
+	return signalled(5000) ? 0 : -1;
+}
+
+/*
+ * The signal is for the process: a thread that does not block it takes it
+ * when the main thread does (a helper-thread design), not left pending on
+ * the main thread.
+ */
+TEST_F(msgq, signal_to_a_thread_that_takes_it)
+{
+	struct call c = { .op = CALL_FN, .fn = sleep_unblocked };
+	sigset_t usr1, old;
+
+	MBOX_CREATE(4, 4);
+	catch_sigusr1();
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	ASSERT_EQ(0, pthread_sigmask(SIG_BLOCK, &usr1, &old));
+	ASSERT_TRUE(call_start(&c));
+	sleep_ms(50);
+	ASSERT_EQ(0, notify(self->fd, MSGQ_NOTIFY_SIGNAL, SIGUSR1, -1, 7));
+	ASSERT_EQ(0, msgq_send(self->fd, "x", 1, 0));
+	ASSERT_TRUE(call_wait(&c, WAKE_MS));
+	ASSERT_EQ(0, c.ret) TH_LOG("the signal went to the thread blocking it");
+	ASSERT_EQ(7, got_value);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 /* Only a message into an empty mailbox fires. */
 TEST_F(msgq, only_empty_to_non_empty)
 {
