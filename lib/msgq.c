@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "msgq.h"
+#include "timespec_time64.h"
 #include "uapi_layout.h"
 
 #define ptr_to_u64(p)	((__u64)(uintptr_t)(p))
@@ -221,26 +222,7 @@ ssize_t msgq_timedrecv(int fd, void *buf, size_t cap, unsigned int *prio,
 }
 
 #if defined(__TIMESIZE) && __TIMESIZE == 32
-/*
- * struct timespec of a 32-bit program built with _TIME_BITS=64 (glibc's
- * struct __timespec64): a 64-bit tv_sec, then a long tv_nsec beside 32 bits
- * of padding, whose content is undefined and never read (the kernel's
- * get_timespec64() ignores it too).
- */
-struct timespec_time64 {
-	int64_t tv_sec;
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	int32_t pad;
-	long tv_nsec;
-#else
-	long tv_nsec;
-	int32_t pad;
-#endif
-};
-
-_Static_assert(sizeof(struct timespec_time64) == 16,
-	       "struct timespec_time64 is not glibc's __timespec64");
-
+/* struct timespec_time64: glibc's __timespec64 (timespec_time64.h) */
 int __msgq_timedsend_time64(int fd, const void *buf, size_t len,
 			    unsigned int prio,
 			    const struct timespec_time64 *abs_timeout)
