@@ -115,6 +115,27 @@ for f in m32 t64; do
 done
 ${CC:-cc} -m32 -static -O2 -Wall -Wextra -o "$payload/bin/ia32-probe" \
 	scripts/guest/ia32-probe.c
+# posix_test's other builds (selftests/Makefile): posix_test-msgq, the
+# conformance suite against libmsgq-posix, and posix_test-preload
+# (selftests/posix_preload.sh), a dynamic glibc program run unchanged with
+# LD_PRELOAD=libmsgq-posix.so.1. The busybox guest has no shared library:
+# lib/ gets the loader and libc (ldd's list), libmsgq.so.1 and
+# libmsgq-posix.so.1, and lib/interp the path the program asks for.
+if want posix_test || want posix_test-msgq; then
+	cp "$build/selftests/posix_test-msgq" "$payload/selftests/"
+fi
+if want posix_test || want posix_test-preload; then
+	prog=$build/selftests/posix_prog
+	cp selftests/posix_preload.sh "$payload/selftests/posix_test-preload"
+	cp "$prog" "$payload/selftests/"
+	mkdir -p "$payload/lib"
+	for so in $(ldd "$prog" | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p;s/^\t\(\/[^ ]*\) .*/\1/p') \
+		lib/libmsgq.so.1 lib/posix/libmsgq-posix.so.1; do
+		cp -L "$so" "$payload/lib/"
+	done
+	readelf -l "$prog" |
+		sed -n 's/.*interpreter: \(.*\)]$/\1/p' >"$payload/lib/interp"
+fi
 # Examples that check themselves: run after the selftests, one TAP line each.
 mkdir -p "$payload/examples"
 cp "$build/examples/epoll_loop" "$build/examples/uring_echo" "$payload/examples/"
