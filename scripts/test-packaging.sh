@@ -97,11 +97,19 @@ test_man() {
 	done
 	[ -z "$missing" ] && ok "man: a page for every function of libmsgq.map" ||
 		not_ok "man: a page for every function of libmsgq.map" "missing:$missing"
-	for f in man1/msgq.1 man4/msgq.4 man3/libmsgq.3; do
+	# libmsgq-posix's functions are glibc's, with glibc's pages: its
+	# one page, msgq-posix(7), names each.
+	missing=
+	for fn in $(sed -n 's/^[[:space:]]*\(mq_[a-z_]*\);/\1/p' "$top/lib/posix/libmsgq-posix.map"); do
+		grep -q "^\.BR $fn (3)" man7/msgq-posix.7 || missing="$missing $fn"
+	done
+	[ -z "$missing" ] && ok "man: msgq-posix(7) names every function of libmsgq-posix.map" ||
+		not_ok "man: msgq-posix(7) names every function of libmsgq-posix.map" "missing:$missing"
+	for f in man1/msgq.1 man4/msgq.4 man3/libmsgq.3 man7/msgq-posix.7; do
 		[ -f "$f" ] || missing="$missing $f"
 	done
-	[ -z "$missing" ] && ok "man: msgq(1), msgq(4), libmsgq(3)" ||
-		not_ok "man: msgq(1), msgq(4), libmsgq(3)" "missing:$missing"
+	[ -z "$missing" ] && ok "man: msgq(1), msgq(4), libmsgq(3), msgq-posix(7)" ||
+		not_ok "man: msgq(1), msgq(4), libmsgq(3), msgq-posix(7)" "missing:$missing"
 	cd "$top" || return
 }
 
@@ -226,6 +234,8 @@ rc=0"
 		cc -static -o "$work/prog/prog-static" "$work/prog/prog.c" \
 		$("${pc[@]}" --static --cflags --libs libmsgq)
 
+	test_install_posix
+
 	same "install: msgq --version" "$("$root/usr/bin/msgq" --version 2>&1)" \
 		"msgq $version"
 	local pages missing=
@@ -250,6 +260,89 @@ rc=0"
 		not_ok "install: make uninstall leaves no file" \
 			"$(tail -n 20 "$work/uninstall.log")"
 	fi
+}
+
+# ---- libmsgq-posix, in the DESTDIR of test_install ----
+# Its own checks, called from test_install: the files, soname and exports
+# as for libmsgq, pkg-config, and a glibc program on it, relinked and
+# preloaded. No module here: /dev/msgq is missing, so the library's
+# mq_open() fails with ENOSYS where glibc's would create a queue, which
+# tells whose mq_open() ran.
+test_install_posix() {
+	local so=libmsgq-posix.so.1.0.0 want out prog=$work/prog
+	local pc=(env PKG_CONFIG_PATH="$lib/pkgconfig" PKG_CONFIG_LIBDIR=
+		pkg-config --define-variable=prefix="$root/usr")
+	check "install: $so, .so.1 -> it, .so -> .so.1, libmsgq-posix.a" \
+		test -f "$lib/$so" -a -f "$lib/libmsgq-posix.a" \
+		-a "$(readlink "$lib/libmsgq-posix.so.1")" = "$so" \
+		-a "$(readlink "$lib/libmsgq-posix.so")" = libmsgq-posix.so.1
+	same "install: soname libmsgq-posix.so.1" \
+		"$(readelf -d "$lib/$so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')" \
+		libmsgq-posix.so.1
+	# Exactly the map's names, unversioned (the map says why).
+	want=$(sed -n 's/^[[:space:]]*\(_*mq_[a-z0-9_]*\);/\1/p' \
+		lib/posix/libmsgq-posix.map | sort)
+	same "install: libmsgq-posix exports libmsgq-posix.map's names, unversioned" \
+		"$(exported "$lib/$so")" "$want"
+	same "install: the 32-bit libmsgq-posix (M32=1) exports the same" \
+		"$(exported "$src/lib/posix/m32/$so" 2>&1)" "$want"
+	out=$(nm -D --undefined-only "$lib/$so" | grep -v -e '@GLIBC_' \
+		-e '@LIBMSGQ_' | grep -v ' w ')
+	same "install: libmsgq-posix.so needs nothing but libc and libmsgq (-z defs)" \
+		"$out" ""
+	same "install: pkg-config --libs libmsgq-posix" \
+		"$("${pc[@]}" --libs libmsgq-posix 2>&1 | sed 's/ *$//')" \
+		"-L$lib -lmsgq-posix"
+	same "install: pkg-config --static --libs libmsgq-posix" \
+		"$("${pc[@]}" --static --libs libmsgq-posix 2>&1 | sed 's/ *$//')" \
+		"-L$lib -lmsgq-posix -pthread -L$lib -lmsgq"
+	cat >"$prog/mq.c" <<-'EOF'
+	/* A POSIX mq program: whose mq_open() runs? */
+	#include <errno.h>
+	#include <fcntl.h>
+	#include <mqueue.h>
+	#include <stdio.h>
+	#include <string.h>
+
+	int main(void)
+	{
+		mqd_t q = mq_open("/msgq-packaging-test", O_RDWR | O_CREAT | O_EXCL,
+				  0600, NULL);
+
+		if (q != (mqd_t)-1) {
+			mq_unlink("/msgq-packaging-test");
+			puts("created");
+			return 0;
+		}
+		printf("%s\n", strerror(errno));
+		return 0;
+	}
+	EOF
+	if [ -e /dev/msgq ]; then
+		not_ok "install: a glibc mq program, relinked and preloaded" \
+			"/dev/msgq exists on this host: no module belongs here"
+		return
+	fi
+	# -rpath-link: the linker looks for libmsgq.so.1, which
+	# libmsgq-posix.so needs, where a DESTDIR is not.
+	# shellcheck disable=SC2046
+	check "install: a program builds with \$(pkg-config --libs libmsgq-posix)" \
+		cc -std=c11 -Wall -Wextra -Werror -o "$prog/mq-msgq" "$prog/mq.c" \
+		$("${pc[@]}" --libs libmsgq-posix) -Wl,-rpath-link,"$lib"
+	same "install: relinked, its mq_open() is libmsgq-posix's (ENOSYS without msgq)" \
+		"$(LD_LIBRARY_PATH=$lib "$prog/mq-msgq" 2>&1)" \
+		"Function not implemented"
+	# shellcheck disable=SC2046
+	check "install: a static program builds with pkg-config --static" \
+		cc -static -o "$prog/mq-static" "$prog/mq.c" \
+		$("${pc[@]}" --static --libs libmsgq-posix)
+	same "install: static, its mq_open() is libmsgq-posix's" \
+		"$("$prog/mq-static" 2>&1)" "Function not implemented"
+	check "install: the same program built against glibc alone" \
+		cc -std=c11 -o "$prog/mq-glibc" "$prog/mq.c" -lrt
+	same "install: LD_PRELOAD=libmsgq-posix.so.1 moves it onto libmsgq-posix" \
+		"$(LD_LIBRARY_PATH=$lib LD_PRELOAD=libmsgq-posix.so.1 "$prog/mq-glibc" 2>&1)" \
+		"Function not implemented"
 }
 
 # ---- DKMS, in scratch trees ----
