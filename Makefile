@@ -158,11 +158,19 @@ BENCH_SRC := $(sort $(wildcard bench/*.c))
 .PHONY: bench bench-bin
 bench-bin: lib
 	$(MAKE) $(BENCH_BIN)
+# POSIX mq over msgq (bench/mech_mq_msgq.c) beside glibc's (mech_mq.c):
+# libmsgq-posix.a with every symbol of its map renamed msgq_posix_NAME.
+BENCH_MQ_MSGQ := $(BUILD)/bench/libmsgq-posix-renamed.a
+$(BENCH_MQ_MSGQ): lib/posix/libmsgq-posix.a lib/posix/libmsgq-posix.map
+	mkdir -p $(dir $@)
+	sed -n 's/^[[:space:]]*\(_*mq_[a-z0-9_]*\);/\1 msgq_posix_\1/p' \
+		lib/posix/libmsgq-posix.map >$@.syms
+	objcopy --redefine-syms=$@.syms $< $@
 $(BENCH_BIN): $(BENCH_SRC) $(wildcard bench/*.h) lib/libmsgq.a \
-		lib/include/msgq.h uapi/msgq.h
+		$(BENCH_MQ_MSGQ) lib/include/msgq.h uapi/msgq.h
 	mkdir -p $(dir $@)
 	$(CC) -static -O2 -std=c11 -Wall -Wextra -I lib/include $(BENCH_SRC) \
-		lib/libmsgq.a -lpthread -lm -o $@
+		$(BENCH_MQ_MSGQ) lib/libmsgq.a -lpthread -lm -o $@
 bench: deps
 	$(MAKE) bench-bin
 	scripts/bench.sh

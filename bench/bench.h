@@ -12,7 +12,8 @@
  *   report.c    statistics, the table, CSV and JSON
  *   smoke.c     --smoke: the libmsgq calls the figures use, checked
  *   util.c      clock, sleep, die, futex
- *   mech_*.c    one mechanism each: a struct mech
+ *   mech_*.c    one mechanism each: a struct mech (mech_mq_msgq.c:
+ *               mech_mq.c's code through libmsgq-posix)
  *
  * Adding a mechanism: a mech_NAME.c that defines `const struct mech
  * mech_NAME` and one line in MECH_LIST below.
@@ -122,6 +123,7 @@ struct mech {
 	X(msgq)			\
 	X(msgq_fast)		\
 	X(mq)			\
+	X(mq_msgq)		\
 	X(sysv)			\
 	X(unix_sp)		\
 	X(pipe)			\
