@@ -1699,6 +1699,19 @@ TEST_F(mq_notify, sigev_thread_rearms)
 	ASSERT_TRUE(sem_wait_ms(&thread_sem, 2000));
 }
 
+/* Linux: SIGEV_SIGNAL with signal 0 registers, and delivers nothing */
+TEST_F(mq_notify, signal_zero_registers)
+{
+	struct sigevent sev = { .sigev_notify = SIGEV_SIGNAL };
+
+	CREATE(0, 4, 32);
+	ASSERT_OK_K16(mq_notify(self->t.q, &sev));
+	ASSERT_OK(kid_start(&self->t.kid, self->t.name));
+	ASSERT_EQ(EBUSY, kid_do(&self->t.kid, KID_NOTIFY_NONE));
+	SEND("x", 0);
+	EXPECT_EQ(0, kid_do(&self->t.kid, KID_NOTIFY_NONE));
+}
+
 /* EBADF: not a valid descriptor */
 TEST_F(mq_notify, ebadf)
 {
