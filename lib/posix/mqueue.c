@@ -935,6 +935,11 @@ int mq_notify(mqd_t mqdes, const struct sigevent *sevp)
 		req.how = MSGQ_NOTIFY_NONE;
 		break;
 	case SIGEV_SIGNAL:
+		/* Linux takes signal 0, and sends nothing: a SIGEV_NONE. */
+		if (!sevp->sigev_signo) {
+			req.how = MSGQ_NOTIFY_NONE;
+			break;
+		}
 		req.how = MSGQ_NOTIFY_SIGNAL;
 		req.signo = sevp->sigev_signo;
 		/* The union's bytes, so sival_int and sival_ptr both arrive. */
