@@ -117,24 +117,32 @@ ${CC:-cc} -m32 -static -O2 -Wall -Wextra -o "$payload/bin/ia32-probe" \
 	scripts/guest/ia32-probe.c
 # posix_test's other builds (selftests/Makefile): posix_test-msgq, the
 # conformance suite against libmsgq-posix, and posix_test-preload
-# (selftests/posix_preload.sh), a dynamic glibc program run unchanged with
+# (selftests/posix_preload.sh), a dynamic glibc program (posix_prog, and
+# as 32-bit programs posix_prog-m32 and -t64) run unchanged with
 # LD_PRELOAD=libmsgq-posix.so.1. The busybox guest has no shared library:
-# lib/ gets the loader and libc (ldd's list), libmsgq.so.1 and
-# libmsgq-posix.so.1, and lib/interp the path the program asks for.
+# lib/ and lib32/ get the loader and libc (ldd's list), libmsgq.so.1 and
+# libmsgq-posix.so.1 of that ABI, and DIR/interp the loader's path.
+payload_libs() {	# PROG DIR SO...
+	local prog=$1 dir=$payload/$2 so
+	shift 2
+	mkdir -p "$dir"
+	for so in $(ldd "$prog" |
+		sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p;s/^\t\(\/[^ ]*\) .*/\1/p') "$@"; do
+		cp -L "$so" "$dir/"
+	done
+	readelf -l "$prog" |
+		sed -n 's/.*interpreter: \(.*\)]$/\1/p' >"$dir/interp"
+}
 if want posix_test || want posix_test-msgq; then
 	cp "$build/selftests/posix_test-msgq" "$payload/selftests/"
 fi
 if want posix_test || want posix_test-preload; then
 	prog=$build/selftests/posix_prog
 	cp selftests/posix_preload.sh "$payload/selftests/posix_test-preload"
-	cp "$prog" "$payload/selftests/"
-	mkdir -p "$payload/lib"
-	for so in $(ldd "$prog" | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p;s/^\t\(\/[^ ]*\) .*/\1/p') \
-		lib/libmsgq.so.1 lib/posix/libmsgq-posix.so.1; do
-		cp -L "$so" "$payload/lib/"
-	done
-	readelf -l "$prog" |
-		sed -n 's/.*interpreter: \(.*\)]$/\1/p' >"$payload/lib/interp"
+	cp "$prog" "$prog-m32" "$prog-t64" "$payload/selftests/"
+	payload_libs "$prog" lib lib/libmsgq.so.1 lib/posix/libmsgq-posix.so.1
+	payload_libs "$prog-t64" lib32 lib/m32/libmsgq.so.1 \
+		lib/posix/m32/libmsgq-posix.so.1
 fi
 # Examples that check themselves: run after the selftests, one TAP line each.
 mkdir -p "$payload/examples"

@@ -8,9 +8,10 @@
 # make check copies it as selftests/posix_test-preload beside posix_prog,
 # and into lib/ what a busybox guest lacks: the dynamic loader, libc.so.6
 # (ldd's list), libmsgq.so.1, libmsgq-posix.so.1, and in lib/interp the
-# loader's path, which this script links there. Elsewhere (a machine with
-# the libraries installed) lib/ need not exist. Prints TAP, one line per
-# case; exits 1 if any case failed.
+# loader's path, which this script links there; lib32/ the same for
+# posix_prog-m32 and posix_prog-t64, 32-bit programs of both time_t sizes.
+# Elsewhere (a machine with the libraries installed) neither need exist.
+# Prints TAP, one line per case; exits 1 if any case failed.
 
 # "COND && ok ... || not_ok ..." is safe here: ok never fails.
 # shellcheck disable=SC2015
@@ -35,15 +36,19 @@ not_ok() {
 	return 0
 }
 
-# The payload's libraries: the loader where the program looks for it.
-if [ -f "$lib/interp" ]; then
-	interp=$(cat "$lib/interp")
+# The payload's libraries: each loader where the programs look for it.
+path=
+for d in "$lib" "$lib/../lib32"; do
+	[ -f "$d/interp" ] || continue
+	interp=$(cat "$d/interp")
 	if [ ! -e "$interp" ]; then
 		mkdir -p "$(dirname "$interp")"
-		ln -s "$lib/$(basename "$interp")" "$interp"
+		ln -s "$(cd "$d" && pwd)/$(basename "$interp")" "$interp"
 	fi
-	export LD_LIBRARY_PATH="$lib"
-fi
+	path=$path${path:+:}$(cd "$d" && pwd)
+done
+# The loader skips a library of the other ABI.
+[ -z "$path" ] || export LD_LIBRARY_PATH="$path"
 if ! grep -q ' /dev/mqueue mqueue ' /proc/mounts; then
 	mkdir -p /dev/mqueue
 	mount -t mqueue none /dev/mqueue
@@ -63,50 +68,70 @@ expect() {
 	fi
 }
 
-name=posix-preload-$$
+# suite: every case, for the program $prog, "$abi: " before each (sets
+# name and p)
+suite() {
+	name=posix-preload-$$$abi
+	p="${abi:+$abi: }"
 
-# The control: the same binary, as built, uses Linux's mqueue.
-plain create "/$name" 4 64
-[ "$rc" = 0 ] && [ -e "/dev/mqueue/$name" ] && ! in_proc "$name" &&
-	ok "without LD_PRELOAD: the queue is in /dev/mqueue" ||
-	not_ok "without LD_PRELOAD: the queue is in /dev/mqueue" "exit $rc"
-plain unlink "/$name"
+	# The control: the same binary, as built, uses Linux's mqueue.
+	plain create "/$name" 4 64
+	[ "$rc" = 0 ] && [ -e "/dev/mqueue/$name" ] && ! in_proc "$name" &&
+		ok "${p}without LD_PRELOAD: the queue is in /dev/mqueue" ||
+		not_ok "${p}without LD_PRELOAD: the queue is in /dev/mqueue" "exit $rc"
+	plain unlink "/$name"
 
-msgq create "/$name" 4 64
-[ "$rc" = 0 ] && in_proc "$name" && [ ! -e "/dev/mqueue/$name" ] &&
-	ok "with LD_PRELOAD: the queue is in /proc/msgq, not /dev/mqueue" ||
-	not_ok "with LD_PRELOAD: the queue is in /proc/msgq, not /dev/mqueue" \
-		"exit $rc" "$(cat /proc/msgq)"
-msgq attr "/$name"
-expect "mq_getattr: the queue's limits" "4 64 0"
-msgq send "/$name" 3 routine
-[ "$rc" = 0 ] && ok "mq_send, through a fortified mq_open (__mq_open_2)" ||
-	not_ok "mq_send, through a fortified mq_open (__mq_open_2)"
-msgq send "/$name" 9 urgent
-expect "mq_send at priority 9" ""
-msgq attr "/$name"
-expect "mq_getattr: two messages" "4 64 2"
-msgq recv "/$name"
-expect "mq_timedreceive: the higher priority first" "9 urgent"
-msgq recv "/$name"
-expect "mq_timedreceive: then the other" "3 routine"
-msgq recv "/$name" 100
-[ "$rc" = 1 ] && grep -q "timed out" "$err" &&
-	ok "mq_timedreceive: ETIMEDOUT on the empty queue" ||
-	not_ok "mq_timedreceive: ETIMEDOUT on the empty queue" "exit $rc"
-msgq notify "/$name"
-expect "mq_notify: SIGEV_THREAD (needs the module of issue 16)" "notified"
-msgq unlink "/$name"
-[ "$rc" = 0 ] && ! in_proc "$name" &&
-	ok "mq_unlink: gone from /proc/msgq" ||
-	not_ok "mq_unlink: gone from /proc/msgq" "exit $rc"
-msgq unlink "/$name"
-[ "$rc" = 1 ] && grep -q "No such file" "$err" &&
-	ok "mq_unlink: ENOENT once gone" ||
-	not_ok "mq_unlink: ENOENT once gone" "exit $rc"
-ls /dev/mqueue | grep "^$name" >"$out"
-[ ! -s "$out" ] && ok "nothing of this test in /dev/mqueue" ||
-	not_ok "nothing of this test in /dev/mqueue"
+	msgq create "/$name" 4 64
+	[ "$rc" = 0 ] && in_proc "$name" && [ ! -e "/dev/mqueue/$name" ] &&
+		ok "${p}with LD_PRELOAD: the queue is in /proc/msgq, not /dev/mqueue" ||
+		not_ok "${p}with LD_PRELOAD: the queue is in /proc/msgq, not /dev/mqueue" \
+			"exit $rc" "$(cat /proc/msgq)"
+	msgq attr "/$name"
+	expect "${p}mq_getattr: the queue's limits" "4 64 0"
+	msgq send "/$name" 3 routine
+	expect "${p}mq_timedsend, through a fortified mq_open (__mq_open_2)" ""
+	msgq send "/$name" 9 urgent
+	expect "${p}mq_timedsend at priority 9" ""
+	msgq attr "/$name"
+	expect "${p}mq_getattr: two messages" "4 64 2"
+	msgq recv "/$name"
+	expect "${p}mq_timedreceive: the higher priority first" "9 urgent"
+	msgq recv "/$name"
+	expect "${p}mq_timedreceive: then the other" "3 routine"
+	msgq recv "/$name" 100
+	[ "$rc" = 1 ] && grep -q "timed out" "$err" &&
+		ok "${p}mq_timedreceive: ETIMEDOUT on the empty queue" ||
+		not_ok "${p}mq_timedreceive: ETIMEDOUT on the empty queue" "exit $rc"
+	msgq notify "/$name"
+	expect "${p}mq_notify: SIGEV_THREAD (needs the module of issue 16)" \
+		"notified"
+	msgq unlink "/$name"
+	[ "$rc" = 0 ] && ! in_proc "$name" &&
+		ok "${p}mq_unlink: gone from /proc/msgq" ||
+		not_ok "${p}mq_unlink: gone from /proc/msgq" "exit $rc"
+	msgq unlink "/$name"
+	[ "$rc" = 1 ] && grep -q "No such file" "$err" &&
+		ok "${p}mq_unlink: ENOENT once gone" ||
+		not_ok "${p}mq_unlink: ENOENT once gone" "exit $rc"
+	[ ! -e "/dev/mqueue/$name" ] &&
+		ok "${p}nothing of this test in /dev/mqueue" ||
+		not_ok "${p}nothing of this test in /dev/mqueue"
+}
+
+abi='' prog=$here/posix_prog
+suite
+# 32-bit programs, of both time_t sizes: glibc's mq_timedsend and
+# __mq_timedsend_time64 (and receive), libmsgq-posix's in their stead.
+for abi in m32 t64; do
+	prog=$here/posix_prog-$abi
+	if [ "$(ia32-probe 2>/dev/null)" != ia32 ]; then
+		ok "$abi: # SKIP 32-bit program, kernel without IA32_EMULATION"
+	elif [ ! -x "$prog" ]; then
+		ok "$abi: # SKIP no $prog"
+	else
+		suite
+	fi
+done
 
 echo "1..$n"
 exit $bad

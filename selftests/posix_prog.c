@@ -6,7 +6,7 @@
  * it unchanged, on Linux's mqueue and with LD_PRELOAD=libmsgq-posix.so.1.
  *
  *   posix_prog create NAME MAXMSG MSGSIZE   O_CREAT | O_EXCL, mode 0600
- *   posix_prog send NAME PRIO TEXT
+ *   posix_prog send NAME PRIO TEXT          mq_timedsend(), 5 s
  *   posix_prog recv NAME [TIMEOUT_MS]       prints "PRIO TEXT"
  *   posix_prog attr NAME                    prints "MAXMSG MSGSIZE CURMSGS"
  *   posix_prog notify NAME                  SIGEV_THREAD, then sends itself
@@ -113,9 +113,10 @@ int main(int argc, char **argv)
 	if (q == (mqd_t)-1)
 		return fail("mq_open");
 	if (!strcmp(argv[1], "send") && argc == 5) {
-		if (mq_send(q, argv[4], strlen(argv[4]),
-			    (unsigned int)atoi(argv[3])))
-			return fail("mq_send");
+		ts = in_ms(5000);
+		if (mq_timedsend(q, argv[4], strlen(argv[4]),
+				 (unsigned int)atoi(argv[3]), &ts))
+			return fail("mq_timedsend");
 	} else if (!strcmp(argv[1], "recv")) {
 		ts = in_ms(argc > 3 ? atol(argv[3]) : 5000);
 		n = mq_timedreceive(q, buf, sizeof(buf), &prio, &ts);
