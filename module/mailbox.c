@@ -283,6 +283,7 @@ struct msgq_mailbox *msgq_mailbox_alloc(const char *name, u32 max_msgs,
 	spin_lock_init(&mb->lock);
 	group_init(&mb->group0);
 	INIT_LIST_HEAD(&mb->sleepers);
+	INIT_LIST_HEAD(&mb->nonblock_senders);
 	init_waitqueue_head(&mb->recv_wait);
 	init_waitqueue_head(&mb->send_wait);
 	kref_init(&mb->ref);
@@ -631,6 +632,24 @@ static int sleep_on(struct msgq_mailbox *mb, wait_queue_head_t *wq,
 }
 
 /*
+ * A receiver stops waiting: to take a message in this lock round, or to
+ * leave. When it was the last, a non-blocking synchronous send that went
+ * ahead because receivers were waiting looks again, under the lock the
+ * receiver drops only once its message is taken: either its own message is
+ * then taken, or nobody is left to take it and the send gives up.
+ */
+static void receiver_leaves(struct msgq_mailbox *mb)
+{
+	struct msgq_sync *sync;
+
+	lockdep_assert_held(&mb->lock);
+	if (--mb->nr_receivers)
+		return;
+	list_for_each_entry(sync, &mb->nonblock_senders, link)
+		wake_up_process(sync->task);
+}
+
+/*
  * Sleep once in mb->sleepers until a message wakes us, a signal or the
  * deadline. Locking and return as for sleep_on().
  */
@@ -653,7 +672,7 @@ static int sleep_for_message(struct msgq_mailbox *mb, struct msgq_blocking *b)
 	spin_unlock(&mb->lock);
 	sleep_until(mb, MSGQ_WAIT_MESSAGE, b);
 	spin_lock(&mb->lock);
-	mb->nr_receivers--;
+	receiver_leaves(mb);
 	/* Still listed unless a sender woke us: a signal, the deadline. */
 	list_del(&sleeper.link);
 	return 0;
@@ -894,7 +913,11 @@ int msgq_mailbox_send(struct msgq_mailbox *mb, struct iov_iter *from,
 	msgq_notification_free(fired);
 
 	spin_lock(&mb->lock);
+	if (b->nonblock)
+		list_add(&waiter.link, &mb->nonblock_senders);
 	err = await_delivery(mb, msg, &waiter, b);
+	if (b->nonblock)
+		list_del(&waiter.link);
 	spin_unlock(&mb->lock);
 	if (waiter.state == MSGQ_SYNC_WITHDRAWN) {
 		/* The message is ours again, and its slot free. */
@@ -1242,7 +1265,6 @@ static int fault_in_unlocked(struct msgq_mailbox *mb,
 			     struct msgq_blocking *b)
 	__must_hold(&mb->lock)
 {
-	struct msgq_msg *first;
 	int err;
 
 	mb->nr_receivers++;
@@ -1253,11 +1275,7 @@ static int fault_in_unlocked(struct msgq_mailbox *mb,
 	if (err && signal_pending(current))
 		err = b->restartable ? -ERESTARTSYS : -EINTR;
 	spin_lock(&mb->lock);
-	mb->nr_receivers--;
-	/* Leaving: a non-blocking sync sender that counted on us may give up. */
-	first = err ? first_msg(mb) : NULL;
-	if (first)
-		sync_update(first, MSGQ_SYNC_QUEUED);
+	receiver_leaves(mb);
 	return err;
 }
 

@@ -66,6 +66,8 @@ enum msgq_sync_state {
  * struct msgq_sync - a sender waiting for its message to be received
  * @task:  the sending task, woken at every change of @state but INFLIGHT
  * @state: enum msgq_sync_state, under the mailbox lock
+ * @link:  in the mailbox's @nonblock_senders while a non-blocking send
+ *         waits, under the mailbox lock
  *
  * Lives on the sender's stack. The sender leaves only after seeing a final
  * state, or after withdrawing the message, both under the mailbox lock, so
@@ -74,6 +76,7 @@ enum msgq_sync_state {
 struct msgq_sync {
 	struct task_struct *task;
 	enum msgq_sync_state state;
+	struct list_head link;
 };
 
 /*
@@ -147,6 +150,9 @@ struct msgq_notification {
  *                   buffer in (see "Stalled buffers" in mailbox.c)
  * @sleepers:        [lock] struct msgq_sleeper of sleeping receivers,
  *                   oldest first; a sender unlists the one it wakes
+ * @nonblock_senders: [lock] struct msgq_sync of non-blocking synchronous
+ *                   sends waiting for the receivers they went ahead for;
+ *                   woken when @nr_receivers falls to 0
  * @dead:            [lock] the owner is gone: every call fails with EIDRM
  * @recv_wait:       EPOLLIN pollers and peekers wait here
  * @send_wait:       senders waiting for room and EPOLLOUT pollers wait here
@@ -183,6 +189,7 @@ struct msgq_mailbox {
 	u64 total_received;
 	u32 nr_receivers;
 	struct list_head sleepers;
+	struct list_head nonblock_senders;
 	bool dead;
 	wait_queue_head_t recv_wait;
 	wait_queue_head_t send_wait;

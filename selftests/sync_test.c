@@ -204,6 +204,115 @@ TEST_F(msgq, sync_send_nonblock_needs_waiting_receiver)
 	ASSERT_EQ(2U, c.got);
 }
 
+/*
+ * A non-blocking sync send goes ahead because a receiver waits; if that
+ * receiver then takes another message (or finds the next one too large)
+ * and leaves, the send must give up with EAGAIN, not wait for a receiver
+ * that may never come. Made deterministic on one CPU: the sender (FIFO 2)
+ * wakes the receiver (SCHED_OTHER) and goes to sleep; a third thread
+ * (FIFO 1), made runnable by the sender just before its send, runs before
+ * the receiver and queues a message of higher priority.
+ */
+struct hasty {
+	int fd;
+	int go[2];		/* sender -> intruder: send now */
+	unsigned int b_len;	/* the intruder's message's length */
+	unsigned int got;	/* what the receiver took */
+};
+
+static bool on_cpu0(int policy, int prio)
+{
+	struct sched_param sp = { .sched_priority = prio };
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	return !sched_setaffinity(0, sizeof(set), &set) &&
+	       !pthread_setschedparam(pthread_self(), policy, &sp);
+}
+
+static long hasty_recv_fn(void *arg)
+{
+	struct hasty *h = arg;
+
+	if (!on_cpu0(SCHED_OTHER, 0))
+		return -2;
+	return msgq_recv(h->fd, &h->got, sizeof(h->got), NULL);
+}
+
+static long hasty_intruder_fn(void *arg)
+{
+	struct hasty *h = arg;
+	unsigned char b[8] = { 0xb };
+	char c;
+
+	if (!on_cpu0(SCHED_FIFO, 1))
+		return -2;
+	if (read(h->go[0], &c, 1) != 1)
+		return -3;
+	return msgq_send(h->fd, b, h->b_len, 5);
+}
+
+static long hasty_send_fn(void *arg)
+{
+	struct hasty *h = arg;
+
+	if (!on_cpu0(SCHED_FIFO, 2))
+		return -2;
+	if (write(h->go[1], "g", 1) != 1)
+		return -3;
+	return sync_send(h->fd, 0xa, MSGQ_F_NONBLOCK, 0);
+}
+
+TEST_F(msgq, sync_send_nonblock_gives_up_when_its_receiver_leaves)
+{
+	static const char *const how[] = { "took", "was too small for" };
+	unsigned int k;
+
+	MBOX_CREATE(4, 8);
+	for (k = 0; k < 2; k++) {
+		struct hasty h = { .fd = self->fd, .b_len = k ? 8 : 4 };
+		struct call r = { .op = CALL_FN, .fn = hasty_recv_fn, .arg = &h };
+		struct call t = { .op = CALL_FN, .fn = hasty_intruder_fn,
+				  .arg = &h };
+		struct call s = { .op = CALL_FN, .fn = hasty_send_fn,
+				  .arg = &h };
+		unsigned char big[8];
+		struct msgq_attr a;
+
+		if (!on_cpu0(SCHED_FIFO, 1))
+			SKIP(return, "no SCHED_FIFO here: %s", strerror(errno));
+		on_cpu0(SCHED_OTHER, 0);
+		ASSERT_EQ(0, pipe(h.go));
+		ASSERT_TRUE(call_start_blocked(&r));
+		ASSERT_TRUE(call_start_blocked(&t));
+		ASSERT_TRUE(call_start(&s));
+		ASSERT_TRUE(call_wait(&s, WAKE_MS))
+			TH_LOG("the receiver %s the other message and left; "
+			       "the non-blocking sync send still waits", how[k]);
+		ASSERT_EQ(-1, s.ret);
+		ASSERT_EQ(EAGAIN, s.err) TH_LOG("%s", strerror(s.err));
+		ASSERT_TRUE(call_wait(&t, WAKE_MS));
+		ASSERT_EQ(0, t.ret);
+		ASSERT_TRUE(call_wait(&r, WAKE_MS));
+		ASSERT_EQ(0, msgq_getattr(self->fd, &a));
+		if (k == 0) {
+			ASSERT_EQ(4, r.ret);
+			ASSERT_EQ(0xbU, h.got);
+			ASSERT_EQ(0U, a.cur_msgs);
+		} else {
+			ASSERT_EQ(-1, r.ret);
+			ASSERT_EQ(EMSGSIZE, r.err);
+			/* the withdrawn message is gone, the large one kept */
+			ASSERT_EQ(1U, a.cur_msgs);
+			ASSERT_EQ(8, msgq_recv(self->fd, big, sizeof(big),
+					       NULL));
+		}
+		close(h.go[0]);
+		close(h.go[1]);
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /*
  * The race: sync sends with a short timeout against a receiver that
