@@ -90,5 +90,6 @@ while :; do
 	last=$(tail -n "+$from" "$log" | tr -d '\r' | grep '^MSGQ-RIG: ' | tail -n1)
 	[ "$last" = "MSGQ-RIG: reboot" ] && [ $boot -lt 4 ] || break
 done
+echo "MSGQ-RIG-HOST: $boot boots in $((timeout - (deadline - $(date +%s)))) s" | tee -a "$log"
 tr -d '\r' <"$log" | grep -q '^MSGQ-RIG: done rc=0$' && exit 0
 exit 1
