@@ -14,10 +14,15 @@
 # Targets: "6.1" (Debian's linux-image-amd64, always), "6.12" (Debian 12's
 # linux-image-6.12.*+deb12-amd64, installed by deps.sh), then "debug" when
 # scripts/debug-kernel.sh is executable (it prints the built tree's path on
-# its last stdout line). Add a target by calling run_target.
+# its last stdout line). Add a target by calling run_target. Last "debian":
+# no busybox guest but a real Debian 12 system (scripts/debian-image.sh,
+# cached), where scripts/debian-vm.sh has the README's install steps
+# (packaging/install-steps.sh) run as a user would, a reboot and a kernel
+# upgrade from 6.1 to 6.12 (scripts/guest/debian-rig.sh); its log is read
+# by the same verdict.
 # Closes with "N passed, N failed[, N skipped]" summed over all targets; exits
 # non-zero when anything failed.
-#   Environment: MSGQ_TARGETS="6.1 6.12 debug" to choose targets,
+#   Environment: MSGQ_TARGETS="6.1 6.12 debug debian" to choose targets,
 #                MSGQ_VM_TIMEOUT (seconds, whole guest run; the debug
 #                target's default is shorter, see debug_timeout),
 #                MSGQ_STRESS_SEED, MSGQ_STRESS_SECONDS, MSGQ_FI_VERBOSE
@@ -32,7 +37,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 build=$top/build
-targets=${MSGQ_TARGETS:-6.1 6.12 debug}
+targets=${MSGQ_TARGETS:-6.1 6.12 debug debian}
 start=$(date +%s)
 
 step() { echo "== check: $*"; }
@@ -181,6 +186,10 @@ if [ -z "${MSGQ_VM_TIMEOUT:-}" ] && [ "${MSGQ_FI_VERBOSE:-0}" = 0 ]; then
 		debug_timeout=$((1500 + extra))
 fi
 
+# The debian guest builds msgq twice under TCG (DKMS, for each kernel) and
+# boots three times: about 12 minutes; MSGQ_VM_TIMEOUT overrides.
+debian_timeout=${MSGQ_VM_TIMEOUT:-1800}
+
 # run_target NAME BZIMAGE KDIR [VM.SH OPTIONS...]: the guest runs
 # $guest_env$guest_cmd.
 run_target() {
@@ -196,12 +205,18 @@ run_target() {
 	scripts/vm.sh --kernel "$image" --module "$out/module/msgq.ko" \
 		--payload "$payload" --cmd "$guest_env$guest_cmd" \
 		--timeout "$vm_timeout" --log "$out/guest.log" "$@" || true
-	step "target $name: verdict (log: $out/guest.log)"
-	local verdict rc=0 p f s
-	verdict=$(scripts/scan-log.sh "$out/guest.log") || rc=$?
+	verdict "$name" "$out/guest.log"
+}
+
+# verdict NAME LOG: the target's verdict (scan-log.sh), its kernel reports
+# in full, its counts added to the totals.
+verdict() {
+	local name=$1 log=$2 verdict rc=0 p f s
+	step "target $name: verdict (log: $log)"
+	verdict=$(scripts/scan-log.sh "$log") || rc=$?
 	echo "$verdict" | sed "s/^/[$name] /"
 	# Kernel reports (KASAN, lockdep, UBSAN, kmemleak...) in full.
-	scripts/kernel-reports.sh "$out/guest.log" | sed "s/^/[$name] /" || true
+	scripts/kernel-reports.sh "$log" | sed "s/^/[$name] /" || true
 	read -r p f s < <(echo "$verdict" | tail -n1 |
 		sed -E 's/([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?/\1 \2 \4/')
 	total_pass=$((total_pass + p)) total_fail=$((total_fail + f))
@@ -239,6 +254,20 @@ for t in $targets; do
 		run_target debug "$tree/arch/x86/boot/bzImage" "$tree" \
 			--timeout "$debug_timeout"
 		guest_env=
+		;;
+	debian)
+		step "target debian: scripts/debian-image.sh (Debian 12 image, cached)"
+		mkdir -p "$build/target-debian"
+		if ! scripts/debian-image.sh | tee "$build/debian-image.out"; then
+			echo "check: scripts/debian-image.sh failed"
+			bad="$bad debian"
+			continue
+		fi
+		step "target debian: install msgq as the README says, reboot, upgrade the kernel (time limit $debian_timeout s)"
+		scripts/debian-vm.sh --image "$(tail -n1 "$build/debian-image.out")" \
+			--timeout "$debian_timeout" \
+			--log "$build/target-debian/guest.log" || true
+		verdict debian "$build/target-debian/guest.log"
 		;;
 	*) echo "check: unknown target $t"; exit 2 ;;
 	esac

@@ -16,6 +16,9 @@ PKGS="$PKGS sparse"
 PKGS="$PKGS liburing-dev"
 # The 32-bit libmsgq and selftest flavours (gcc -m32, 32-bit libc).
 PKGS="$PKGS gcc-multilib"
+# The debian target's image (scripts/debian-image.sh): mmdebstrap, a disk
+# made without loop devices (sfdisk, mkfs.ext4 -d), qcow2 (qemu-img).
+PKGS="$PKGS mmdebstrap fdisk e2fsprogs qemu-utils"
 
 missing=
 for p in $PKGS; do
