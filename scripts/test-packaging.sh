@@ -10,7 +10,8 @@
 #            in KVERS (warning-free, right version), dkms remove; all in
 #            scratch trees, never /var/lib/dkms, /usr/src or /lib/modules
 # Prints TAP and closes with "N passed, N failed"; exits 1 on any failure.
-#   scripts/test-packaging.sh [man] [install] [dkms]   (default: all three)
+#   readme   the README's install commands are packaging/install-steps.sh's
+#   scripts/test-packaging.sh [man] [readme] [install] [dkms]   (default: all)
 #   Environment: KVERS="6.1.0-56-amd64 6.12.57+deb12-amd64" (default: the
 #                releases of the guest kernels, scripts/guest-kernel.sh)
 # "COND && ok ... || not_ok ..." is safe here: ok never fails.
@@ -21,7 +22,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 version=$(cat VERSION)
 work=$top/build/packaging
-groups=${*:-man install dkms}
+groups=${*:-man readme install dkms}
 n=0 pass=0 fail=0
 
 ok() { n=$((n + 1)) pass=$((pass + 1)); echo "ok $n $1"; }
@@ -412,11 +413,26 @@ test_dkms() {
 	rm -rf "$d"
 }
 
+# ---- the README's install commands ----
+# They are packaging/install-steps.sh's, which the debian target runs: the
+# indented block of the README's "Installing on a real machine" must be
+# the commands of the steps it names, in order, word for word.
+test_readme() {
+	local got want
+	got=$(sed -n '/^## Installing on a real machine$/,/^## /p' README.md |
+		sed -n 's/^    //p')
+	want=$(for s in tools dkms user check; do
+		packaging/install-steps.sh --show $s; done)
+	same "readme: the install commands are install-steps.sh's tools dkms user check" \
+		"$got" "$want"
+}
+
 echo "TAP version 13"
 mkdir -p "$work"
 for g in $groups; do
 	case $g in
 	man) test_man ;;
+	readme) test_readme ;;
 	install) test_install ;;
 	dkms) test_dkms ;;
 	*) echo "test-packaging: unknown group $g" >&2; exit 2 ;;
