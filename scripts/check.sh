@@ -95,7 +95,9 @@ done
 # library (time64, timeout), the UAPI structs' layout and pointers as
 # __u64 (uapi, messages, batch, sendrecv, writeback, names), readv and
 # writev with the 32-bit struct iovec (iov), and the module's
-# compat_ioctl path, restarts after a signal included (signal).
+# compat_ioctl path, restarts after a signal included (signal), and the
+# <mqueue.h> conformance suite in both columns (posix_test, with
+# posix_test-msgq-m32/-t64 against the 32-bit libmsgq-posix).
 # About 14 s per flavour in a stock guest. Not the whole suite: that would
 # run it three times in each guest, for the module's logic, which a 32-bit
 # caller does not change.
@@ -104,7 +106,7 @@ done
 # runner whether its kernel runs them (IA32_EMULATION; SKIPs without).
 flavour_tests="time64_test timeout_test uapi_test messages_test batch_test
 sendrecv_test writeback_test names_test iov_test signal_test stall_test
-trace_test fdinfo_test"
+trace_test fdinfo_test posix_test"
 make -s -C lib M32=1
 for f in m32 t64; do
 	only=
@@ -117,6 +119,11 @@ for f in m32 t64; do
 	for t in $only; do
 		cp "$build/selftests-$f/$t" "$payload/selftests/$t-$f"
 	done
+	# posix_test brings its column against libmsgq-posix along.
+	case " $only " in
+	*" posix_test "*) cp "$build/selftests-$f/posix_test-msgq" \
+		"$payload/selftests/posix_test-msgq-$f" ;;
+	esac
 done
 ${CC:-cc} -m32 -static -O2 -Wall -Wextra -o "$payload/bin/ia32-probe" \
 	scripts/guest/ia32-probe.c
