@@ -16,6 +16,9 @@ PKGS="$PKGS sparse"
 PKGS="$PKGS liburing-dev"
 # The 32-bit libmsgq and selftest flavours (gcc -m32, 32-bit libc).
 PKGS="$PKGS gcc-multilib"
+# The event-loop examples (make examples, evloop_test): each library's
+# headers, pkg-config file and static archive.
+PKGS="$PKGS libuv1-dev libevent-dev libglib2.0-dev"
 
 missing=
 for p in $PKGS; do
