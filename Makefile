@@ -158,7 +158,8 @@ EVLOOP := $(BUILD)/examples/libuv_worker $(BUILD)/examples/libevent_worker \
 $(BUILD)/examples/libuv_worker: EVLOOP_PKG := libuv-static
 $(BUILD)/examples/libevent_worker: EVLOOP_PKG := libevent
 $(BUILD)/examples/glib_worker: EVLOOP_PKG := glib-2.0
-$(EVLOOP_PREFIX)/lib/pkgconfig/libmsgq.pc: lib/libmsgq.a lib/libmsgq.pc.in
+$(EVLOOP_PREFIX)/lib/pkgconfig/libmsgq.pc: lib/libmsgq.a lib/libmsgq.pc.in \
+		lib/include/msgq.h uapi/msgq.h
 	$(MAKE) -C lib install prefix=$(EVLOOP_PREFIX)
 $(EVLOOP): $(BUILD)/examples/%: examples/%.c \
 		$(EVLOOP_PREFIX)/lib/pkgconfig/libmsgq.pc
