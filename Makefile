@@ -4,7 +4,7 @@
 #   make check     every test, in QEMU guests (scripts/check.sh)
 #   make demo      the demo program in a QEMU guest
 #   make bench     the benchmark in a QEMU guest (build/bench/, README)
-#   make examples  build/examples/*, static (make check runs epoll_loop and uring_echo)
+#   make examples  build/examples/*, static (make check runs them all)
 #   make install   module, libmsgq, headers, msgq CLI, man pages, udev rule
 #   make dkms-install   the module through DKMS instead (README)
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -143,6 +143,28 @@ $(BUILD)/examples/%: examples/%.c lib/libmsgq.a
 		lib/libmsgq.a $(EXAMPLE_LIBS) -lpthread -o $@
 # Examples that need more than libmsgq and libc.
 $(BUILD)/examples/uring_echo: EXAMPLE_LIBS := -luring
+# The event-loop workers (selftests/evloop_test.c runs them), built as a
+# user builds them: with pkg-config, against libmsgq as make -C lib install
+# lays it out (here in build/examples/usr), and each loop library's own
+# pkg-config name (Debian's libuv1-dev, libevent-dev, libglib2.0-dev).
+# --static for the busybox guest: Debian's static archives (libuv_a.a
+# through libuv-static.pc, libevent.a, libglib-2.0.a with libpcre2-8.a).
+# ld warns that getpwuid (GLib) and getaddrinfo (libevent) would need
+# glibc's shared NSS modules at run time: the workers never call them.
+EVLOOP_PREFIX := $(BUILD)/examples/usr
+EVLOOP_PC := PKG_CONFIG_PATH=$(EVLOOP_PREFIX)/lib/pkgconfig pkg-config --static
+EVLOOP := $(BUILD)/examples/libuv_worker $(BUILD)/examples/libevent_worker \
+	$(BUILD)/examples/glib_worker
+$(BUILD)/examples/libuv_worker: EVLOOP_PKG := libuv-static
+$(BUILD)/examples/libevent_worker: EVLOOP_PKG := libevent
+$(BUILD)/examples/glib_worker: EVLOOP_PKG := glib-2.0
+$(EVLOOP_PREFIX)/lib/pkgconfig/libmsgq.pc: lib/libmsgq.a lib/libmsgq.pc.in \
+		lib/include/msgq.h uapi/msgq.h
+	$(MAKE) -C lib install prefix=$(EVLOOP_PREFIX)
+$(EVLOOP): $(BUILD)/examples/%: examples/%.c \
+		$(EVLOOP_PREFIX)/lib/pkgconfig/libmsgq.pc
+	$(CC) -static -O2 -Wall -Wextra -Wno-unused-parameter \
+		-o $@ $< $$($(EVLOOP_PC) --cflags --libs libmsgq $(EVLOOP_PKG))
 
 demo: deps
 	$(MAKE) lib

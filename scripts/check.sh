@@ -156,6 +156,12 @@ if want posix_test || want posix_test-preload; then
 	payload_libs "$prog-t64" lib32 lib/m32/libmsgq.so.1 \
 		lib/posix/m32/libmsgq-posix.so.1
 fi
+# The event-loop workers (examples/*_worker.c, static) are driven by
+# evloop_test, which finds them beside itself.
+if want evloop_test; then
+	cp "$build/examples/libuv_worker" "$build/examples/libevent_worker" \
+		"$build/examples/glib_worker" "$payload/selftests/"
+fi
 # Examples that check themselves: run after the selftests, one TAP line each.
 mkdir -p "$payload/examples"
 cp "$build/examples/epoll_loop" "$build/examples/uring_echo" "$payload/examples/"

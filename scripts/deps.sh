@@ -12,6 +12,9 @@ PKGS="$PKGS dkms mandoc man-db pkg-config"
 PKGS="$PKGS linux-source-6.1 bc flex bison libelf-dev libssl-dev"
 # Module lint (scripts/lint-module.sh): sparse.
 PKGS="$PKGS sparse"
+# The event-loop examples (make examples, evloop_test): each library's
+# headers, pkg-config file and static archive.
+PKGS="$PKGS libuv1-dev libevent-dev libglib2.0-dev"
 # Selftests: io_uring (uring_test).
 PKGS="$PKGS liburing-dev"
 # The 32-bit libmsgq and selftest flavours (gcc -m32, 32-bit libc).
