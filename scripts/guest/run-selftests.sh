@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs inside the guest (busybox): every *_test binary in DIR, and every
-# NAME_test-FLAVOUR (a build of NAME_test for another ABI, e.g. the 32-bit
-# timeout_test-m32: scripts/check.sh), one after the other, each under the
+# NAME_test-SUFFIX (another build of NAME_test: for another ABI, as the
+# 32-bit timeout_test-m32, or against another library, as
+# posix_test-msgq-t64: scripts/check.sh), one after the other, each under the
 # "timeout=" of DIR/settings, then every program in DIR/../examples
 # (self-checking examples: exit 0 is a pass). Prints KTAP like the kernel's
 # kselftest runner: one "ok N selftests: msgq: NAME" line per binary
@@ -20,7 +21,7 @@ dir=${1:-/opt/msgq/selftests}
 exdir=$(dirname "$dir")/examples
 limit=$(sed -n 's/^timeout=//p' "$dir/settings" 2>/dev/null)
 : "${limit:=45}"
-tests=$(ls "$dir" | grep -E '_test(-[a-z0-9]+)?$')
+tests=$(ls "$dir" | grep -E '_test(-[a-z0-9]+)*$')
 examples=$(ls "$exdir" 2>/dev/null)
 echo "TAP version 13"
 echo "1..$(echo $tests $examples | wc -w)"
