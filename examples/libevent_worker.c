@@ -72,11 +72,14 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		n = msgq_recv(fd, w->buf, w->cap, &prio);
 		if (n < 0 && errno == EAGAIN)
 			return;			/* drained: wait for more */
-		if (n < 0)
-			return stop(w, "recv", errno);
+		if (n < 0) {
+			stop(w, "recv", errno);
+			return;
+		}
 		if (take(w, n, prio)) {
 			printf("bye\n");
-			return stop(w, NULL, 0);
+			stop(w, NULL, 0);
+			return;
 		}
 	}
 	/* more may wait: level-triggered, libevent calls again */

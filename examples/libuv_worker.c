@@ -70,17 +70,22 @@ static void on_readable(uv_poll_t *p, int status, int events)
 	unsigned int prio, i;
 	ssize_t n;
 
-	if (status < 0)
-		return stop(w, "poll", -status);
+	if (status < 0) {
+		stop(w, "poll", -status);
+		return;
+	}
 	for (i = 0; i < BUDGET; i++) {
 		n = msgq_recv(w->fd, w->buf, w->cap, &prio);
 		if (n < 0 && errno == EAGAIN)
 			return;			/* drained: wait for more */
-		if (n < 0)
-			return stop(w, "recv", errno);
+		if (n < 0) {
+			stop(w, "recv", errno);
+			return;
+		}
 		if (take(w, n, prio)) {
 			printf("bye\n");
-			return stop(w, NULL, 0);
+			stop(w, NULL, 0);
+			return;
 		}
 	}
 	/* more may wait: level-triggered, uv_poll calls again */

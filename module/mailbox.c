@@ -313,6 +313,7 @@ static void mailbox_free(struct kref *ref)
 
 	/* No handle is left, so no receiver holds a message and no sender waits. */
 	spin_lock(&mb->lock);
+	WARN_ON_ONCE(mb->nr_receivers || !list_empty(&mb->nonblock_senders));
 	unlist_all(mb, &all);
 	spin_unlock(&mb->lock);
 	list_for_each_entry_safe(msg, tmp, &all, link)
@@ -906,6 +907,8 @@ int msgq_mailbox_send(struct msgq_mailbox *mb, struct iov_iter *from,
 
 	waiter.state = MSGQ_SYNC_QUEUED;
 	msg->sync = &waiter;
+	if (b->nonblock)
+		list_add(&waiter.link, &mb->nonblock_senders);
 	wake = wake_for_messages(mb, 1);
 	spin_unlock(&mb->lock);
 	/* Receivers must hear of the message before we wait for them. */
@@ -913,8 +916,6 @@ int msgq_mailbox_send(struct msgq_mailbox *mb, struct iov_iter *from,
 	msgq_notification_free(fired);
 
 	spin_lock(&mb->lock);
-	if (b->nonblock)
-		list_add(&waiter.link, &mb->nonblock_senders);
 	err = await_delivery(mb, msg, &waiter, b);
 	if (b->nonblock)
 		list_del(&waiter.link);

@@ -70,8 +70,9 @@ enum msgq_sync_state {
  *         waits, under the mailbox lock
  *
  * Lives on the sender's stack. The sender leaves only after seeing a final
- * state, or after withdrawing the message, both under the mailbox lock, so
- * a receiver holding that lock may always dereference it.
+ * state, or after withdrawing the message, both under the mailbox lock, and
+ * unlinks @link in that same lock hold, so a receiver holding that lock may
+ * always dereference it, through the message or through @link.
  */
 struct msgq_sync {
 	struct task_struct *task;

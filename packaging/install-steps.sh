@@ -36,11 +36,14 @@ step_user() {
 	make install-user
 }
 
-# 4. Check it.
+# 4. Check it (one command a line: each failure stops the step).
 step_check() {
 	modprobe msgq
-	msgq create hello && msgq send hello "it works" && msgq recv hello
+	msgq create hello
+	msgq send hello "it works"
+	msgq recv hello
 	msgq ls
+	msgq rm hello
 }
 
 # 5. Optional: only the members of group msgq may use /dev/msgq (the

@@ -169,13 +169,19 @@ dir=$top/${kold}_${knew}_$key
 image=$dir/image.qcow2
 mkdir -p "$dir"
 
+# The lock: shared to use the image (here and in scripts/debian-vm.sh),
+# exclusive to build it or to delete it.
 exec 9>"$dir/.lock"
-flock 9
-if [ -f "$dir/.done" ] && [ -f "$image" ]; then
+reuse() {
+	[ -f "$dir/.done" ] && [ -f "$image" ] || return 1
 	log "reusing $image"
 	echo "$image" >&3
 	exit 0
-fi
+}
+flock -s 9
+reuse || :
+flock 9
+reuse || :
 
 start=$(date +%s)
 work=$dir/work
@@ -236,8 +242,11 @@ if [ "${MSGQ_KEEP_OLD_IMAGES:-0}" != 1 ]; then
 	for old in "$top"/*/; do
 		old=${old%/}
 		[ "$old" = "$dir" ] && continue
-		log "deleting the image of another recipe: $old"
-		rm -rf "$old"
+		# Not one being built or booted (they hold its lock).
+		if (exec 8>"$old/.lock" && flock -n 8); then
+			log "deleting the image of another recipe: $old"
+			rm -rf "$old"
+		fi
 	done
 fi
 echo "$image" >&3

@@ -46,12 +46,17 @@ image=$(cd "$(dirname "$image")" && pwd)/$(basename "$image")
 
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/msgq-debian-vm.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+# The image's lock, shared: scripts/debian-image.sh deletes no image in use.
+exec 8<"$(dirname "$image")/.lock"
+flock -s 8
 qemu-img create -q -f qcow2 -F qcow2 -b "$image" "$work/disk.qcow2"
 # The checkout as the user has it: what git tracks and what is new, not
 # what it ignores (build products); a tree that is no git checkout whole,
 # less build/.
-if git -C "$checkout" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-	(cd "$checkout" && git ls-files -z --cached --others --exclude-standard |
+# (safe.directory: root, as in CI, reading a clone of another user's.)
+git=(git -c safe.directory="$checkout" -C "$checkout")
+if "${git[@]}" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	(cd "$checkout" && "${git[@]}" ls-files -z --cached --others --exclude-standard |
 		xargs -0 sh -c 'for f; do [ -e "$f" ] || [ -L "$f" ] && printf "%s\0" "$f"; done' sh |
 		tar --null --no-recursion -cf "$work/payload.tar" -T -)
 else

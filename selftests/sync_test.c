@@ -220,6 +220,7 @@ struct hasty {
 	unsigned int got;	/* what the receiver took */
 };
 
+/* This thread on CPU 0 with @policy at @prio; false with errno if not. */
 static bool on_cpu0(int policy, int prio)
 {
 	struct sched_param sp = { .sched_priority = prio };
@@ -227,8 +228,10 @@ static bool on_cpu0(int policy, int prio)
 
 	CPU_ZERO(&set);
 	CPU_SET(0, &set);
-	return !sched_setaffinity(0, sizeof(set), &set) &&
-	       !pthread_setschedparam(pthread_self(), policy, &sp);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		return false;
+	errno = pthread_setschedparam(pthread_self(), policy, &sp);
+	return !errno;
 }
 
 static long hasty_recv_fn(void *arg)
@@ -246,10 +249,15 @@ static long hasty_intruder_fn(void *arg)
 	unsigned char b[8] = { 0xb };
 	char c;
 
+	struct msgq_attr a;
+
 	if (!on_cpu0(SCHED_FIFO, 1))
 		return -2;
 	if (read(h->go[0], &c, 1) != 1)
 		return -3;
+	/* The sender went ahead: its message is queued, it waits. */
+	if (msgq_getattr(h->fd, &a) || a.cur_msgs != 1)
+		return -4;
 	return msgq_send(h->fd, b, h->b_len, 5);
 }
 
@@ -267,24 +275,30 @@ static long hasty_send_fn(void *arg)
 TEST_F(msgq, sync_send_nonblock_gives_up_when_its_receiver_leaves)
 {
 	static const char *const how[] = { "took", "was too small for" };
+	/* Static: a thread left waiting by a failure outlives this frame. */
+	static struct hasty h;
+	static struct call r, t, s;
 	unsigned int k;
 
 	MBOX_CREATE(4, 8);
 	for (k = 0; k < 2; k++) {
-		struct hasty h = { .fd = self->fd, .b_len = k ? 8 : 4 };
-		struct call r = { .op = CALL_FN, .fn = hasty_recv_fn, .arg = &h };
-		struct call t = { .op = CALL_FN, .fn = hasty_intruder_fn,
-				  .arg = &h };
-		struct call s = { .op = CALL_FN, .fn = hasty_send_fn,
-				  .arg = &h };
 		unsigned char big[8];
 		struct msgq_attr a;
 
+		h = (struct hasty){ .fd = self->fd, .b_len = k ? 8 : 4 };
+		r = (struct call){ .op = CALL_FN, .fn = hasty_recv_fn,
+				   .arg = &h };
+		t = (struct call){ .op = CALL_FN, .fn = hasty_intruder_fn,
+				   .arg = &h };
+		s = (struct call){ .op = CALL_FN, .fn = hasty_send_fn,
+				   .arg = &h };
 		if (!on_cpu0(SCHED_FIFO, 1))
-			SKIP(return, "no SCHED_FIFO here: %s", strerror(errno));
+			SKIP(return, "CPU 0 at SCHED_FIFO: %s", strerror(errno));
 		on_cpu0(SCHED_OTHER, 0);
 		ASSERT_EQ(0, pipe(h.go));
-		ASSERT_TRUE(call_start_blocked(&r));
+		ASSERT_TRUE(call_start(&r));
+		/* counted as a waiting receiver: asleep in its receive */
+		ASSERT_TRUE(wait_blocked_in(getpid(), r.tid, SYS_msgq_any, 5000));
 		ASSERT_TRUE(call_start_blocked(&t));
 		ASSERT_TRUE(call_start(&s));
 		ASSERT_TRUE(call_wait(&s, WAKE_MS))
@@ -293,7 +307,7 @@ TEST_F(msgq, sync_send_nonblock_gives_up_when_its_receiver_leaves)
 		ASSERT_EQ(-1, s.ret);
 		ASSERT_EQ(EAGAIN, s.err) TH_LOG("%s", strerror(s.err));
 		ASSERT_TRUE(call_wait(&t, WAKE_MS));
-		ASSERT_EQ(0, t.ret);
+		ASSERT_EQ(0, t.ret) TH_LOG("-4: the sender did not go ahead");
 		ASSERT_TRUE(call_wait(&r, WAKE_MS));
 		ASSERT_EQ(0, msgq_getattr(self->fd, &a));
 		if (k == 0) {

@@ -230,8 +230,9 @@ case $boot in
 	step "udev: 60-msgq.rules (make install-user) read, /dev/msgq 0666 root:root" \
 		"modprobe -r msgq && modprobe msgq && check_dev '666 root root' &&
 		udevadm test /sys/class/misc/msgq 2>&1 | grep 'rules.d/60-msgq.rules'"
-	step "$S check: msgq create, send, recv, ls as root" \
-		"sh $steps check | tee /dev/stderr | grep -qx 'it works'"
+	step "$S check: msgq create, send, recv, ls, rm as root" \
+		"sh $steps check >$state/check.out; rc=\$?; cat $state/check.out;
+		[ \$rc = 0 ] && grep -qx 'it works' $state/check.out"
 	step "$S app (as tester): cc with pkg-config --cflags --libs libmsgq, and --static" \
 		"runuser -l tester -c 'cd app && sh ~/install-steps.sh app'"
 	step "tester: msgq from PATH, the program (shared, static) runs" \
