@@ -7,8 +7,11 @@
  * dequeue takes the first message of the highest set bit of the highest
  * group with one. Both cost the same whatever the depth of the queue and
  * the number of priorities in use. A group above the first is allocated
- * (outside the lock, as the mailbox's spare) before a message of its
- * priorities is queued, and freed when the last of them leaves.
+ * (outside the lock, as an idle group) before a message of its priorities
+ * is queued; emptied, it stays idle, for its priorities or any others,
+ * while the mailbox has no more groups than it may hold messages (so a
+ * mailbox that cycles through many priorities does not allocate and free a
+ * group per message), and is freed otherwise or with the mailbox.
  *
  * Sleeping: receivers sleep in mb->sleepers, oldest first, and a message
  * wakes one of them: the sender takes it off the list and wakes it, under
@@ -89,6 +92,8 @@ static void group_init(struct msgq_group *group)
 
 	bitmap_zero(group->used, MSGQ_GROUP_LEVELS);
 	group->held = 0;
+	group->index = 0;
+	INIT_LIST_HEAD(&group->idle);
 	for (l = 0; l < MSGQ_GROUP_LEVELS; l++)
 		INIT_LIST_HEAD(&group->levels[l]);
 }
@@ -117,7 +122,8 @@ static bool group_ready(struct msgq_mailbox *mb, u32 prio)
 	unsigned int g = prio >> MSGQ_GROUP_SHIFT;
 
 	lockdep_assert_held(&mb->lock);
-	return !g || (mb->groups && (mb->groups[g] || mb->spare_group));
+	return !g || (mb->groups &&
+		      (mb->groups[g] || !list_empty(&mb->idle_groups)));
 }
 
 /* Groups above the first, made and freed; counted for debugfs. */
@@ -142,8 +148,8 @@ static void group_free(struct msgq_group *group)
 
 /*
  * Allocate, without the lock, what group_ready() found missing: 0 (the
- * caller looks again: another sender may have used the spare meanwhile),
- * or -ENOMEM.
+ * caller looks again: another sender may have taken the new idle group
+ * meanwhile), or -ENOMEM.
  */
 static int group_alloc(struct msgq_mailbox *mb)
 {
@@ -162,8 +168,11 @@ static int group_alloc(struct msgq_mailbox *mb)
 	spin_lock(&mb->lock);
 	if (!mb->groups)
 		swap(mb->groups, table);
-	if (!mb->spare_group)
-		swap(mb->spare_group, group);
+	if (list_empty(&mb->idle_groups)) {
+		list_add(&group->idle, &mb->idle_groups);
+		mb->nr_groups++;
+		group = NULL;
+	}
 	spin_unlock(&mb->lock);
 	kfree(table);
 	group_free(group);
@@ -171,9 +180,10 @@ static int group_alloc(struct msgq_mailbox *mb)
 }
 
 /*
- * Count @msg in (@sign 1: a new message, its group made from the spare if
- * need be) or out (-1: it leaves for good; a group above the first that
- * holds nothing more becomes the spare or is freed).
+ * Count @msg in (@sign 1: a new message, its group made from the most
+ * recently emptied idle one if it has none) or out (-1: it leaves for
+ * good; a group above the first that holds nothing more goes idle, or is
+ * freed if the mailbox has more groups than it may hold messages).
  */
 static void count_msg(struct msgq_mailbox *mb, struct msgq_msg *msg, int sign)
 {
@@ -183,19 +193,31 @@ static void count_msg(struct msgq_mailbox *mb, struct msgq_msg *msg, int sign)
 	lockdep_assert_held(&mb->lock);
 	mb->cur_msgs += sign;
 	mb->cur_bytes += sign * (s64)msg->len;
-	if (g && sign > 0 && !mb->groups[g]) {
-		mb->groups[g] = mb->spare_group;
-		mb->spare_group = NULL;
-	}
-	group = group_of(mb, msg->prio);
-	group->held += sign;
-	if (!g || group->held)
+	if (!g) {
+		mb->group0.held += sign;
 		return;
+	}
+	group = mb->groups[g];
+	if (sign > 0 && !group) {
+		group = list_first_entry(&mb->idle_groups, struct msgq_group,
+					 idle);
+		if (group->index)
+			mb->groups[group->index] = NULL;
+		group->index = g;
+		mb->groups[g] = group;
+	}
+	if (sign > 0 && !group->held)
+		list_del_init(&group->idle);
+	group->held += sign;
+	if (group->held)
+		return;
+	if (mb->nr_groups <= max(mb->max_msgs, 1U)) {
+		list_add(&group->idle, &mb->idle_groups);
+		return;
+	}
 	mb->groups[g] = NULL;
-	if (!mb->spare_group)
-		mb->spare_group = group;
-	else
-		group_free(group);
+	mb->nr_groups--;
+	group_free(group);
 }
 
 static struct msgq_msg *first_msg(struct msgq_mailbox *mb)
@@ -283,6 +305,7 @@ struct msgq_mailbox *msgq_mailbox_alloc(const char *name, u32 max_msgs,
 	spin_lock_init(&mb->lock);
 	group_init(&mb->group0);
 	INIT_LIST_HEAD(&mb->sleepers);
+	INIT_LIST_HEAD(&mb->idle_groups);
 	INIT_LIST_HEAD(&mb->nonblock_senders);
 	init_waitqueue_head(&mb->recv_wait);
 	init_waitqueue_head(&mb->send_wait);
@@ -307,6 +330,7 @@ struct msgq_mailbox *msgq_mailbox_alloc(const char *name, u32 max_msgs,
 static void mailbox_free(struct kref *ref)
 {
 	struct msgq_mailbox *mb = container_of(ref, struct msgq_mailbox, ref);
+	struct msgq_group *group, *gtmp;
 	struct msgq_msg *msg, *tmp;
 	LIST_HEAD(all);
 	unsigned int g;
@@ -318,10 +342,13 @@ static void mailbox_free(struct kref *ref)
 	spin_unlock(&mb->lock);
 	list_for_each_entry_safe(msg, tmp, &all, link)
 		msgq_msg_put(msg);
+	/* The idle groups at no number, then every group at its number. */
+	list_for_each_entry_safe(group, gtmp, &mb->idle_groups, idle)
+		if (!group->index)
+			group_free(group);
 	for (g = 1; mb->groups && g < MSGQ_GROUPS; g++)
 		group_free(mb->groups[g]);
 	kfree(mb->groups);
-	group_free(mb->spare_group);
 	msgq_notification_free(mb->notify);
 	msgq_msg_free_list(&mb->pool);
 	msgq_quota_uncharge(mb);

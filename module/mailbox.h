@@ -94,12 +94,16 @@ struct msgq_sync {
  * struct msgq_group - the FIFO lists of 64 priorities
  * @used:   [lock] bit l set iff @levels[l] is not empty
  * @held:   [lock] messages of these priorities the mailbox holds: listed
- *          or being copied out; the group is freed when none is left
+ *          or being copied out
+ * @index:  [lock] its number in the mailbox's @groups, 0 while in none
+ * @idle:   [lock] in the mailbox's @idle_groups while @held is 0
  * @levels: [lock] one FIFO list of messages per priority
  */
 struct msgq_group {
 	DECLARE_BITMAP(used, MSGQ_GROUP_LEVELS);
 	u32 held;
+	u32 index;
+	struct list_head idle;
 	struct list_head levels[MSGQ_GROUP_LEVELS];
 };
 
@@ -138,9 +142,14 @@ struct msgq_notification {
  * @groups_used:     [lock] bit g set iff group g has a listed message
  * @group0:          [lock] priorities 0..63
  * @groups:          [lock] groups of the priorities from 64 on, by number,
- *                   each there while it holds a message; NULL until a
+ *                   each there while it holds a message, and then while
+ *                   idle until another number needs it; NULL until a
  *                   priority from 64 on is first used
- * @spare_group:     [lock] a free group, for the next priority group used
+ * @idle_groups:     [lock] groups (struct msgq_group) holding no message,
+ *                   most recently emptied first, for the next group used
+ * @nr_groups:       [lock] groups allocated, idle or not: an emptied group
+ *                   is kept idle while there are at most max(@max_msgs, 1),
+ *                   the most that the mailbox's messages can use anyway
  * @listed:          [lock] messages in the lists, ready to be taken
  * @cur_msgs:        [lock] messages held: listed plus being copied out
  * @cur_bytes:       [lock] payload bytes held
@@ -182,7 +191,8 @@ struct msgq_mailbox {
 	DECLARE_BITMAP(groups_used, MSGQ_GROUPS);
 	struct msgq_group group0;
 	struct msgq_group **groups;
-	struct msgq_group *spare_group;
+	struct list_head idle_groups;
+	u32 nr_groups;
 	u32 listed;
 	u32 cur_msgs;
 	u64 cur_bytes;

@@ -636,13 +636,15 @@ int counts_read(struct msgq_counts *c)
 
 long long msgq_stat(const char *name)
 {
-	struct msgq_counts c;
-	size_t i;
+	size_t klen = strlen(name);
+	char buf[512], *line, *save;
 
-	counts_read(&c);
-	for (i = 0; i < MSGQ_NCOUNTS; i++)
-		if (!strcmp(name, counts_names[i]))
-			return c.v[i];
+	if (read_text(MSGQ_STATS_PATH, buf, sizeof(buf)) <= 0)
+		return -1;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		if (!strncmp(line, name, klen) && line[klen] == ' ')
+			return strtoll(line + klen + 1, NULL, 10);
 	return -1;
 }
 

@@ -315,7 +315,7 @@ extern const char *const counts_names[MSGQ_NCOUNTS];
 int counts_read_fd(int fd, struct msgq_counts *c);
 int counts_read(struct msgq_counts *c);
 
-/* One count by its name, or -1 if unavailable. */
+/* One line of the stats file by its name (any, not only the six), or -1. */
 long long msgq_stat(const char *name);
 
 bool counts_equal(const struct msgq_counts *a, const struct msgq_counts *b);
