@@ -274,17 +274,35 @@ static void print_levels(FILE *o)
 	fputc('\n', o);
 }
 
+/*
+ * Mechanism @m's ratio to the reference (POSIX mq) in figure @f, over the
+ * same in figure @b: the median of the per-round ratios. A drift of the
+ * host that slows a whole variant's turn cancels out.
+ */
+static double ratio_to_ref(const struct figure *f, const struct figure *b,
+			   int m)
+{
+	int ref = mech_ref(), i;
+	double r[MAX_ROUNDS];
+
+	for (i = 0; i < opt.rounds; i++)
+		r[i] = f->v[m][i] * b->v[ref][i] / (f->v[ref][i] * b->v[m][i]);
+	return stats(r, opt.rounds).med;
+}
+
 /* --variant: each variant's figures against the first variant's */
 static void print_variants(FILE *o)
 {
 	const struct figure *f, *b;
+	int fi, bi, m, ref = mech_ref();
 	double r, lo, hi;
-	int fi, bi, m;
 
 	if (opt.nvariants < 2)
 		return;
-	fprintf(o, "\nvariants (value / value with %s, median of the "
-		"per-round ratios, min..max):\n", opt.variant[0].name);
+	fprintf(o, "\nvariants (value / value with %s: median of the "
+		"per-round ratios, min..max; [the same of the ratios to %s "
+		"in each variant's turn])\n", opt.variant[0].name,
+		mechs[ref]->short_name);
 	for (bi = 0; bi < nfigs; bi++) {
 		b = &figs[bi];
 		if (b->variant != 0 || b->skipped)
@@ -304,6 +322,10 @@ static void print_variants(FILE *o)
 				fprintf(o, "  %s %.3f (%.3f..%.3f)",
 					opt.variant[f->variant].name, r, lo,
 					hi);
+				if (m != ref && b->has[ref] &&
+				    mech_selected(ref))
+					fprintf(o, " [%.3f]",
+						ratio_to_ref(f, b, m));
 			}
 			fputc('\n', o);
 		}

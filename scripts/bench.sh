@@ -20,6 +20,7 @@
 #                MSGQ_BENCH_SMP    vCPUs (default 2)
 #                MSGQ_BENCH_TIMEOUT  seconds for the whole guest run (900)
 #                MSGQ_BENCH_TRACE_ARGS  more options for the variants' run
+#                                    (15 rounds unless it says otherwise)
 # The guest boots with clocksource=tsc tsc=reliable: under TCG the kernel
 # otherwise falls back to the HPET, and every clock read (msgq stamps each
 # message with its send time) becomes an emulated MMIO access that no real
@@ -72,7 +73,7 @@ scripts/vm.sh --kernel "$image" --module "$top/build/target-6.1/module/msgq.ko" 
 	--append "clocksource=tsc tsc=reliable" \
 	--timeout "${MSGQ_BENCH_TIMEOUT:-900}" --log "$out/guest.log" \
 	--cmd "msgq-bench --out /tmp/msgq-bench --print-data --label '$label' ${MSGQ_BENCH_ARGS:-}; a=\$?
-msgq-bench-variant run --out /tmp/msgq-bench-trace --print-data --data-tag TRACE --label '$label' ${MSGQ_BENCH_TRACE_ARGS:-}; b=\$?
+msgq-bench-variant run --rounds 15 --out /tmp/msgq-bench-trace --print-data --data-tag TRACE --label '$label' ${MSGQ_BENCH_TRACE_ARGS:-}; b=\$?
 [ \$a = 0 ] && [ \$b = 0 ]" \
 	>"$out/console.txt"
 vm_rc=$?
