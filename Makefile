@@ -174,7 +174,8 @@ demo: deps
 	scripts/demo.sh
 
 # The benchmark (every bench/*.c, one program), static for the VM: make bench
-# runs it there (scripts/bench.sh), make check its smoke run.
+# runs it there (scripts/bench.sh), make check its smoke run. liburing.a
+# (Debian's liburing-dev) for its io_uring column (bench/mech_uring.c).
 BENCH_BIN := $(BUILD)/bench/payload/bin/msgq-bench
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 .PHONY: bench bench-bin
@@ -192,7 +193,7 @@ $(BENCH_BIN): $(BENCH_SRC) $(wildcard bench/*.h) lib/libmsgq.a \
 		$(BENCH_MQ_MSGQ) lib/include/msgq.h uapi/msgq.h
 	mkdir -p $(dir $@)
 	$(CC) -static -O2 -std=c11 -Wall -Wextra -I lib/include $(BENCH_SRC) \
-		$(BENCH_MQ_MSGQ) lib/libmsgq.a -lpthread -lm -o $@
+		$(BENCH_MQ_MSGQ) lib/libmsgq.a -luring -lpthread -lm -o $@
 bench: deps
 	$(MAKE) bench-bin
 	scripts/bench.sh

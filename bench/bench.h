@@ -9,11 +9,15 @@
  *               pinger, ponger), the ping-pong, throughput and contention
  *               figures
  *   scale.c     the deep queues and the one-process scale figures
+ *   levels.c    the priority-levels figures (1, 32, 32768 levels)
+ *   variant.c   --variant: the same figures under several states of
+ *               the system (module builds, tracing), in one run
  *   report.c    statistics, the table, CSV and JSON
  *   smoke.c     --smoke: the libmsgq calls the figures use, checked
  *   util.c      clock, sleep, die, futex
  *   mech_*.c    one mechanism each: a struct mech (mech_mq_msgq.c:
- *               mech_mq.c's code through libmsgq-posix)
+ *               mech_mq.c's code through libmsgq-posix; mech_uring.c:
+ *               msgq through io_uring)
  *
  * Adding a mechanism: a mech_NAME.c that defines `const struct mech
  * mech_NAME` and one line in MECH_LIST below.
@@ -45,7 +49,9 @@
 #define MAX_CHILDREN	(2 * CONT_N)
 #define MAX_ROUNDS	64
 #define NDEPTH		3	/* scale depths */
-#define MAX_FIG		24
+#define NLEVELS		3	/* priority-levels figures */
+#define MAX_VARIANTS	4
+#define MAX_FIG		48
 
 /* ------------------------------------------------------------------ */
 /* Mechanisms */
@@ -55,15 +61,18 @@ struct ep;
 struct job;
 
 /* The figures, and the bits of struct mech's kinds */
-enum kind { K_PINGPONG, K_TPUT, K_CONTEND, K_SCALE };
+enum kind { K_PINGPONG, K_TPUT, K_CONTEND, K_SCALE, K_LEVELS };
 #define KIND(k)		(1u << (k))
 #define KINDS_STREAM	(KIND(K_PINGPONG) | KIND(K_TPUT) | KIND(K_CONTEND))
-#define KINDS_ALL	(KINDS_STREAM | KIND(K_SCALE))
+#define KINDS_ALL	(KINDS_STREAM | KIND(K_SCALE) | KIND(K_LEVELS))
 
 /* struct mech's flags */
 #define MECH_REF	0x1	/* every figure also as a ratio to this one */
 #define MECH_READ_LOCK	0x2	/* several readers of one channel take
 				 * sh->rlock (a message is two reads) */
+#define MECH_BATCH_UNORDERED 0x4 /* a batch's messages may come in any
+				 * order (concurrent requests): it must hold
+				 * the next n of the sequence, each once */
 
 /*
  * A mechanism: how to open a one-way channel and move messages through it.
@@ -84,20 +93,21 @@ struct mech {
 	 */
 	int (*open)(struct chan *c, const char *name);
 	void (*close)(struct chan *c);
-	/* Payload buffer @i of @e, @len bytes, priority @prio (0..31): 0/-1 */
+	/* Payload buffer @i of @e, @len bytes, priority @prio: 0/-1 */
 	int (*send)(struct ep *e, int i, size_t len, unsigned int prio);
 	/* Into payload buffer @i of @e: the length, or -1 */
 	ssize_t (*recv)(struct ep *e, int i);
 
 	/*
-	 * Optional: batches, for throughput, contention and scale (NULL:
-	 * one message per call). send_batch sends buffers 0..@n-1 (all of
-	 * them), priorities from @prio0 on modulo @nprio; recv_batch takes
-	 * up to @n, returns how many (or -1) and leaves each length in
-	 * e->mm[i].len.
+	 * Optional: batches, for throughput, contention, scale and levels
+	 * (NULL: one message per call). send_batch sends buffers 0..@n-1
+	 * (all of them), buffer i at priority @prio[i] (@prio NULL: all at
+	 * 0); recv_batch takes up to @n, returns how many (or -1) and
+	 * leaves each length in e->mm[i].len, the payloads in e->pl[0..]
+	 * in the order received.
 	 */
 	int (*send_batch)(struct ep *e, unsigned int n, size_t len,
-			  unsigned int prio0, unsigned int nprio);
+			  const unsigned int *prio);
 	int (*recv_batch)(struct ep *e, unsigned int n);
 	/*
 	 * Optional: ping-pong's send of buffer 0 of @out and receive into
@@ -122,6 +132,7 @@ struct mech {
 #define MECH_LIST(X)		\
 	X(msgq)			\
 	X(msgq_fast)		\
+	X(uring)		\
 	X(mq)			\
 	X(mq_msgq)		\
 	X(sysv)			\
@@ -203,6 +214,13 @@ double measure_scale(const struct mech *m, unsigned int di,
 void scale_close_all(void);
 
 /* ------------------------------------------------------------------ */
+/* Priority levels (levels.c) */
+
+extern unsigned int levels_n[NLEVELS];
+extern unsigned int levels_depth, levels_burst;
+double measure_levels(const struct mech *m, unsigned int levels);
+
+/* ------------------------------------------------------------------ */
 /* The processes of a figure (run.c) */
 
 /* Memory shared with the children of one figure */
@@ -242,6 +260,8 @@ struct figure {
 	bool higher_better;
 	size_t size;
 	unsigned int depth, nprio;	/* scale: indices */
+	unsigned int levels;	/* levels: priority levels in use */
+	int variant;		/* --variant: its index; -1 without */
 	bool one_cpu;		/* both processes on vCPU 0 */
 	bool has[NMECH];
 	bool skipped;		/* not selected by --only */
@@ -258,6 +278,7 @@ struct options {
 	const char *out;
 	bool print_data;
 	const char *label;
+	const char *data_tag;	/* in the --print-data markers */
 	bool plain_ioctl;	/* plain msgq through the ioctls */
 	const char *only;
 	const char *mechs;
@@ -265,6 +286,8 @@ struct options {
 	bool diag;
 	bool pin;
 	bool batch_sched;
+	int nvariants;		/* --variant NAME=CMD, in the order given */
+	struct { const char *name, *cmd; } variant[MAX_VARIANTS];
 };
 
 extern struct options opt;
@@ -275,6 +298,11 @@ void print_table(FILE *o);	/* report.c */
 void write_results(void);
 
 void smoke_lib(void);		/* smoke.c */
+
+/* variant.c */
+void variant_parse(const char *arg);
+void variant_figures(void);
+int variant_switch(int v);
 
 /* util.c */
 double now_s(void);

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * msgq-bench: msgq against the IPC a user would pick instead, side by side,
- * in one boot: msgq (plain, and its fast calls: mech_msgq.c), POSIX mq,
- * SysV msg, AF_UNIX SOCK_SEQPACKET and a pipe with length-prefixed framing,
- * and the futex floor (mech_futex.c). Each is a struct mech in a mech_*.c
+ * in one boot: msgq (plain, and its fast calls: mech_msgq.c; through io_uring:
+ * mech_uring.c), POSIX mq (glibc's, and over msgq: mech_mq_msgq.c), SysV
+ * msg, AF_UNIX SOCK_SEQPACKET and a pipe with length-prefixed framing, and
+ * the futex floor (mech_futex.c). Each is a struct mech in a mech_*.c
  * (bench.h).
  *
  * Figures (each the median of --rounds interleaved rounds, with min/max):
@@ -22,6 +23,9 @@
  *   scale-Q-P  cost of one send + one receive with Q messages already
  *              queued and P priorities in use, one process (ns, lower is
  *              better); only for mechanisms that hold 60000 messages
+ *   levels-N   cost of one send + one receive with N = 1, 32, 32768
+ *              priority levels in use (ns; levels.c says the pattern), and
+ *              each as a ratio to the same mechanism's 1-level cost
  *
  * How a two-process figure is taken: the processes are forked (pinned,
  * SCHED_BATCH: no wakeup preemption, so on one vCPU a woken receiver runs
@@ -39,8 +43,9 @@
  * round, same run).
  * Output (report.c): a table on stdout, results.csv and results.json in
  * --out; with --print-data both files are also printed between marker
- * lines (MSGQ-BENCH-CSV-BEGIN/END, MSGQ-BENCH-JSON-BEGIN/END) for a host
- * to pick out of a serial console.
+ * lines (MSGQ-BENCH-CSV-BEGIN/END, MSGQ-BENCH-JSON-BEGIN/END; with
+ * --data-tag T, MSGQ-BENCH-T-CSV-BEGIN/END...) for a host to pick out of a
+ * serial console.
  *
  * As root it raises the limits the big queues need (fs.mqueue.msg_max,
  * fs.mqueue.msgsize_max, kernel.msgmax, kernel.msgmnb, RLIMIT_MSGQUEUE),
@@ -48,8 +53,9 @@
  *
  *   msgq-bench [--smoke] [--rounds N] [--window MS] [--warm MS]
  *              [--scale-ms MS] [--out DIR] [--print-data] [--label TEXT]
- *              [--plain ioctl|rw] [--only SUBSTRING,...] [--mechs NAME,...]
- *              [--no-tune] [--no-pin] [--no-sched-batch] [--diag]
+ *              [--data-tag TAG] [--plain ioctl|rw] [--only SUBSTRING,...]
+ *              [--mechs NAME,...] [--variant NAME=CMD]... [--no-tune]
+ *              [--no-pin] [--no-sched-batch] [--diag]
  *
  * --smoke: first checks the libmsgq calls the figures use (write/read fast
  * path, msgq_sendrecv(), the ioctls) against their documented results
@@ -58,6 +64,11 @@
  * --plain rw (default): plain msgq through msgq_send()/msgq_recv(), i.e.
  * write(2)/read(2) at priority 0; --plain ioctl: through the ioctls.
  * --only, --mechs: a subset of the figures (ids) and mechanisms (names).
+ * --variant NAME=CMD (repeated, up to 4): the selected two-process figures
+ * once per variant, each round running every variant's CMD (sh -c) before
+ * its figures, in a rotated order; the table adds each variant's ratio to
+ * the first (variant.c). make bench uses it for the cost of tracepoints,
+ * CMD loading another msgq.ko: msgq-bench holds no msgq descriptor then.
  * --diag: per figure, the children's sleeps, preemptions and CPU time per
  * message over the window (from /proc).
  */
@@ -77,7 +88,7 @@ const struct mech *const mechs[NMECH] = { MECH_LIST(MECH_ENTRY) };
 
 struct options opt = {
 	.rounds = 9, .window_ms = 150, .warm_ms = 30, .scale_ms = 80,
-	.out = ".", .label = "", .tune = true, .pin = true,
+	.out = ".", .label = "", .data_tag = "", .tune = true, .pin = true,
 	.batch_sched = true,
 };
 
@@ -130,8 +141,8 @@ static void usage(void)
 		"usage: msgq-bench [--smoke] [--rounds N] [--window MS] "
 		"[--warm MS] [--scale-ms MS]\n"
 		"                  [--out DIR] [--print-data] [--label TEXT] "
-		"[--plain ioctl|rw]\n"
-		"                  [--only SUBSTRING,...]\n"
+		"[--data-tag TAG] [--plain ioctl|rw]\n"
+		"                  [--only SUBSTRING,...] [--variant NAME=CMD]...\n"
 		"                  [--mechs NAME,...] [--no-tune] [--no-pin] "
 		"[--no-sched-batch] [--diag]\n");
 	exit(2);
@@ -147,6 +158,8 @@ static void smoke_options(void)
 	opt.scale_ms = 5;
 	scale_depths[1] = 100;
 	scale_depths[2] = 1000;
+	levels_depth = 64;
+	levels_burst = 64;
 }
 
 static void parse_args(int argc, char **argv)
@@ -183,10 +196,14 @@ static void parse_args(int argc, char **argv)
 			opt.out = v, i++;
 		} else if (!strcmp(a, "--label")) {
 			opt.label = v, i++;
+		} else if (!strcmp(a, "--data-tag")) {
+			opt.data_tag = v, i++;
 		} else if (!strcmp(a, "--mechs")) {
 			opt.mechs = v, i++;
 		} else if (!strcmp(a, "--only")) {
 			opt.only = v, i++;
+		} else if (!strcmp(a, "--variant")) {
+			variant_parse(v), i++;
 		} else if (!strcmp(a, "--plain")) {
 			if (!strcmp(v, "ioctl"))
 				opt.plain_ioctl = true;
@@ -218,6 +235,7 @@ static struct figure *add_fig(const char *id, const char *title,
 	f->unit = unit;
 	f->higher_better = hb;
 	f->size = size;
+	f->variant = -1;
 	for (m = 0; m < NMECH; m++) {
 		f->has[m] = mechs[m]->kinds & KIND(k);
 		for (r = 0; r < MAX_ROUNDS; r++)
@@ -273,6 +291,15 @@ static void setup_figures(void)
 			f->depth = d;
 			f->nprio = p;
 		}
+	for (i = 0; i < NLEVELS; i++) {
+		snprintf(id, sizeof(id), "levels-%u", levels_n[i]);
+		snprintf(title, sizeof(title), "%u prio level%s", levels_n[i],
+			 levels_n[i] > 1 ? "s" : "");
+		f = add_fig(id, title, K_LEVELS, "ns", false, SCALE_SIZE);
+		f->levels = levels_n[i];
+	}
+	if (opt.nvariants)
+		variant_figures();
 }
 
 static void tune_limits(void)
@@ -326,6 +353,8 @@ static double measure(const struct figure *f, const struct mech *m)
 		return measure_tput(m, f->size, f->one_cpu);
 	case K_CONTEND:
 		return measure_contend(m);
+	case K_LEVELS:
+		return measure_levels(m, f->levels);
 	default:
 		return measure_scale(m, f->depth, f->nprio);
 	}
@@ -356,20 +385,39 @@ static void run_figure(int fi, int round)
 static void run_round(int round)
 {
 	double tr = now_s();
-	int fj, fi, pass;
+	int fj, fi, pass, k, v;
+
+	if (opt.nvariants) {
+		/* every variant's figures after its CMD, from a different
+		 * variant each round */
+		for (k = 0; k < opt.nvariants; k++) {
+			v = (k + round) % opt.nvariants;
+			if (variant_switch(v)) {
+				failed = true;
+				continue;
+			}
+			for (fi = 0; fi < nfigs; fi++)
+				if (figs[fi].variant == v)
+					run_figure(fi, round);
+		}
+		printf("msgq-bench: round %d/%d done in %.1f s\n", round + 1,
+		       opt.rounds, now_s() - tr);
+		return;
+	}
 
 	/*
-	 * The one-process scale figures first, after a pause: the teardown
+	 * The one-process figures first, after a pause: the teardown
 	 * of the previous round's killed children (deferred frees, RCU) must
 	 * not land in them.
 	 */
 	sleep_s(opt.smoke ? 0.01 : 0.1);
 	for (fj = 0; fj < 2 * nfigs; fj++) {
-		/* pass 0: the scale figures, from a different one each
-		 * round; pass 1: the rest */
+		/* pass 0: the scale and levels figures, from a different
+		 * one each round; pass 1: the rest */
 		pass = fj / nfigs;
 		fi = (fj + (pass ? 0 : round)) % nfigs;
-		if ((figs[fi].kind == K_SCALE) == (pass == 0))
+		if ((figs[fi].kind == K_SCALE ||
+		     figs[fi].kind == K_LEVELS) == (pass == 0))
 			run_figure(fi, round);
 	}
 	printf("msgq-bench: round %d/%d done in %.1f s\n", round + 1,

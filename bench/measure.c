@@ -84,7 +84,7 @@ static void producer(const struct job *j)
 			for (i = 0; i < BATCH; i++)
 				*(struct hdr *)e.pl[i] =
 					(struct hdr){ seq++, j->id };
-			if (m->send_batch(&e, BATCH, j->size, 0, 1))
+			if (m->send_batch(&e, BATCH, j->size, NULL))
 				break;
 		} else {
 			*(struct hdr *)e.pl[0] = (struct hdr){ seq++, j->id };
@@ -107,14 +107,35 @@ static void consumer_fail(const struct mech *m, const char *what, int e)
 }
 
 /*
+ * With MECH_BATCH_UNORDERED: are the @got messages of @e sequence numbers
+ * *@next.. *@next + @got - 1, each once? Moves *@next on.
+ */
+static bool batch_is_next(const struct ep *e, int got, uint32_t *next)
+{
+	uint64_t seen = 0;	/* BATCH <= 64 */
+	uint32_t d;
+	int i;
+
+	for (i = 0; i < got; i++) {
+		d = ((struct hdr *)e->pl[i])->seq - *next;
+		if (d >= (uint32_t)got || (seen & (1ull << d)))
+			return false;
+		seen |= 1ull << d;
+	}
+	*next += got;
+	return true;
+}
+
+/*
  * Consumer: receives from j->a forever and publishes its count in slot
  * j->slot. With j->ordered (one producer) it checks that sequence numbers
- * follow on.
+ * follow on (batch by batch with MECH_BATCH_UNORDERED).
  */
 static void consumer(const struct job *j)
 {
 	const struct mech *m = j->a->m;
 	bool batch = batched(m), ordered = j->ordered;
+	bool unordered = m->flags & MECH_BATCH_UNORDERED;
 	size_t size = j->size;
 	struct ep e;
 	unsigned long n = 0;
@@ -132,10 +153,13 @@ static void consumer(const struct job *j)
 			for (i = 0; i < got; i++) {
 				if (e.mm[i].len != size)
 					goto bad_len;
-				if (ordered &&
+				if (ordered && !unordered &&
 				    ((struct hdr *)e.pl[i])->seq != next++)
 					goto bad_seq;
 			}
+			if (ordered && unordered &&
+			    !batch_is_next(&e, got, &next))
+				goto bad_seq;
 		} else {
 			ssize_t r = m->recv(&e, 0);
 

@@ -59,7 +59,7 @@ static ssize_t msgq_ep_recv(struct ep *e, int i)
 
 /* Send @n buffers (all of them, looping on a short count). */
 static int msgq_ep_send_batch(struct ep *e, unsigned int n, size_t len,
-			      unsigned int prio0, unsigned int nprio)
+			      const unsigned int *prio)
 {
 	unsigned int i, done = 0;
 	int r;
@@ -68,7 +68,7 @@ static int msgq_ep_send_batch(struct ep *e, unsigned int n, size_t len,
 		e->mm[i] = (struct msgq_mmsg){
 			.buf = ptr_to_u64(e->pl[i]),
 			.len = (__u32)len,
-			.prio = nprio > 1 ? (prio0 + i) % nprio : 0,
+			.prio = prio ? prio[i] : 0,
 		};
 	}
 	while (done < n) {

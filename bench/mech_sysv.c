@@ -2,7 +2,8 @@
 /*
  * msgq-bench: SysV msg. A channel is one private queue of msg_qbytes
  * c->cap x c->size; its id is both c->sfd and c->rfd. Priorities are
- * message types, inverted (msgrcv(-32) takes the lowest type first).
+ * message types, inverted (msgrcv(-MSGQ_PRIO_MAX) takes the lowest type
+ * first).
  */
 #include "bench.h"
 
@@ -33,15 +34,15 @@ static void sysv_close(struct chan *c)
 
 static int sysv_send(struct ep *e, int i, size_t len, unsigned int prio)
 {
-	/* msgrcv(-32) takes the lowest type first: invert */
-	*(long *)e->raw[i] = 32 - (long)prio;
+	/* msgrcv(-MSGQ_PRIO_MAX) takes the lowest type first: invert */
+	*(long *)e->raw[i] = MSGQ_PRIO_MAX - (long)prio;
 	return msgsnd(e->c->sfd, e->raw[i], len, 0);
 }
 
 static ssize_t sysv_recv(struct ep *e, int i)
 {
 	return msgrcv(e->c->rfd, e->raw[i], e->c->size,
-		      e->nprio > 1 ? -32 : 0, 0);
+		      e->nprio > 1 ? -(long)MSGQ_PRIO_MAX : 0, 0);
 }
 
 const struct mech mech_sysv = {

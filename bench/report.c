@@ -3,8 +3,9 @@
  * msgq-bench: what the rounds measured, as statistics (median, min, max,
  * the ratio to the reference mechanism), a table on stdout, and
  * results.{csv,json,txt} in --out; with --print-data each file is also
- * printed between marker lines (MSGQ-BENCH-CSV-BEGIN/END, ...) for a host
- * to pick out of a serial console (scripts/bench.sh).
+ * printed between marker lines (MSGQ-BENCH-CSV-BEGIN/END, ...; with
+ * --data-tag T, MSGQ-BENCH-T-CSV-BEGIN/END) for a host to pick out of a
+ * serial console (scripts/bench.sh).
  */
 #include "bench.h"
 
@@ -88,6 +89,12 @@ static void fmt_num(char *buf, size_t n, double v)
 /* ------------------------------------------------------------------ */
 /* The table */
 
+/* A column in the table: a mechanism selected (--mechs), not a floor */
+static bool has_column(int m)
+{
+	return !mechs[m]->floor && mech_selected(m);
+}
+
 static void print_head(FILE *o)
 {
 	int m;
@@ -100,16 +107,17 @@ static void print_head(FILE *o)
 		"ratios); latency and cost lower is better, rates higher\n",
 		mechs[mech_ref()]->short_name);
 	fprintf(o, "msgq: one message per call (%s); msgq fast: batches of "
-		"%d, ping-pong one msgq_sendrecv per round trip\n\n",
+		"%d, ping-pong one msgq_sendrecv per round trip; msgq io_uring: "
+		"batches of %d IORING_OP_WRITE / IORING_OP_READ\n\n",
 		opt.plain_ioctl ? "MSGQ_IOC_SEND/RECV" :
-		"msgq_send/msgq_recv = write/read", BATCH);
+		"msgq_send/msgq_recv = write/read", BATCH, BATCH);
 	fprintf(o, "| %-30s |", "figure");
 	for (m = 0; m < NMECH; m++)
-		if (!mechs[m]->floor)
+		if (has_column(m))
 			fprintf(o, " %-17s |", mechs[m]->short_name);
 	fprintf(o, "\n|%s|", "--------------------------------");
 	for (m = 0; m < NMECH; m++)
-		if (!mechs[m]->floor)
+		if (has_column(m))
 			fprintf(o, "%s|", "-------------------");
 	fputc('\n', o);
 }
@@ -123,8 +131,6 @@ static void fmt_cell(char *cell, size_t n, const struct figure *f, int m)
 
 	if (!f->has[m])
 		snprintf(cell, n, "n/a");
-	else if (!mech_selected(m))
-		snprintf(cell, n, "-");
 	else if (isnan(s.med))
 		snprintf(cell, n, "FAILED");
 	else {
@@ -149,7 +155,7 @@ static void print_rows(FILE *o)
 		snprintf(t, sizeof(t), "%s (%s)", f->title, f->unit);
 		fprintf(o, "| %-30s |", t);
 		for (m = 0; m < NMECH; m++) {
-			if (mechs[m]->floor)
+			if (!has_column(m))
 				continue;
 			fmt_cell(cell, sizeof(cell), f, m);
 			fprintf(o, " %-17s |", cell);
@@ -217,6 +223,115 @@ static void print_flatness(FILE *o)
 	fputc('\n', o);
 }
 
+/*
+ * The ratio of mechanism @m's cost in figure @f to its cost in figure @b,
+ * the median of the per-round ratios, and their min..max in @lo, @hi
+ */
+static double ratio_to(const struct figure *f, const struct figure *b,
+		       int m, double *lo, double *hi)
+{
+	double r[MAX_ROUNDS];
+	struct stat3 s;
+	int i;
+
+	for (i = 0; i < opt.rounds; i++)
+		r[i] = b->v[m][i] > 0 ? f->v[m][i] / b->v[m][i] : NAN;
+	s = stats(r, opt.rounds);
+	*lo = s.min;
+	*hi = s.max;
+	return s.med;
+}
+
+/* Levels: each mechanism's cost with 32 and 32768 levels against 1 level */
+static void print_levels(FILE *o)
+{
+	const struct figure *q[NLEVELS] = { NULL };
+	double r, lo, hi;
+	int fi, m, i;
+
+	for (fi = 0; fi < nfigs; fi++)
+		for (i = 0; i < NLEVELS; i++)
+			if (figs[fi].kind == K_LEVELS && !figs[fi].skipped &&
+			    figs[fi].levels == levels_n[i])
+				q[i] = &figs[fi];
+	if (!q[0])
+		return;
+	fprintf(o, "\nlevels (cost / cost with 1 level, median of the "
+		"per-round ratios, min..max):");
+	for (m = 0; m < NMECH; m++) {
+		if (!q[0]->has[m] || !mech_selected(m) ||
+		    isnan(fig_stats(q[0], m).med))
+			continue;
+		fprintf(o, "\n  %-17s", mechs[m]->short_name);
+		for (i = 1; i < NLEVELS; i++) {
+			if (!q[i])
+				continue;
+			r = ratio_to(q[i], q[0], m, &lo, &hi);
+			fprintf(o, "  %u levels %.2f (%.2f..%.2f)", levels_n[i],
+				r, lo, hi);
+		}
+	}
+	fputc('\n', o);
+}
+
+/*
+ * Mechanism @m's ratio to the reference (POSIX mq) in figure @f, over the
+ * same in figure @b: the median of the per-round ratios. A drift of the
+ * host that slows a whole variant's turn cancels out.
+ */
+static double ratio_to_ref(const struct figure *f, const struct figure *b,
+			   int m)
+{
+	int ref = mech_ref(), i;
+	double r[MAX_ROUNDS];
+
+	for (i = 0; i < opt.rounds; i++)
+		r[i] = f->v[m][i] * b->v[ref][i] / (f->v[ref][i] * b->v[m][i]);
+	return stats(r, opt.rounds).med;
+}
+
+/* --variant: each variant's figures against the first variant's */
+static void print_variants(FILE *o)
+{
+	const struct figure *f, *b;
+	int fi, bi, m, ref = mech_ref();
+	double r, lo, hi;
+
+	if (opt.nvariants < 2)
+		return;
+	fprintf(o, "\nvariants (value / value with %s: median of the "
+		"per-round ratios, min..max; [the same of the ratios to %s "
+		"in each variant's turn])\n", opt.variant[0].name,
+		mechs[ref]->short_name);
+	for (bi = 0; bi < nfigs; bi++) {
+		b = &figs[bi];
+		if (b->variant != 0 || b->skipped)
+			continue;
+		for (m = 0; m < NMECH; m++) {
+			if (!b->has[m] || !mech_selected(m) ||
+			    isnan(fig_stats(b, m).med))
+				continue;
+			fprintf(o, "  %-26.*s %-17s", (int)strcspn(b->title,
+				"]") + 1, b->title, mechs[m]->short_name);
+			for (fi = 0; fi < nfigs; fi++) {
+				f = &figs[fi];
+				if (f->variant <= 0 || strncmp(f->id, b->id,
+				    strcspn(b->id, "@") + 1))
+					continue;
+				r = ratio_to(f, b, m, &lo, &hi);
+				fprintf(o, "  %s %.3f (%.3f..%.3f)",
+					opt.variant[f->variant].name, r, lo,
+					hi);
+				if (m != ref && b->has[ref] &&
+				    mech_selected(ref))
+					fprintf(o, " [%.3f]",
+						ratio_to_ref(f, b, m));
+			}
+			fputc('\n', o);
+		}
+	}
+}
+
 static void print_spread(FILE *o)
 {
 	char a[32], b[32], c[32];
@@ -259,6 +374,8 @@ void print_table(FILE *o)
 		if (mechs[m]->floor)
 			print_floor(o, m);
 	print_flatness(o);
+	print_levels(o);
+	print_variants(o);
 	print_spread(o);
 }
 
@@ -272,7 +389,7 @@ static void write_csv(FILE *o)
 
 	fprintf(o, "figure,title,kind,size,depth,priorities,unit,"
 		"higher_is_better,mechanism,median,min,max,rounds,"
-		"ratio_to_posix_mq,mb_per_s,samples\n");
+		"ratio_to_posix_mq,mb_per_s,samples,variant\n");
 	for (fi = 0; fi < nfigs; fi++) {
 		const struct figure *f = &figs[fi];
 
@@ -285,10 +402,13 @@ static void write_csv(FILE *o)
 			fprintf(o, "%s,%s,%s,%zu,%u,%u,%s,%d,%s,%.6g,%.6g,%.6g,"
 				"%d,", f->id, f->title,
 				f->kind == K_PINGPONG ? "latency" :
-				f->kind == K_SCALE ? "cost" : "throughput",
+				f->kind == K_SCALE ? "cost" :
+				f->kind == K_LEVELS ? "levels" : "throughput",
 				f->size, f->kind == K_SCALE ?
-				scale_depths[f->depth] : 0,
-				f->kind == K_SCALE ? (f->nprio ? 32 : 1) : 0,
+				scale_depths[f->depth] :
+				f->kind == K_LEVELS ? levels_depth : 0,
+				f->kind == K_SCALE ? (f->nprio ? 32 : 1) :
+				f->kind == K_LEVELS ? f->levels : 0,
 				f->unit, f->higher_better, mechs[m]->name,
 				s.med, s.min, s.max, s.n);
 			if (!isnan(rt))
@@ -301,7 +421,8 @@ static void write_csv(FILE *o)
 				if (!isnan(f->v[m][r]))
 					fprintf(o, "%s%.6g", r ? " " : "",
 						f->v[m][r]);
-			fputc('\n', o);
+			fprintf(o, ",%s\n", f->variant < 0 ? "" :
+				opt.variant[f->variant].name);
 		}
 	}
 }
@@ -352,6 +473,13 @@ static void write_json(FILE *o)
 				fprintf(o, ", \"depth\": %u, \"priorities\": %u",
 					scale_depths[f->depth],
 					f->nprio ? 32 : 1);
+			if (f->kind == K_LEVELS)
+				fprintf(o, ", \"depth\": %u, \"burst\": %u, "
+					"\"priorities\": %u", levels_depth,
+					levels_burst, f->levels);
+			if (f->variant >= 0)
+				fprintf(o, ", \"variant\": \"%s\"",
+					opt.variant[f->variant].name);
 			if (f->kind == K_TPUT || f->kind == K_CONTEND)
 				json_num(o, "mb_per_s", s.med * f->size / 1e6);
 			fprintf(o, ", \"samples\": [");
@@ -375,10 +503,12 @@ static void dump_file(const char *path, const char *tag)
 
 	if (!f)
 		return;
-	printf("MSGQ-BENCH-%s-BEGIN\n", tag);
+	printf("MSGQ-BENCH-%s%s%s-BEGIN\n", opt.data_tag,
+	       *opt.data_tag ? "-" : "", tag);
 	while (fgets(line, sizeof(line), f))
 		fputs(line, stdout);
-	printf("MSGQ-BENCH-%s-END\n", tag);
+	printf("MSGQ-BENCH-%s%s%s-END\n", opt.data_tag,
+	       *opt.data_tag ? "-" : "", tag);
 	fclose(f);
 	fflush(stdout);
 }

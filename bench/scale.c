@@ -63,8 +63,12 @@ static int scale_fill(struct scale_q *q, const struct mech *m,
 void scale_fill_all(void)
 {
 	double t = now_s();
-	int m, d, p;
+	int m, d, p, fi;
 
+	for (fi = 0; fi < nfigs && figs[fi].kind != K_SCALE; fi++)
+		;
+	if (fi == nfigs)
+		return;		/* none (--variant) */
 	for (m = 0; m < NMECH; m++) {
 		if (!(mechs[m]->kinds & KIND(K_SCALE)) || mechs[m]->queues)
 			continue;
@@ -100,14 +104,14 @@ void scale_close_all(void)
 /* One send and receive of a batch, or of one message: how many, or -1 */
 static int scale_op(const struct mech *m, struct scale_q *q)
 {
-	unsigned int p;
+	unsigned int p, prio[BATCH];
 	int got = 0, r;
 
 	if (m->send_batch && m->recv_batch) {
-		if (m->send_batch(&q->e, BATCH, SCALE_SIZE, q->next_prio,
-				  q->nprio))
+		for (p = 0; p < BATCH; p++)
+			prio[p] = q->nprio > 1 ? q->next_prio++ % q->nprio : 0;
+		if (m->send_batch(&q->e, BATCH, SCALE_SIZE, prio))
 			return -1;
-		q->next_prio += BATCH;
 		while (got < BATCH) {
 			r = m->recv_batch(&q->e, BATCH - got);
 			if (r <= 0)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * msgq tracepoints: the "msgq" system in tracefs (events/msgq/), for perf,
- * trace-cmd and bpftrace. Each costs a static branch when disabled.
+ * trace-cmd and bpftrace. Each costs a static branch when disabled; a
+ * module built with MSGQ_NO_TRACEPOINTS=y (Kbuild) has none at all.
  *
  * Who sends to mailbox "jobs", and how deep does it get:
  *   perf trace -e msgq:msgq_send --filter 'name == "jobs"'

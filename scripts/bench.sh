@@ -1,20 +1,26 @@
 #!/bin/bash
 # make bench: msgq-bench (bench/: main.c, a mech_*.c per mechanism) in a
 # QEMU guest, one boot.
-#  1. builds msgq.ko against Debian's 6.1 headers (the Makefile has built
-#     build/bench/payload/bin/msgq-bench, static)
-#  2. boots the guest (scripts/vm.sh) and runs msgq-bench there
-#  3. takes the CSV, JSON and table out of the console log, where the guest
-#     printed them between MSGQ-BENCH-*-BEGIN/END lines (the serial console
-#     is the only way out of the guest)
+#  1. builds msgq.ko against Debian's 6.1 headers, and again with
+#     MSGQ_NO_TRACEPOINTS=y (Kbuild: the tracepoints compiled out); the
+#     Makefile has built build/bench/payload/bin/msgq-bench, static
+#  2. boots the guest (scripts/vm.sh) and runs msgq-bench there, then
+#     msgq-bench-variant run (bench/variant.sh): 16 B one-way and 64 B
+#     ping-pong with the tracepoints compiled out, disabled, and enabled,
+#     reloading msgq.ko between them
+#  3. takes the CSV, JSON and table of each out of the console log, where
+#     the guest printed them between MSGQ-BENCH-*-BEGIN/END lines (the
+#     serial console is the only way out of the guest)
 #  4. draws build/bench/results.png with gnuplot (gnuplot-nox, installed
 #     with apt-get when missing)
-# Writes build/bench/results.{csv,json,txt,png} and guest.log; prints the
-# table. Exits non-zero when the run failed or the guest log has a kernel
+# Writes build/bench/results.{csv,json,txt,png}, results-trace.{csv,json,txt}
+# (the tracepoint variants) and guest.log; prints the tables. Exits non-zero when the run failed or the guest log has a kernel
 # report.
 #   Environment: MSGQ_BENCH_ARGS   more msgq-bench options (e.g. --rounds 9)
 #                MSGQ_BENCH_SMP    vCPUs (default 2)
-#                MSGQ_BENCH_TIMEOUT  seconds for the whole guest run (600)
+#                MSGQ_BENCH_TIMEOUT  seconds for the whole guest run (900)
+#                MSGQ_BENCH_TRACE_ARGS  more options for the variants' run
+#                                    (15 rounds unless it says otherwise)
 # The guest boots with clocksource=tsc tsc=reliable: under TCG the kernel
 # otherwise falls back to the HPET, and every clock read (msgq stamps each
 # message with its send time) becomes an emulated MMIO access that no real
@@ -43,6 +49,14 @@ fi
 
 read -r image kdir < <(scripts/guest-kernel.sh 6.1)
 scripts/build-module.sh "$kdir" "$top/build/target-6.1/module"
+MSGQ_NO_TRACEPOINTS=y scripts/build-module.sh "$kdir" \
+	"$top/build/target-6.1/module-notrace"
+# The variants' script and modules (bench/variant.sh)
+mkdir -p "$payload/modules"
+install -m 755 bench/variant.sh "$payload/bin/msgq-bench-variant"
+cp "$top/build/target-6.1/module/msgq.ko" "$payload/modules/msgq.ko"
+cp "$top/build/target-6.1/module-notrace/msgq.ko" \
+	"$payload/modules/msgq-notrace.ko"
 
 # Other guests on this machine steal the CPUs ours needs: say so.
 load0=$(cut -d' ' -f1 /proc/loadavg)
@@ -50,18 +64,21 @@ others=$(pgrep -c qemu-system || true)
 label="msgq $(git describe --always --dirty 2>/dev/null || echo '?'), host $(nproc) CPUs, load $load0"
 echo "bench: $label, $others other QEMU process(es) running"
 
-rm -f "$out"/results.* "$out/guest.log"
+rm -f "$out"/results.* "$out"/results-trace.* "$out/guest.log"
 mkdir -p "$out"
+t0=$(date +%s)
 set +e
 scripts/vm.sh --kernel "$image" --module "$top/build/target-6.1/module/msgq.ko" \
 	--payload "$payload" --smp "$smp" --mem 1024 \
 	--append "clocksource=tsc tsc=reliable" \
-	--timeout "${MSGQ_BENCH_TIMEOUT:-600}" --log "$out/guest.log" \
-	--cmd "msgq-bench --out /tmp/msgq-bench --print-data --label '$label' ${MSGQ_BENCH_ARGS:-}" \
+	--timeout "${MSGQ_BENCH_TIMEOUT:-900}" --log "$out/guest.log" \
+	--cmd "msgq-bench --out /tmp/msgq-bench --print-data --label '$label' ${MSGQ_BENCH_ARGS:-}; a=\$?
+msgq-bench-variant run --rounds 15 --out /tmp/msgq-bench-trace --print-data --data-tag TRACE --label '$label' ${MSGQ_BENCH_TRACE_ARGS:-}; b=\$?
+[ \$a = 0 ] && [ \$b = 0 ]" \
 	>"$out/console.txt"
 vm_rc=$?
 set -e
-echo "bench: host load after the run $(cut -d' ' -f1 /proc/loadavg)"
+echo "bench: guest run $(($(date +%s) - t0)) s; host load after it $(cut -d' ' -f1 /proc/loadavg)"
 
 # extract TAG FILE: the lines between the markers, without kernel messages
 extract() {
@@ -75,6 +92,9 @@ ok=1
 extract CSV "$out/results.csv" || ok=0
 extract JSON "$out/results.json" || ok=0
 extract TABLE "$out/results.txt" || ok=0
+extract TRACE-CSV "$out/results-trace.csv" || ok=0
+extract TRACE-JSON "$out/results-trace.json" || ok=0
+extract TRACE-TABLE "$out/results-trace.txt" || ok=0
 if [ $ok = 0 ]; then
 	tr -d '\r' <"$out/guest.log" | grep -v '^\[' | tail -n 40
 	echo "bench: FAILED: no results in $out/guest.log (vm.sh rc=$vm_rc)"
@@ -108,7 +128,8 @@ if command -v gnuplot >/dev/null; then
 				f = order[i]
 				# the scale figures have their own panel; the
 				# cross-vCPU ones measure the emulator (README)
-				if (kind[f] == "cost" || f ~ /-2cpu$/) continue
+				if (kind[f] == "cost" || kind[f] == "levels" ||
+				    f ~ /-2cpu$/) continue
 				mq = med[f SUBSEP "posix-mq"]
 				t = title[f]; gsub(/->/, "→", t); gsub(/ \[1 vCPU\]/, "", t)
 				line = "\"" t "\""
@@ -234,13 +255,15 @@ if command -v gnuplot >/dev/null; then
 fi
 
 cat "$out/results.txt"
-echo "bench: results in $out/results.{csv,json,txt,png}, log $out/guest.log"
+echo
+cat "$out/results-trace.txt"
+echo "bench: results in $out/results.{csv,json,txt,png} and results-trace.{csv,json,txt}, log $out/guest.log"
 if [ $verdict != 0 ]; then
 	grep '^scan:' "$out/verdict.txt" || true
 	echo "bench: FAILED: the guest log has problems (above)"
 	exit 1
 fi
-if grep -q '^msgq-bench: FAILED' "$out/results.txt" ||
+if grep -q '^msgq-bench: FAILED' "$out/results.txt" "$out/results-trace.txt" ||
 	tr -d '\r' <"$out/guest.log" | grep -q '^msgq-bench: .* FAILED'; then
 	tr -d '\r' <"$out/guest.log" | grep '^msgq-bench: .*FAILED' || true
 	echo "bench: FAILED: some figures could not be taken"

@@ -166,8 +166,11 @@ fi
 mkdir -p "$payload/examples"
 cp "$build/examples/epoll_loop" "$build/examples/uring_echo" "$payload/examples/"
 # The benchmark's smoke run (seconds, every path): one more test program.
+# Its tracepoint variants (bench/variant.sh) reload msgq.ko, and a build of
+# it without tracepoints: run_target puts both in payload/modules.
 make -s bench-bin
 cp "$build/bench/payload/bin/msgq-bench" "$payload/bin/"
+install -m 755 bench/variant.sh "$payload/bin/msgq-bench-variant"
 if want bench_smoke_test; then cp bench/bench_smoke_test "$payload/selftests/"; fi
 nbins=$(find "$payload/selftests" "$payload/examples" -type f -perm -u+x | wc -l)
 per=$(sed -n 's/^timeout=//p' selftests/settings)
@@ -213,6 +216,20 @@ run_target() {
 		echo "check: target $name: module build failed"
 		bad="$bad $name"
 		return
+	fi
+	if want bench_smoke_test; then
+		step "target $name: msgq.ko without tracepoints (bench_smoke_test)"
+		mkdir -p "$payload/modules"
+		cp "$out/module/msgq.ko" "$payload/modules/msgq.ko"
+		rm -f "$payload/modules/msgq-notrace.ko"
+		if MSGQ_NO_TRACEPOINTS=y scripts/build-module.sh "$kdir" \
+			"$out/module-notrace"; then
+			cp "$out/module-notrace/msgq.ko" \
+				"$payload/modules/msgq-notrace.ko"
+		else
+			echo "check: target $name: MSGQ_NO_TRACEPOINTS=y build failed"
+			bad="$bad $name"
+		fi
 	fi
 	step "target $name: boot $image ($nbins selftest binaries)"
 	scripts/vm.sh --kernel "$image" --module "$out/module/msgq.ko" \
