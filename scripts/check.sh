@@ -32,6 +32,9 @@
 #                and the examples still run; CI never sets it); NAME_test
 #                brings its 32-bit flavours along, NAME_test-m32 or
 #                NAME_test-t64 names one alone.
+#                MSGQ_DEBIAN_MODE=python: the debian target runs only the
+#                Python package's steps, on one boot (a development aid
+#                like MSGQ_TESTS: scripts/guest/debian-rig.sh).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -264,8 +267,14 @@ for t in $targets; do
 			continue
 		fi
 		step "target debian: install msgq as the README says, reboot, upgrade the kernel (time limit $debian_timeout s)"
+		quick=()
+		if [ -n "${MSGQ_DEBIAN_MODE:-}" ]; then
+			read -r _ kdir < <(scripts/guest-kernel.sh 6.1)
+			scripts/build-module.sh "$kdir" "$build/target-6.1/module"
+			quick=(--mode "$MSGQ_DEBIAN_MODE" --module "$build/target-6.1/module/msgq.ko")
+		fi
 		scripts/debian-vm.sh --image "$(tail -n1 "$build/debian-image.out")" \
-			--timeout "$debian_timeout" \
+			--timeout "$debian_timeout" "${quick[@]}" \
 			--log "$build/target-debian/guest.log" || true
 		verdict debian "$build/target-debian/guest.log"
 		;;
