@@ -117,7 +117,8 @@ install-python: python
 		install --skip-build --root=$(or $(DESTDIR),/) \
 		--prefix=$(prefix) --install-lib=$(pythondir)
 uninstall-python:
-	rm -rf $(DESTDIR)$(pythondir)/msgq $(DESTDIR)$(pythondir)/msgq-*.egg-info
+	d='$(DESTDIR)$(pythondir)'; if [ -n '$(pythondir)' ]; then \
+		rm -rf "$$d/msgq" "$$d"/msgq-*.egg-info; fi
 
 # python/bench.py in the Debian guest (scripts/bench-python.sh).
 .PHONY: bench-python
