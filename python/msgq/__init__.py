@@ -42,9 +42,6 @@ __all__ = [
     "O_NONBLOCK",
 ]
 
-_list = list
-
-
 def _flags(send, recv, nonblock):
     f = _msgq.O_CLOEXEC  # PEP 446: not inherited across exec
     if send:
