@@ -37,7 +37,7 @@ def test_arecv_waits_without_blocking_the_loop(mb):
         tick.cancel()
         return m.data, ticks
     data, ticks = run(main())
-    assert data == b"late" and ticks >= 10
+    assert data == b"late" and ticks >= 3  # a blocked loop ticks 0 times
 
 
 def test_100_tasks_each_message_once(name):
@@ -84,11 +84,11 @@ def test_asend_waits_for_room(name):
     with msgq.create(name, max_msgs=1, max_msgsize=8) as mb:
         async def main():
             mb.send(b"1")
-            asyncio.get_running_loop().call_later(0.2, mb.recv)
             t0 = time.monotonic()
+            asyncio.get_running_loop().call_later(0.2, mb.recv)
             await mb.asend(b"2")
             return time.monotonic() - t0
-        assert run(main()) >= 0.15
+        assert run(main()) >= 0.2
         assert mb.recv(block=False).data == b"2"
 
 

@@ -121,11 +121,11 @@ def test_sync_send_returns_once_received(mb):
     def receiver():
         time.sleep(0.3)
         got.append(mb.recv())
+    t0 = time.monotonic()
     t = threading.Thread(target=receiver)
     t.start()
-    t0 = time.monotonic()
     mb.send(b"sync", sync=True)
-    assert time.monotonic() - t0 >= 0.25
+    assert time.monotonic() - t0 >= 0.3
     t.join()
     assert got[0].data == b"sync"
 
