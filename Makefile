@@ -7,6 +7,8 @@
 #   make examples  build/examples/*, static (make check runs them all)
 #   make install   module, libmsgq, headers, msgq CLI, man pages, udev rule
 #   make dkms-install   the module through DKMS instead (README)
+#   make install-python the msgq Python package (python/, README)
+#   make bench-python   msgq from Python against multiprocessing and sysv_ipc, in the Debian guest
 KDIR ?= /lib/modules/$(shell uname -r)/build
 BUILD := $(CURDIR)/build
 DEMO_BIN := $(BUILD)/demo/bin/msgq-demo
@@ -88,7 +90,7 @@ install-modules-load:
 	$(INSTALL) -m 644 packaging/modules-load.conf \
 		$(DESTDIR)$(modulesloaddir)/msgq.conf
 
-uninstall:
+uninstall: uninstall-python
 	$(MAKE) -C lib uninstall
 	$(MAKE) -C tools uninstall
 	rm -f $(DESTDIR)$(udevrulesdir)/60-msgq.rules \
@@ -96,6 +98,32 @@ uninstall:
 	      $(foreach f,$(MAN_PAGES),$(DESTDIR)$(mandir)/man$(subst .,,$(suffix $(f)))/$(notdir $(f)))
 	rm -f $(DESTDIR)/lib/modules/$(KVER)/extra/msgq.ko*
 	if [ -z "$(DESTDIR)" ]; then ldconfig; depmod -a $(KVER); fi
+
+# The Python package (python/: the C extension msgq._msgq over libmsgq.a,
+# and msgq/), built with the distribution's setuptools, offline, in
+# $(BUILD)/python. pythondir is Debian's layout for the prefix
+# (python/install-dir.py): /usr/local/lib/python3.X/dist-packages for
+# /usr/local, /usr/lib/python3/dist-packages for PREFIX=/usr.
+PYTHON ?= python3
+pythondir ?= $(shell $(PYTHON) $(CURDIR)/python/install-dir.py $(prefix))
+PY_SETUP := cd python && $(PYTHON) setup.py -q
+.PHONY: python install-python uninstall-python
+python: lib
+	$(PY_SETUP) build --build-base $(BUILD)/python \
+		egg_info --egg-base $(BUILD)/python
+install-python: python
+	$(PY_SETUP) build --build-base $(BUILD)/python \
+		egg_info --egg-base $(BUILD)/python \
+		install --skip-build --root=$(or $(DESTDIR),/) \
+		--prefix=$(prefix) --install-lib=$(pythondir)
+uninstall-python:
+	d='$(DESTDIR)$(pythondir)'; if [ -n '$(pythondir)' ]; then \
+		rm -rf "$$d/msgq" "$$d"/msgq-*.egg-info; fi
+
+# python/bench.py in the Debian guest (scripts/bench-python.sh).
+.PHONY: bench-python
+bench-python: deps
+	scripts/bench-python.sh
 
 # The DKMS source tree: Kbuild, VERSION, module/, uapi/, dkms.conf.
 dkms-source:

@@ -5,7 +5,8 @@
 # --log.
 #
 #   scripts/debian-vm.sh --image IMAGE.qcow2 [--checkout DIR] [--timeout SECS]
-#                        [--smp N] [--mem MB] [--log FILE]
+#                        [--smp N] [--mem MB] [--log FILE] [--mode MODE]
+#                        [--module MSGQ.KO]
 #
 # The image is never written: the guest's disk is a qcow2 overlay backed by
 # it, in a scratch directory deleted at the end. The checkout (DIR, default
@@ -17,14 +18,19 @@
 # the same overlay, at most 4 boots in all; grub in the image picks the
 # kernel, as on a real machine. The results come back on the serial
 # console: KTAP lines and "MSGQ-RIG: ..." markers (scripts/scan-log.sh).
-# --timeout bounds the whole run, all boots together.
+# --timeout bounds the whole run, all boots together. --mode MODE (default
+# full) goes into the payload as the checkout's .rig-mode: the rig's quick
+# modes, one boot each ("python", "bench-python": debian-rig.sh), and
+# --module a msgq.ko built on the host for the guest's 6.1 kernel, as
+# .rig-module.ko, which a quick mode loads instead of building one under
+# TCG (5 minutes).
 # Exit status: 0 when the guest printed "done rc=0", 124 on host timeout,
 # 1 otherwise.
 set -eu
 
 die() { echo "debian-vm.sh: $*" >&2; exit 2; }
 
-image= checkout= log= timeout=1800 smp=2 mem=2048
+image= checkout= log= timeout=1800 smp=2 mem=2048 mode=full module=
 while [ $# -gt 0 ]; do
 	[ $# -ge 2 ] || die "$1 needs an argument"
 	case $1 in
@@ -34,6 +40,8 @@ while [ $# -gt 0 ]; do
 	--smp) smp=$2 ;;
 	--mem) mem=$2 ;;
 	--log) log=$2 ;;
+	--mode) mode=$2 ;;
+	--module) module=$2 ;;
 	*) die "unknown option $1" ;;
 	esac
 	shift 2
@@ -61,6 +69,14 @@ if "${git[@]}" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 		tar --null --no-recursion -cf "$work/payload.tar" -T -)
 else
 	tar -C "$checkout" --exclude=./build -cf "$work/payload.tar" .
+fi
+if [ "$mode" != full ]; then
+	printf '%s\n' "$mode" >"$work/.rig-mode"
+	tar -C "$work" -rf "$work/payload.tar" .rig-mode
+fi
+if [ -n "$module" ]; then
+	cp "$module" "$work/.rig-module.ko"
+	tar -C "$work" -rf "$work/payload.tar" .rig-module.ko
 fi
 
 [ -n "$log" ] || log=$work/console.log

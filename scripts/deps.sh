@@ -22,6 +22,9 @@ PKGS="$PKGS gcc-multilib"
 # The debian target's image (scripts/debian-image.sh): mmdebstrap, a disk
 # made without loop devices (sfdisk, mkfs.ext4 -d), qcow2 (qemu-img).
 PKGS="$PKGS mmdebstrap fdisk e2fsprogs qemu-utils"
+# The Python package's install test (scripts/test-packaging.sh): Debian's
+# python3 with its headers and setuptools.
+PKGS="$PKGS python3 python3-dev python3-setuptools"
 
 missing=
 for p in $PKGS; do

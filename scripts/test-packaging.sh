@@ -5,7 +5,8 @@
 #   install  make install into a DESTDIR from a clean copy of the tree:
 #            module, libmsgq (soname, version script, -z defs), headers,
 #            libmsgq.pc, CLI, man pages, udev rule, modules-load.d; a small
-#            program built with pkg-config against it; make uninstall
+#            program built with pkg-config against it; make install-python
+#            (Debian's python3); make uninstall
 #   dkms     make dkms-source, then dkms add + dkms build for each kernel
 #            in KVERS (warning-free, right version), dkms remove; all in
 #            scratch trees, never /var/lib/dkms, /usr/src or /lib/modules
@@ -252,8 +253,11 @@ rc=0"
 	check "install: modules-load.d/msgq.conf" \
 		grep -qx msgq "$root/usr/lib/modules-load.d/msgq.conf"
 
+	test_install_python
+
 	# uninstall removes every file install put there.
 	if make -C "$src" uninstall DESTDIR="$root" PREFIX=/usr KDIR="$kdir" \
+		PYTHON=/usr/bin/python3 \
 		>"$work/uninstall.log" 2>&1; then
 		same "install: make uninstall leaves no file" \
 			"$(find "$root" -type f -o -type l)" ""
@@ -261,6 +265,38 @@ rc=0"
 		not_ok "install: make uninstall leaves no file" \
 			"$(tail -n 20 "$work/uninstall.log")"
 	fi
+}
+
+# ---- the Python package, in the DESTDIR of test_install ----
+# make install-python with Debian's python3 and PREFIX=/usr: the package
+# in /usr/lib/python3/dist-packages, its extension linked with libmsgq.a
+# (no libmsgq.so needed), importable, typed; make uninstall (the caller's)
+# must remove it. No module here: msgq.open() fails with ENOENT.
+test_install_python() {
+	local py=/usr/bin/python3 d=$root/usr/lib/python3/dist-packages so
+	if make -C "$src" install-python DESTDIR="$root" PREFIX=/usr PYTHON=$py \
+		>"$work/install-python.log" 2>&1; then
+		ok "install: make install-python DESTDIR= PREFIX=/usr"
+	else
+		not_ok "install: make install-python DESTDIR= PREFIX=/usr" \
+			"$(tail -n 30 "$work/install-python.log")"
+		return
+	fi
+	so=$(ls "$d"/msgq/_msgq.*.so 2>/dev/null)
+	check "install: msgq/{__init__.py,__init__.pyi,py.typed,_msgq*.so} in /usr/lib/python3/dist-packages" \
+		test -f "$d/msgq/__init__.py" -a -f "$d/msgq/__init__.pyi" -a \
+		-f "$d/msgq/py.typed" -a -n "$so" -a -d "$(ls -d "$d"/msgq-*.egg-info)"
+	check "install: _msgq needs no libmsgq.so (libmsgq.a linked in)" \
+		sh -c "! ldd '$so' | grep -q libmsgq"
+	check "install: import msgq from it; open() without the module is FileNotFoundError" \
+		env PYTHONPATH="$d" $py -c 'import msgq, sys
+assert msgq.__file__.startswith(sys.argv[1]), msgq.__file__
+try:
+    msgq.open("x")
+except FileNotFoundError:
+    pass
+else:
+    raise SystemExit("open() did not fail")' "$d/msgq/"
 }
 
 # ---- libmsgq-posix, in the DESTDIR of test_install ----

@@ -16,19 +16,32 @@
 #                 apt's cache), DKMS builds msgq for it (AUTOINSTALL), grub
 #                 boots it by default; reboot
 #   boot 3 (6.12) msgq loaded at boot and working on the new kernel; the
-#                 uninstall leaves no file of msgq behind; power off
+#                 Python package: make install-python, import msgq and
+#                 its tests (pytest) as tester; the uninstall leaves no
+#                 file of msgq behind; power off
+# Quick modes, one boot each, for working on one part (scripts/debian-vm.sh
+# --mode MODE puts MODE in the checkout's .rig-mode): "python" installs
+# the tools, libmsgq and a module built with make module (no DKMS, no
+# reboot; or the .rig-module.ko debian-vm.sh --module put in) and runs the
+# Python steps; "bench-python" the same, then (no tests) reboots with the
+# kernel's clock on the TSC, as make bench's guest, and runs
+# python/bench.py (make bench-python; it needs --module). No mode file:
+# the whole run above.
 # Prints KTAP on the console like scripts/guest/run-selftests.sh, one
 # "ok N selftests: debian: STEP" line per step (scripts/scan-log.sh counts
 # them), each step's output nested under "#   " as it runs, "# STEP: N s"
 # with its time, and the rig's markers: "MSGQ-RIG: insmod ok" once msgq is loaded,
 # "MSGQ-RIG: reboot" before each reboot (scripts/debian-vm.sh boots the
-# guest again), "MSGQ-RIG: done rc=N" at the end.
+# guest again), "MSGQ-RIG: done rc=N" at the end. A step that runs tests
+# of its own (pytest) nests one "# ok N NAME" line per test before its
+# own line, which scan-log.sh counts as that step's cases.
 set -u
 
 top=/root/msgq
 steps=$top/packaging/install-steps.sh
 state=/var/lib/msgq-rig
-PLAN=25
+PLAN=28
+mode=$(cat $top/.rig-mode 2>/dev/null || echo full)
 # boot_kernel (6.1) and upgrade_kernel (6.12): scripts/debian-image.sh.
 . /etc/msgq-rig.conf
 version=$(cat $top/VERSION)
@@ -69,6 +82,12 @@ step() {
 	{ (eval "$*") </dev/null; echo $? >$state/rc; } 2>&1 | stamp
 	rc=$(cat $state/rc)
 	echo "# $desc: $(($(date +%s) - start)) s"
+	# The step's own tests, as cases of it (step_cases).
+	if [ -n "$step_cases" ]; then
+		grep -E '^(not )?ok [0-9]+ ' "$step_cases" | sed 's/^/# /'
+		rm -f "$step_cases"
+		step_cases=
+	fi
 	if [ "$rc" = 0 ]; then
 		echo "ok $n selftests: debian: $desc"
 	else
@@ -78,6 +97,7 @@ step() {
 	save
 	[ "$rc" = 0 ]
 }
+step_cases=
 stamp() {
 	local l up
 	while IFS= read -r l; do
@@ -209,8 +229,85 @@ setup_users() {
 	done
 }
 
+# The Python package (python/): installed as root by make install-python
+# into Debian's local layout, then used by tester, who runs its tests
+# from a copy in the home (pytest's --tap, python/tests/conftest.py,
+# writes one TAP line per test; step_cases nests them).
+pydir=$(python3 $top/python/install-dir.py /usr/local)
+python_install() {
+	step_must "python: make install-python (into $pydir)" \
+		"make install-python && ls -l $pydir/msgq"
+	step "python (as tester): python3 -c 'import msgq', a message there and back" \
+		check_python_user
+}
+check_python_user() {	# tester imports the installed package, uses it
+	as_user tester "python3 -c 'import msgq
+with msgq.create(\"py-tester\", owned=True) as mb:
+    mb.send(b\"from python\", 3)
+    m = mb.recv()
+print(msgq.__file__, m)
+assert msgq.__file__.startswith(\"$pydir/msgq/\")
+assert (m.data, m.prio) == (b\"from python\", 3)'"
+}
+python_tests() {
+	rm -rf /home/tester/pytests
+	install -d -o tester -g tester /home/tester/pytests
+	install -m 644 -o tester -g tester python/tests/*.py /home/tester/pytests/
+	step_cases=/home/tester/pytest.tap
+	rm -f $step_cases
+	step "python (as tester): pytest python/tests" \
+		"as_user tester 'cd pytests && python3 -m pytest -v -p no:cacheprovider --tap $step_cases .'"
+}
+# One boot, no DKMS: the module built from the tree and insmod-ed.
+quick_install() {
+	step_must "$S tools: apt-get install build-essential dkms pkg-config linux-headers-\$(uname -r)" \
+		sh $steps tools
+	step_must "$S user: make install-user" sh $steps user
+	if [ -f .rig-module.ko ]; then
+		step_must "module: insmod msgq.ko built on the host (quick mode: no DKMS)" \
+			"insmod .rig-module.ko && udevadm settle && ls -l /dev/msgq"
+	else
+		step_must "module: make module, insmod msgq.ko (quick mode: no DKMS)" \
+			"make module && insmod msgq.ko && udevadm settle && ls -l /dev/msgq"
+	fi
+	[ -d /sys/module/msgq ] && mark "insmod ok (quick mode)"
+}
+
 # ------------------------------------------------------------------ boots
 S="packaging/install-steps.sh"
+case $mode in
+python | bench-python)
+	case $mode.$boot in
+	python.1 | bench-python.1) ;;
+	bench-python.2)
+		step_must "boot 2: clocksource tsc (clocksource=tsc tsc=reliable)" \
+			"check_boot $(uname -r) && cat /proc/cmdline &&
+			grep -qx tsc /sys/devices/system/clocksource/clocksource0/current_clocksource"
+		step_must "module: insmod msgq.ko again" \
+			"insmod .rig-module.ko && udevadm settle && ls -l /dev/msgq"
+		step "python: python/bench.py (msgq, multiprocessing.Queue, sysv_ipc)" \
+			"python3 python/bench.py"
+		finish 0
+		;;
+	*) finish 1 ;;
+	esac
+	echo "TAP version 13"
+	if [ $mode = python ]; then echo "1..7"; else echo "1..10"; fi
+	step_must "boot: $(uname -r) by grub, systemd, udev (quick mode $mode)" \
+		check_boot "$(uname -r)"
+	quick_install
+	python_install
+	[ $mode = python ] && { python_tests; finish 0; }
+	# As make bench's guest: the kernel's clock on the TSC, not the
+	# emulated HPET that every timestamp of a message would read.
+	step_must "bench: boot with clocksource=tsc tsc=reliable (grub)" \
+		"sed -i 's/^GRUB_CMDLINE_LINUX_DEFAULT=.*/GRUB_CMDLINE_LINUX_DEFAULT=\"clocksource=tsc tsc=reliable\"/' /etc/default/grub &&
+		update-grub"
+	reboot_guest
+	;;
+full) ;;
+*) echo "debian-rig: unknown mode $mode"; finish 1 ;;
+esac
 case $boot in
 1)
 	echo "TAP version 13"
@@ -272,6 +369,8 @@ case $boot in
 		check_group
 	step "$upgrade_kernel: the demo (examples/demo.c, built with pkg-config) as tester" \
 		"runuser -l tester -c 'cd app && ./app'"
+	python_install
+	python_tests
 	step_must "$S uninstall: modprobe -r msgq, make dkms-uninstall, make uninstall" \
 		sh $steps uninstall
 	step "uninstall: no file of msgq left (the system's files before the install)" \
