@@ -157,7 +157,11 @@ check_app() {	# tester builds examples/demo.c with pkg-config, runs it
 		cc -o app app.c $(pkg-config --cflags --libs libmsgq) &&
 		cc -static -o app-static app.c $(pkg-config --static --cflags --libs libmsgq) &&
 		ldd ./app && ./app && ./app-static' || return 1
-	as_user tester 'ldd app/app' | grep -q "/usr/lib/$ma/libmsgq.so.1"
+	# libmsgq1's, by either name of merged /usr (ld.so.cache says /lib).
+	as_user tester 'ldd app/app' |
+		grep -Eq "libmsgq.so.1 => (/usr)?/lib/$ma/libmsgq.so.1 " && return 0
+	echo "app/app: not linked with libmsgq1's /usr/lib/$ma/libmsgq.so.1"
+	return 1
 }
 check_cli() {	# tester: msgq from PATH
 	local got
