@@ -4,7 +4,8 @@
 #  2. proves the log scanner on sample logs (scripts/test-scan-log.sh)
 #  3. packaging, on the host (scripts/test-packaging.sh): man page lint,
 #     make install into a DESTDIR + a pkg-config build, DKMS builds against
-#     the 6.1 and 6.12 headers (never installed or loaded here)
+#     the 6.1 and 6.12 headers (never installed or loaded here), the .debs
+#     (dpkg-buildpackage -b, lintian; kept in build/packaging/deb/)
 #  4. builds libmsgq, the selftests and the msgq CLI, statically; some
 #     selftests also as 32-bit programs of both time_t sizes
 #  5. for each target kernel: builds msgq.ko against it, boots it with the
@@ -18,8 +19,10 @@
 # no busybox guest but a real Debian 12 system (scripts/debian-image.sh,
 # cached), where scripts/debian-vm.sh has the README's install steps
 # (packaging/install-steps.sh) run as a user would, a reboot and a kernel
-# upgrade from 6.1 to 6.12 (scripts/guest/debian-rig.sh); its log is read
-# by the same verdict.
+# upgrade from 6.1 to 6.12 (scripts/guest/debian-rig.sh), then, on a fresh
+# overlay, the same install checks with the .debs built by the packaging
+# step (apt-get install, a reboot, apt-get purge: debian-deb-rig.sh); both
+# logs are read by the same verdict (targets "debian" and "debian-deb").
 # Closes with "N passed, N failed[, N skipped]" summed over all targets; exits
 # non-zero when anything failed.
 #   Environment: MSGQ_TARGETS="6.1 6.12 debug debian" to choose targets,
@@ -53,7 +56,7 @@ step "scanner self-test"
 scripts/test-scan-log.sh
 
 total_pass=0 total_fail=0 total_skip=0 bad=
-step "packaging: man pages, make install + pkg-config, DKMS builds"
+step "packaging: man pages, make install + pkg-config, DKMS builds, .debs"
 pk_rc=0
 scripts/test-packaging.sh | tee "$build/packaging.tap" || pk_rc=$?
 read -r p f < <(tail -n1 "$build/packaging.tap" |
@@ -308,6 +311,22 @@ for t in $targets; do
 			--timeout "$debian_timeout" "${quick[@]}" \
 			--log "$build/target-debian/guest.log" || true
 		verdict debian "$build/target-debian/guest.log"
+		# A quick mode (a development aid) is the one boot it asks for.
+		[ -z "${MSGQ_DEBIAN_MODE:-}" ] || continue
+		# The second pass, on a fresh overlay: the .debs that
+		# test-packaging.sh deb built above, apt-get install, reboot,
+		# apt-get purge (scripts/guest/debian-deb-rig.sh).
+		step "target debian-deb: apt-get install the .debs (build/packaging/deb), reboot, apt-get purge (time limit $debian_timeout s)"
+		if ! ls "$build"/packaging/deb/msgq-dkms_*.deb >/dev/null 2>&1; then
+			echo "check: target debian-deb: no .debs in $build/packaging/deb (the packaging step's deb group failed)"
+			bad="$bad debian-deb"
+			continue
+		fi
+		scripts/debian-vm.sh --image "$(tail -n1 "$build/debian-image.out")" \
+			--rig deb --debs "$build/packaging/deb" \
+			--timeout "$debian_timeout" \
+			--log "$build/target-debian/guest-deb.log" || true
+		verdict debian-deb "$build/target-debian/guest-deb.log"
 		;;
 	*) echo "check: unknown target $t"; exit 2 ;;
 	esac

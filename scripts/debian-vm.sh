@@ -6,7 +6,13 @@
 #
 #   scripts/debian-vm.sh --image IMAGE.qcow2 [--checkout DIR] [--timeout SECS]
 #                        [--smp N] [--mem MB] [--log FILE] [--mode MODE]
-#                        [--module MSGQ.KO]
+#                        [--module MSGQ.KO] [--rig deb --debs DIR]
+#
+# --rig deb: the packages' pass instead (scripts/guest/debian-deb-rig.sh):
+# the .debs in DIR (msgq-dkms, libmsgq1, libmsgq-dev, msgq-tools; built by
+# scripts/test-packaging.sh deb) go into the payload as debs/, with the
+# marker debs/.rig-deb that makes the guest's debian-rig.sh run
+# debian-deb-rig.sh. --rig make (the default) is the make targets' pass.
 #
 # The image is never written: the guest's disk is a qcow2 overlay backed by
 # it, in a scratch directory deleted at the end. The checkout (DIR, default
@@ -31,6 +37,7 @@ set -eu
 die() { echo "debian-vm.sh: $*" >&2; exit 2; }
 
 image= checkout= log= timeout=1800 smp=2 mem=2048 mode=full module=
+rig=make debs=
 while [ $# -gt 0 ]; do
 	[ $# -ge 2 ] || die "$1 needs an argument"
 	case $1 in
@@ -42,6 +49,8 @@ while [ $# -gt 0 ]; do
 	--log) log=$2 ;;
 	--mode) mode=$2 ;;
 	--module) module=$2 ;;
+	--rig) rig=$2 ;;
+	--debs) debs=$2 ;;
 	*) die "unknown option $1" ;;
 	esac
 	shift 2
@@ -51,6 +60,16 @@ image=$(cd "$(dirname "$image")" && pwd)/$(basename "$image")
 [ -n "$checkout" ] || checkout=$(cd "$(dirname "$0")/.." && pwd)
 [ -f "$checkout/packaging/install-steps.sh" ] ||
 	die "--checkout: not a checkout of msgq: $checkout"
+case $rig in
+make) [ -z "$debs" ] || die "--debs goes with --rig deb" ;;
+deb)
+	for p in msgq-dkms libmsgq1 libmsgq-dev msgq-tools; do
+		ls "$debs/${p}_"*.deb >/dev/null 2>&1 ||
+			die "--debs: no ${p}_*.deb in '$debs' (scripts/test-packaging.sh deb builds them)"
+	done
+	;;
+*) die "--rig: make or deb, not $rig" ;;
+esac
 
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/msgq-debian-vm.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -77,6 +96,15 @@ fi
 if [ -n "$module" ]; then
 	cp "$module" "$work/.rig-module.ko"
 	tar -C "$work" -rf "$work/payload.tar" .rig-module.ko
+fi
+
+if [ "$rig" = deb ]; then
+	mkdir -p "$work/extra/debs"
+	for p in msgq-dkms libmsgq1 libmsgq-dev msgq-tools; do
+		cp "$debs/${p}_"*.deb "$work/extra/debs/"
+	done
+	: >"$work/extra/debs/.rig-deb"
+	tar -C "$work/extra" -rf "$work/payload.tar" debs
 fi
 
 [ -n "$log" ] || log=$work/console.log

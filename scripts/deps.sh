@@ -19,6 +19,9 @@ PKGS="$PKGS libuv1-dev libevent-dev libglib2.0-dev"
 PKGS="$PKGS liburing-dev"
 # The 32-bit libmsgq and selftest flavours (gcc -m32, 32-bit libc).
 PKGS="$PKGS gcc-multilib"
+# The Debian packages (debian/, scripts/test-packaging.sh deb):
+# dpkg-buildpackage, dh with dh_dkms, lintian.
+PKGS="$PKGS dpkg-dev debhelper dh-dkms lintian"
 # The debian target's image (scripts/debian-image.sh): mmdebstrap, a disk
 # made without loop devices (sfdisk, mkfs.ext4 -d), qcow2 (qemu-img).
 PKGS="$PKGS mmdebstrap fdisk e2fsprogs qemu-utils"

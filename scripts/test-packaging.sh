@@ -12,7 +12,12 @@
 #            scratch trees, never /var/lib/dkms, /usr/src or /lib/modules
 # Prints TAP and closes with "N passed, N failed"; exits 1 on any failure.
 #   readme   the README's install commands are packaging/install-steps.sh's
-#   scripts/test-packaging.sh [man] [readme] [install] [dkms]   (default: all)
+#   deb      the Debian packages (debian/): dpkg-buildpackage -us -uc -b in a
+#            clean copy of the tree, lintian, each package's files, the
+#            symbols file is the version scripts'; the .debs stay in
+#            build/packaging/deb/ for the debian target's second pass
+#   scripts/test-packaging.sh [man] [readme] [install] [dkms] [deb]
+#                                                         (default: all)
 #   Environment: KVERS="6.1.0-56-amd64 6.12.57+deb12-amd64" (default: the
 #                releases of the guest kernels, scripts/guest-kernel.sh)
 # "COND && ok ... || not_ok ..." is safe here: ok never fails.
@@ -23,7 +28,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 version=$(cat VERSION)
 work=$top/build/packaging
-groups=${*:-man readme install dkms}
+groups=${*:-man readme install dkms deb}
 n=0 pass=0 fail=0
 
 ok() { n=$((n + 1)) pass=$((pass + 1)); echo "ok $n $1"; }
@@ -449,6 +454,118 @@ test_dkms() {
 	rm -rf "$d"
 }
 
+# ---- the Debian packages ----
+# dpkg-buildpackage -us -uc -b in a clean copy of the tree (userspace only:
+# msgq-dkms ships sources), lintian, then what each package holds. The
+# .debs stay in $work/deb for make check's debian target (debian-deb pass).
+DEB_PKGS="msgq-dkms libmsgq1 libmsgq-dev msgq-tools"
+test_deb() {
+	local d=$work/deb src log arch ma p f got missing deb root pc
+	src=$d/msgq-$version
+	rm -rf "$d"
+	mkdir -p "$src"
+	git ls-files -z --cached --others --exclude-standard |
+		xargs -0 cp --parents -P -t "$src" 2>/dev/null
+	same "deb: debian/changelog's version is VERSION-N" \
+		"$(cd "$src" && dpkg-parsechangelog -S Version | sed 's/-[^-]*$//')" "$version"
+	check "deb: debian/libmsgq1.symbols is debian/symbols-from-maps' output" \
+		sh -c 'debian/symbols-from-maps | diff -u debian/libmsgq1.symbols -'
+	log=$d/build.log
+	if (cd "$src" && dpkg-buildpackage -us -uc -b) >"$log" 2>&1; then
+		ok "deb: dpkg-buildpackage -us -uc -b (dh-dkms, dh_makeshlibs -c4: no symbols diff)"
+	else
+		# dpkg-gensymbols' diff, if that is what failed, and the end.
+		not_ok "deb: dpkg-buildpackage -us -uc -b (dh-dkms, dh_makeshlibs -c4: no symbols diff)" \
+			"$(sed -n '/^dpkg-gensymbols: warning/,/^dh_makeshlibs: error/p' "$log")" \
+			"$(tail -n 15 "$log")"
+		return
+	fi
+	if grep -E 'warning:|dpkg-gensymbols: warning' "$log" >"$d/warnings"; then
+		not_ok "deb: the build is warning-free" "$(cat "$d/warnings")"
+	else
+		ok "deb: the build is warning-free"
+	fi
+	# Lintian's "running with root privileges" notice is no finding.
+	check "deb: lintian --fail-on warning,error (overrides in debian/*.lintian-overrides)" \
+		lintian --fail-on warning,error "$d/msgq_${version}-"*"_$(dpkg --print-architecture).changes"
+	arch=$(dpkg --print-architecture)
+	ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+	for p in $DEB_PKGS; do
+		deb=$(ls "$d/${p}_"*.deb 2>/dev/null | head -n1)
+		[ -n "$deb" ] || { not_ok "deb: $p built" "$(ls "$d")"; continue; }
+		dpkg-deb -c "$deb" | awk '{ print $6 }' | sed 's|^\./|/|' >"$d/$p.files"
+	done
+	# What each package must hold (each file in exactly one package).
+	want_files() {
+		case $1 in
+		msgq-dkms) printf '%s\n' /usr/src/msgq-$version/dkms.conf \
+			/usr/src/msgq-$version/Kbuild /usr/src/msgq-$version/VERSION \
+			/usr/src/msgq-$version/uapi/msgq.h \
+			$(cd "$top" && ls module/*.[ch] | sed "s|^|/usr/src/msgq-$version/|") ;;
+		libmsgq1) printf '%s\n' /usr/lib/$ma/libmsgq.so.1 /usr/lib/$ma/libmsgq-posix.so.1 ;;
+		libmsgq-dev) printf '%s\n' /usr/include/msgq.h /usr/include/msgq_uring.h \
+			/usr/include/linux/msgq.h /usr/lib/$ma/libmsgq.so /usr/lib/$ma/libmsgq.a \
+			/usr/lib/$ma/libmsgq-posix.so /usr/lib/$ma/libmsgq-posix.a \
+			/usr/lib/$ma/pkgconfig/libmsgq.pc /usr/lib/$ma/pkgconfig/libmsgq-posix.pc \
+			$(cd "$top/man" && ls man3/*.3 man7/*.7 | sed 's|^|/usr/share/man/|;s|$|.gz|') ;;
+		msgq-tools) printf '%s\n' /usr/bin/msgq /lib/udev/rules.d/60-msgq.rules \
+			/usr/lib/modules-load.d/msgq.conf /usr/share/man/man1/msgq.1.gz \
+			/usr/share/man/man4/msgq.4.gz ;;
+		esac
+	}
+	for p in $DEB_PKGS; do
+		[ -f "$d/$p.files" ] || continue
+		missing=$(want_files "$p" | sort | comm -23 - <(sort "$d/$p.files"))
+		same "deb: $p holds its files" "$missing" ""
+	done
+	# No file in two packages, no package but msgq-dkms with /usr/src.
+	same "deb: no file is in two packages" \
+		"$(cat "$d"/*.files | grep -v '/$' | sort | uniq -d)" ""
+	same "deb: only msgq-dkms ships /usr/src" \
+		"$(for p in libmsgq1 libmsgq-dev msgq-tools; do grep "^/usr/src" "$d/$p.files" | sed "s|^|$p: |"; done)" ""
+	same "deb: msgq-dkms: dkms.conf's PACKAGE_VERSION is VERSION, AUTOINSTALL" \
+		"$(dpkg-deb --fsys-tarfile "$d"/msgq-dkms_*.deb |
+			tar -xOf - ./usr/src/msgq-$version/dkms.conf |
+			grep -E '^(PACKAGE_VERSION|AUTOINSTALL)=')" \
+		"PACKAGE_VERSION=\"$version\"
+AUTOINSTALL=\"yes\""
+	deb=$(ls "$d"/msgq-dkms_*.deb)
+	same "deb: msgq-dkms: postinst builds msgq/VERSION through DKMS, prerm removes it" \
+		"$(dpkg-deb -I "$deb" postinst | grep -c -e '^DKMS_NAME=msgq$' \
+			-e "^DKMS_VERSION=$version\$" -e '/usr/lib/dkms/common.postinst')/$(
+			dpkg-deb -I "$deb" prerm | grep -c 'dkms remove -m $DKMS_NAME -v $DKMS_VERSION --all')" \
+		"3/1"
+	same "deb: msgq-dkms: Architecture all, Depends dkms" \
+		"$(dpkg-deb -f "$d"/msgq-dkms_*.deb Architecture Depends)" \
+		"Architecture: all
+Depends: dkms (>= 2.1.0.0)"
+	got=$(dpkg-deb -I "$d"/libmsgq1_*_"$arch".deb symbols 2>&1 | grep -c '^ ')
+	same "deb: libmsgq1's symbols: every name of both maps and libmsgq's nodes" \
+		"$got" "$(grep -c '^ ' debian/libmsgq1.symbols)"
+	same "deb: libmsgq1's shlibs" \
+		"$(dpkg-deb -I "$d"/libmsgq1_*_"$arch".deb shlibs 2>&1 | LC_ALL=C sort)" \
+		"libmsgq 1 libmsgq1 (>= $version)
+libmsgq-posix 1 libmsgq1 (>= $version)"
+	# A program built with pkg-config against libmsgq-dev and libmsgq1
+	# unpacked (dpkg-deb -x) into a scratch root, as in test_install.
+	root=$d/root
+	for p in libmsgq1 libmsgq-dev; do dpkg-deb -x "$d/${p}_"*"_$arch.deb" "$root"; done
+	pc=(env PKG_CONFIG_PATH="$root/usr/lib/$ma/pkgconfig" PKG_CONFIG_LIBDIR=
+		pkg-config --define-variable=prefix="$root/usr")
+	same "deb: libmsgq-dev: pkg-config --cflags --libs libmsgq (prefix /usr, multiarch libdir)" \
+		"$("${pc[@]}" --cflags --libs libmsgq 2>&1 | sed 's/ *$//')" \
+		"-I$root/usr/include -L$root/usr/lib/$ma -lmsgq"
+	# shellcheck disable=SC2046
+	check "deb: a program builds with it, runs against libmsgq.so.1" \
+		sh -c "cc -std=c11 -Wall -Werror -o '$d/prog' '$top/examples/demo.c' -D_GNU_SOURCE \
+			$("${pc[@]}" --cflags --libs libmsgq) -lpthread &&
+			LD_LIBRARY_PATH='$root/usr/lib/$ma' ldd '$d/prog' | grep -q '$root/usr/lib/$ma/libmsgq.so.1'"
+	same "deb: msgq-tools: msgq --version" \
+		"$(dpkg-deb -x "$d"/msgq-tools_*_"$arch".deb "$d/tools" && "$d/tools/usr/bin/msgq" --version 2>&1)" \
+		"msgq $version"
+	rm -rf "$src" "$root" "$d/tools"
+}
+
 # ---- the README's install commands ----
 # They are packaging/install-steps.sh's, which the debian target runs: the
 # indented block of the README's "Installing on a real machine" must be
@@ -471,6 +588,7 @@ for g in $groups; do
 	readme) test_readme ;;
 	install) test_install ;;
 	dkms) test_dkms ;;
+	deb) test_deb ;;
 	*) echo "test-packaging: unknown group $g" >&2; exit 2 ;;
 	esac
 done

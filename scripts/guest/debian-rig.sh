@@ -38,6 +38,8 @@
 set -u
 
 top=/root/msgq
+# The packages' pass (scripts/debian-vm.sh --rig deb): its own rig.
+[ -f $top/debs/.rig-deb ] && exec /bin/sh $top/scripts/guest/debian-deb-rig.sh
 steps=$top/packaging/install-steps.sh
 state=/var/lib/msgq-rig
 PLAN=28
