@@ -257,6 +257,12 @@ static long storm_fn(void *arg)
 	struct storm_side *s = arg;
 	unsigned int i = 0;
 
+	/*
+	 * Not before the storm has begun: both sides could otherwise be
+	 * done before the storm's first signal.
+	 */
+	while (!sig_count)
+		usleep(100);
 	while (i < STORM_MSGS) {
 		unsigned int v = i;
 		long r;
