@@ -98,7 +98,7 @@ static void group_init(struct msgq_group *group)
 		INIT_LIST_HEAD(&group->levels[l]);
 }
 
-/* The group of priority @prio; it must exist (a message of it is held). */
+/* The group of priority @prio; it must exist (held, or idle at its number). */
 static struct msgq_group *group_of(struct msgq_mailbox *mb, u32 prio)
 {
 	unsigned int g = prio >> MSGQ_GROUP_SHIFT;
@@ -114,7 +114,7 @@ static struct list_head *level_of(struct msgq_mailbox *mb, u32 prio)
 
 /*
  * Could a message of priority @prio be queued now, with the lock held? Its
- * group exists, or the spare can become it. If not, the caller drops the
+ * group exists, or an idle one can become it. If not, the caller drops the
  * lock and calls group_alloc().
  */
 static bool group_ready(struct msgq_mailbox *mb, u32 prio)
