@@ -275,6 +275,37 @@ quick_install() {
 	[ -d /sys/module/msgq ] && mark "insmod ok (quick mode)"
 }
 
+# msgq-bridge (bridge/): scripts/guest/bridge-test.sh, one step per
+# sub-test. Counts: BRIDGE_MAIN messages for the main run, BRIDGE_FAULT for
+# each fault, BRIDGE_LOOP runs of BRIDGE_LOOP_COUNT for the kill loop.
+BRIDGE_STEPS=11
+bridge_steps() {
+	local bt="bash scripts/guest/bridge-test.sh" main=${BRIDGE_MAIN:-100000}
+	local f=${BRIDGE_FAULT:-20000} lc=${BRIDGE_LOOP_COUNT:-2000}
+	step_must "bridge: make -C bridge (msgq-bridge, bridge-load, nats-direct)" \
+		"$bt build"
+	step "bridge: bad configuration lines: errors with their line, exit 2" \
+		"$bt config"
+	step_must "bridge: 3 nats-server nodes (JetStream, R3 stream), hosts A and B (IPC namespaces)" \
+		"$bt up"
+	step "bridge: $main messages A->B: none lost, duplicated, corrupt or out of order" \
+		"$bt run main $main none"
+	step "bridge: kill -9 of the export bridge mid-stream, restart: no loss, no duplicate" \
+		"$bt run kexp $f kill-export"
+	step "bridge: kill -9 of the import bridge mid-stream, restart: no loss, duplicates only as counted" \
+		"$bt run kimp $f kill-import"
+	step "bridge: kill -9 of a NATS node mid-stream, restart: no loss, no duplicate" \
+		"$bt run knode $f kill-node"
+	step "bridge: B's mailbox full for 10 s, A sending: nothing dropped" \
+		"$bt run full $f full-10s max_msgs=64"
+	step "bridge: SIGTERM mid-stream: exit 0, restart, no loss, no duplicate" \
+		"$bt run term $f sigterm"
+	step "bridge: ${BRIDGE_LOOP:-20} runs of $lc messages, a bridge killed at a random moment: no loss" \
+		"$bt loop ${BRIDGE_LOOP:-20} $lc"
+	step "bridge: bench: A->B through the bridges, and NATS's C client directly" \
+		"$bt bench ${BRIDGE_BENCH:-20000}; rc=\$?; $bt down; [ \$rc = 0 ]"
+}
+
 # ------------------------------------------------------------------ boots
 S="packaging/install-steps.sh"
 case $mode in
@@ -306,6 +337,17 @@ python | bench-python)
 		"sed -i 's/^GRUB_CMDLINE_LINUX_DEFAULT=.*/GRUB_CMDLINE_LINUX_DEFAULT=\"clocksource=tsc tsc=reliable\"/' /etc/default/grub &&
 		update-grub"
 	reboot_guest
+	;;
+bridge)
+	[ $boot = 1 ] || finish 1
+	echo "TAP version 13"
+	echo "1..$((4 + BRIDGE_STEPS))"
+	step_must "boot: $(uname -r) by grub, systemd, udev (quick mode $mode)" \
+		check_boot "$(uname -r)"
+	quick_install
+	[ -f .rig-bridge.env ] && . ./.rig-bridge.env
+	bridge_steps
+	finish 0
 	;;
 full) ;;
 *) echo "debian-rig: unknown mode $mode"; finish 1 ;;
