@@ -5,7 +5,8 @@
 #   make demo      the demo program in a QEMU guest
 #   make bench     the benchmark in a QEMU guest (build/bench/, README)
 #   make examples  build/examples/*, static (make check runs them all)
-#   make install   module, libmsgq, headers, msgq CLI, man pages, udev rule
+#   make install   module, libmsgq, headers, msgq CLI, man pages, udev rule,
+#                  msgq-bridge and its systemd unit (with libnats-dev)
 #   make dkms-install   the module through DKMS instead (README)
 #   make install-python the msgq Python package (python/, README)
 #   make bench-python   msgq from Python against multiprocessing and sysv_ipc, in the Debian guest
@@ -58,7 +59,7 @@ MOD_SIGN := $(if $(wildcard $(KDIR)/certs/signing_key.x509),,CONFIG_MODULE_SIG_A
 MAN_PAGES := $(wildcard man/man[1-8]/*.[1-8])
 INSTALL ?= install
 
-.PHONY: install install-module install-user install-modules-load uninstall \
+.PHONY: install install-module install-user install-modules-load uninstall install-bridge \
 	dkms-source dkms-build dkms-install dkms-uninstall
 
 install: install-module install-user
@@ -75,6 +76,7 @@ install-module: module
 install-user: lib tools
 	$(MAKE) -C lib install
 	$(MAKE) -C tools install
+	$(MAKE) install-bridge
 	$(INSTALL) -d $(DESTDIR)$(udevrulesdir)
 	$(INSTALL) -m 644 packaging/60-msgq.rules $(DESTDIR)$(udevrulesdir)/
 	for f in $(MAN_PAGES); do \
@@ -83,6 +85,13 @@ install-user: lib tools
 	done
 	if [ -z "$(DESTDIR)" ]; then ldconfig; \
 		udevadm control --reload-rules 2>/dev/null || true; fi
+
+# msgq-bridge (bridge/) and its systemd unit, when the NATS C client is
+# there to build it with (libnats-dev); otherwise said and skipped.
+install-bridge:
+	@if pkg-config --exists libnats 2>/dev/null; then \
+		$(MAKE) -C bridge bridge install; \
+	else echo "install: no libnats (libnats-dev): msgq-bridge skipped"; fi
 
 # Optional: load msgq at boot (systemd-modules-load).
 install-modules-load:
@@ -93,6 +102,7 @@ install-modules-load:
 uninstall: uninstall-python
 	$(MAKE) -C lib uninstall
 	$(MAKE) -C tools uninstall
+	$(MAKE) -C bridge uninstall
 	rm -f $(DESTDIR)$(udevrulesdir)/60-msgq.rules \
 	      $(DESTDIR)$(modulesloaddir)/msgq.conf \
 	      $(foreach f,$(MAN_PAGES),$(DESTDIR)$(mandir)/man$(subst .,,$(suffix $(f)))/$(notdir $(f)))

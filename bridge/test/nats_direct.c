@@ -9,7 +9,10 @@
  *
  * prints "throughput=MSG/s p50_us=N p99_us=N" as bridge-load check:
  * COUNT over the first publish to the last message consumed, latency each
- * message's consume time less its publish time. The stream must exist.
+ * message's consume time less its publish time. The stream holding
+ * SUBJECT must exist; with STREAM it is made if missing (R3, file).
+ *
+ *   nats-direct URL[,URL...] SUBJECT COUNT [STREAM]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,8 +76,8 @@ int main(int argc, char **argv)
 	int nurls = 0;
 	pthread_t t;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: nats-direct URL[,URL...] SUBJECT COUNT\n");
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: nats-direct URL[,URL...] SUBJECT COUNT [STREAM]\n");
 		return 2;
 	}
 	list = strdup(argv[1]);
@@ -94,6 +97,24 @@ int main(int argc, char **argv)
 	jo.PublishAsync.MaxPending = 256;
 	if (natsConnection_JetStream(&js, nc, &jo) != NATS_OK)
 		return 1;
+	if (argc == 5) {
+		jsStreamConfig sc;
+		jsStreamInfo *si = NULL;
+		const char *subj[1] = { subject };
+
+		jsStreamConfig_Init(&sc);
+		sc.Name = argv[4];
+		sc.Subjects = subj;
+		sc.SubjectsLen = 1;
+		sc.Replicas = 3;
+		if (js_GetStreamInfo(&si, js, argv[4], NULL, &jerr) != NATS_OK &&
+		    js_AddStream(&si, js, &sc, NULL, &jerr) != NATS_OK) {
+			fprintf(stderr, "nats-direct: stream %s: %d\n", argv[4],
+				(int)jerr);
+			return 1;
+		}
+		jsStreamInfo_Destroy(si);
+	}
 	jsSubOptions_Init(&so);
 	so.Config.AckPolicy = js_AckExplicit;
 	so.Config.MaxAckPending = 256;

@@ -30,6 +30,13 @@ in_host() {	# HOST CMD...: CMD in HOST's IPC namespace
 	shift
 	nsenter --ipc=/proc/$(cat $W/$h.ns)/ns/ipc "$@"
 }
+# HOST CMD... &: the same in the background, $! being CMD's own pid (the
+# subshell of "&" execs nsenter, which execs CMD).
+bg_host() {
+	local h=$1
+	shift
+	exec nsenter --ipc=/proc/$(cat $W/$h.ns)/ns/ipc "$@"
+}
 
 # ------------------------------------------------------------- NATS
 node_conf() {	# N: node N's configuration
@@ -69,7 +76,7 @@ conf() {	# HOST T [OPTIONS]: HOST's configuration for test T
 }
 bridge_start() {	# HOST T: start HOST's bridge, wait until its route is up
 	local h=$1 t=$2 i
-	in_host $h $bin/msgq-bridge -c $W/$h-$t.conf >>$W/$h-$t.log 2>&1 &
+	bg_host $h $bin/msgq-bridge -c $W/$h-$t.conf >>$W/$h-$t.log 2>&1 &
 	echo $! >$W/$h.pid
 	for i in $(seq 1 600); do
 		grep -q "$t.*: up" $W/$h-$t.log 2>/dev/null && return 0
