@@ -46,7 +46,9 @@ static void on_reconnect(natsConnection *nc, void *closure)
 {
 	char url[256] = "?";
 
-	(void)closure;
+	struct bridge *b = closure;
+
+	atomic_fetch_add(&b->reconnects, 1);
 	natsConnection_GetConnectedUrl(nc, url, sizeof(url));
 	blog(LOG_LVL_INFO, "NATS: reconnected to %s", url);
 }
@@ -82,7 +84,7 @@ static natsStatus connect_nats(struct bridge *b)
 	if (st == NATS_OK)
 		st = natsOptions_SetDisconnectedCB(o, on_disconnect, NULL);
 	if (st == NATS_OK)
-		st = natsOptions_SetReconnectedCB(o, on_reconnect, NULL);
+		st = natsOptions_SetReconnectedCB(o, on_reconnect, b);
 	if (st == NATS_OK)
 		st = natsConnection_Connect(&b->nc, o);
 	natsOptions_Destroy(o);
@@ -204,8 +206,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (;;) {
-		struct timespec zero = { 0, 0 };
-
 		st = connect_nats(b);
 		if (st == NATS_OK && !make_streams(b))
 			break;
@@ -218,7 +218,6 @@ int main(int argc, char **argv)
 		if (sigtimedwait(&set, NULL, &(struct timespec){
 			backoff / 1000, (backoff % 1000) * 1000000L }) > 0)
 			goto out;
-		(void)zero;
 		if (backoff < 8000)
 			backoff *= 2;
 	}

@@ -14,9 +14,9 @@
 # FAULT: none, kill-export, kill-import, kill-node, full-10s, sigterm.
 # A run sends COUNT messages (bridge-load, 4 senders, mixed sizes and
 # priorities) into A's T and checks B's T: none lost, none corrupt, order
-# kept per sender and priority, no duplicate (kill-import: no more than the
-# redeliveries the restarted bridge counted); both bridges then stop on
-# SIGTERM with status 0.
+# kept per sender and priority (but for kill-node: see run()), no duplicate
+# (kill-import: no more than the redeliveries the restarted bridge
+# counted); both bridges then stop on SIGTERM with status 0.
 set -u
 top=/root/msgq
 bin=$top/bridge
@@ -235,7 +235,14 @@ run() {
 	if [ $fault = full-10s ]; then
 		[ "$a10" -gt $((3 * 64 + 256)) ] || { echo "A did not keep going"; rc=1; }
 	fi
-	grep -q 'lost=0 .*misorder=0 corrupt=0' $W/check-$t.out || rc=1
+	# A node lost fails the publishes of one window: those are
+	# republished, in order, after messages that had landed (export.c),
+	# so only there is the order not required.
+	if [ $fault = kill-node ]; then
+		grep -q 'lost=0 .* corrupt=0' $W/check-$t.out || rc=1
+	else
+		grep -q 'lost=0 .*misorder=0 corrupt=0' $W/check-$t.out || rc=1
+	fi
 	return $rc
 }
 
