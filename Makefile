@@ -56,7 +56,9 @@ KVER ?= $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
 	$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
 # Distribution headers carry no signing key: do not try to sign with it.
 MOD_SIGN := $(if $(wildcard $(KDIR)/certs/signing_key.x509),,CONFIG_MODULE_SIG_ALL=)
-MAN_PAGES := $(wildcard man/man[1-8]/*.[1-8])
+# BRIDGE=no: no msgq-bridge (debian/rules: no package carries it yet).
+MAN_PAGES := $(filter-out $(if $(filter no,$(BRIDGE)),man/man8/msgq-bridge.8), \
+	$(wildcard man/man[1-8]/*.[1-8]))
 INSTALL ?= install
 
 .PHONY: install install-module install-user install-modules-load uninstall install-bridge \
@@ -87,9 +89,11 @@ install-user: lib tools
 		udevadm control --reload-rules 2>/dev/null || true; fi
 
 # msgq-bridge (bridge/) and its systemd unit, when the NATS C client is
-# there to build it with (libnats-dev); otherwise said and skipped.
+# there to build it with (libnats-dev) and not BRIDGE=no; otherwise said
+# and skipped.
 install-bridge:
-	@if pkg-config --exists libnats 2>/dev/null; then \
+	@if [ "$(BRIDGE)" = no ]; then echo "install: BRIDGE=no: msgq-bridge skipped"; \
+	elif pkg-config --exists libnats 2>/dev/null; then \
 		$(MAKE) -C bridge bridge install; \
 	else echo "install: no libnats (libnats-dev): msgq-bridge skipped"; fi
 

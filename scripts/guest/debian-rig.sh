@@ -17,7 +17,8 @@
 #                 boots it by default; reboot
 #   boot 3 (6.12) msgq loaded at boot and working on the new kernel; the
 #                 Python package: make install-python, import msgq and
-#                 its tests (pytest) as tester; the uninstall leaves no
+#                 its tests (pytest) as tester; msgq-bridge's tests
+#                 (scripts/guest/bridge-test.sh); the uninstall leaves no
 #                 file of msgq behind; power off
 # Quick modes, one boot each, for working on one part (scripts/debian-vm.sh
 # --mode MODE puts MODE in the checkout's .rig-mode): "python" installs
@@ -25,7 +26,9 @@
 # reboot; or the .rig-module.ko debian-vm.sh --module put in) and runs the
 # Python steps; "bench-python" the same, then (no tests) reboots with the
 # kernel's clock on the TSC, as make bench's guest, and runs
-# python/bench.py (make bench-python; it needs --module). No mode file:
+# python/bench.py (make bench-python; it needs --module); "bridge" the
+# same install, then msgq-bridge's steps (counts from .rig-bridge.env if
+# the checkout has one). No mode file:
 # the whole run above.
 # Prints KTAP on the console like scripts/guest/run-selftests.sh, one
 # "ok N selftests: debian: STEP" line per step (scripts/scan-log.sh counts
@@ -42,7 +45,7 @@ top=/root/msgq
 [ -f $top/debs/.rig-deb ] && exec /bin/sh $top/scripts/guest/debian-deb-rig.sh
 steps=$top/packaging/install-steps.sh
 state=/var/lib/msgq-rig
-PLAN=28
+PLAN=$((28 + 11))	# 11: BRIDGE_STEPS
 mode=$(cat $top/.rig-mode 2>/dev/null || echo full)
 # boot_kernel (6.1) and upgrade_kernel (6.12): scripts/debian-image.sh.
 . /etc/msgq-rig.conf
@@ -415,6 +418,7 @@ case $boot in
 		"runuser -l tester -c 'cd app && ./app'"
 	python_install
 	python_tests
+	bridge_steps
 	step_must "$S uninstall: modprobe -r msgq, make dkms-uninstall, make uninstall" \
 		sh $steps uninstall
 	step "uninstall: no file of msgq left (the system's files before the install)" \
