@@ -10,6 +10,7 @@
 #   make dkms-install   the module through DKMS instead (README)
 #   make install-python the msgq Python package (python/, README)
 #   make bench-python   msgq from Python against multiprocessing and sysv_ipc, in the Debian guest
+#   make bench-bridge   msgq-bridge A->B against the NATS C client directly, in the Debian guest
 KDIR ?= /lib/modules/$(shell uname -r)/build
 BUILD := $(CURDIR)/build
 DEMO_BIN := $(BUILD)/demo/bin/msgq-demo
@@ -138,6 +139,11 @@ uninstall-python:
 .PHONY: bench-python
 bench-python: deps
 	scripts/bench-python.sh
+
+# msgq-bridge's benchmark in the Debian guest (scripts/bench-bridge.sh).
+.PHONY: bench-bridge
+bench-bridge: deps
+	scripts/bench-bridge.sh
 
 # The DKMS source tree: Kbuild, VERSION, module/, uapi/, dkms.conf.
 dkms-source:

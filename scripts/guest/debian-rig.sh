@@ -28,7 +28,8 @@
 # kernel's clock on the TSC, as make bench's guest, and runs
 # python/bench.py (make bench-python; it needs --module); "bridge" the
 # same install, then msgq-bridge's steps (counts from .rig-bridge.env if
-# the checkout has one). No mode file:
+# the checkout has one), "bench-bridge" only its benchmark (make
+# bench-bridge). No mode file:
 # the whole run above.
 # Prints KTAP on the console like scripts/guest/run-selftests.sh, one
 # "ok N selftests: debian: STEP" line per step (scripts/scan-log.sh counts
@@ -341,15 +342,20 @@ python | bench-python)
 		update-grub"
 	reboot_guest
 	;;
-bridge)
+bridge | bench-bridge)
 	[ $boot = 1 ] || finish 1
 	echo "TAP version 13"
-	echo "1..$((4 + BRIDGE_STEPS))"
+	if [ $mode = bridge ]; then echo "1..$((4 + BRIDGE_STEPS))"; else echo "1..7"; fi
 	step_must "boot: $(uname -r) by grub, systemd, udev (quick mode $mode)" \
 		check_boot "$(uname -r)"
 	quick_install
 	[ -f .rig-bridge.env ] && . ./.rig-bridge.env
-	bridge_steps
+	[ $mode = bridge ] && { bridge_steps; finish 0; }
+	bt="bash scripts/guest/bridge-test.sh"
+	step_must "bridge: make -C bridge" "$bt build"
+	step_must "bridge: 3 nats-server nodes, hosts A and B" "$bt up"
+	step "bridge: bench: A->B through the bridges, and NATS's C client directly" \
+		"$bt bench ${BRIDGE_BENCH:-20000}; rc=\$?; $bt down; [ \$rc = 0 ]"
 	finish 0
 	;;
 full) ;;
