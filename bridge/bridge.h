@@ -105,7 +105,6 @@ struct bridge {
 	struct bridge_config *cfg;
 	natsConnection *nc;
 	atomic_int stop;		/* SIGTERM/SIGINT seen */
-	atomic_int reconnects;		/* to NATS, since the start */
 };
 
 /* export.c, import.c: a route's thread; returns when b->stop is set */
@@ -126,5 +125,6 @@ void bridge_sleep(struct bridge *b, unsigned int ms);
 #define HDR_UID		"Msgq-Uid"
 #define HDR_HOST	"Msgq-Host"
 #define HDR_SENT	"Msgq-Sent-Ns"
+#define HDR_SEQ		"Msgq-Seq"
 
 #endif /* MSGQ_BRIDGE_H */

@@ -65,6 +65,7 @@ static natsStatus build(struct exporter *e, struct spool_slot *s,
 	HDR(HDR_PID, "%d", s->args.pid);
 	HDR(HDR_UID, "%u", s->args.uid);
 	HDR(HDR_SENT, "%llu", (unsigned long long)s->args.sent_ns);
+	HDR(HDR_SEQ, "%" PRIu64, s->seq);
 #undef HDR
 	if (st == NATS_OK)
 		st = natsMsgHeader_Set(m, HDR_HOST, e->b->cfg->host);
@@ -95,11 +96,9 @@ static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae,
 	struct spool_slot *s;
 
 	(void)js;
-	/* The sequence: the last field of the Msg-Id (msg_id()). */
-	if (natsMsgHeader_Get(msg, "Nats-Msg-Id", &v) != NATS_OK || !v ||
-	    !strrchr(v, ':'))
+	if (natsMsgHeader_Get(msg, HDR_SEQ, &v) != NATS_OK || !v)
 		goto out;
-	seq = strtoull(strrchr(v, ':') + 1, NULL, 10);
+	seq = strtoull(v, NULL, 10);
 	s = spool_slot(&e->sp, seq);
 	pthread_mutex_lock(&e->lock);
 	if (pa && s->seq == seq && atomic_load(&s->state) == SLOT_ARMED) {

@@ -1,21 +1,14 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
  * An import route: a durable JetStream pull consumer feeding a local
- * mailbox. Each fetched batch is sent into the mailbox in order (priority
- * from the Msgq-Prio header), and acked (AckAll: the last message sent
- * acks the batch) only once the sends have returned, so a message is
- * never dropped; a full mailbox blocks the send, and with it the
- * fetching: back-pressure reaches JetStream, and while the send waits the
- * AckWait of the batch's messages is pushed back (natsMsg_InProgress). A message is
- * delivered twice only if a bridge dies (or its connection drops) between
- * its send and the ack: JetStream delivers it again with NumDelivered > 1,
- * and the bridge counts it in "redelivered".
- *
- * Order: JetStream redelivers an unacked message only once its AckWait
- * has passed, and would meanwhile deliver the messages after it. So when
- * the route starts, and after each reconnection, while the consumer has
- * messages awaiting an ack the bridge waits AckWait before fetching: the
- * server then hands out the redeliveries first.
+ * mailbox. Each fetched message is sent into the mailbox (priority from
+ * its Msgq-Prio header) and acked only once the send has returned, so a
+ * message is never dropped; a full mailbox blocks the send, and with it
+ * the fetching: back-pressure reaches JetStream, and while the send waits
+ * the message's AckWait is pushed back (natsMsg_InProgress). A message is
+ * delivered twice only if a bridge dies between its send and its ack: the
+ * next bridge gets it again with NumDelivered > 1, and counts it in
+ * "redelivered".
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -27,7 +20,7 @@
 
 #include "bridge.h"
 
-#define FETCH_BATCH	128
+#define FETCH_BATCH	64
 #define FETCH_WAIT_MS	500
 #define SEND_WAIT_MS	1000
 #define ACK_WAIT_MS	10000
@@ -38,7 +31,6 @@ struct importer {
 	int fd;
 	jsCtx *js;
 	natsSubscription *sub;
-	int reconnects;		/* b->reconnects when last in step */
 };
 
 static unsigned long long hdr_num(natsMsg *m, const char *k)
@@ -64,7 +56,7 @@ static void note_origin(struct importer *im, natsMsg *m)
 		 "host=%s pid=%s uid=%s sent_ns=%s", host ? host : "?",
 		 pid ? pid : "?", uid ? uid : "?", sent ? sent : "?");
 	pthread_mutex_unlock(&st->lock);
-	blog(LOG_LVL_DEBUG, "import %s: last of a batch from host %s pid %s uid %s sent %s",
+	blog(LOG_LVL_DEBUG, "import %s: from host %s pid %s uid %s sent %s",
 	     im->r->mailbox, host ? host : "?", pid ? pid : "?",
 	     uid ? uid : "?", sent ? sent : "?");
 }
@@ -74,9 +66,8 @@ static void note_origin(struct importer *im, natsMsg *m)
  * once sent, 1 if stopped first, -1 on an error (the message is not acked:
  * JetStream delivers it again).
  */
-static int deliver(struct importer *im, natsMsgList *list, int i)
+static int deliver(struct importer *im, natsMsg *m)
 {
-	natsMsg *m = list->Msgs[i];
 	struct msgq_send a;
 	unsigned long long prio = hdr_num(m, HDR_PRIO);
 	jsMsgMetaData *meta = NULL;
@@ -105,9 +96,7 @@ static int deliver(struct importer *im, natsMsgList *list, int i)
 		}
 		if (atomic_load(&im->b->stop))
 			return 1;
-		/* Full: hold this message and the rest of the batch. */
-		for (int k = i; k < list->Count; k++)
-			natsMsg_InProgress(list->Msgs[k], NULL);
+		natsMsg_InProgress(m, NULL);	/* full: hold the message */
 	}
 }
 
@@ -130,7 +119,7 @@ static int setup(struct importer *im)
 		return -1;
 	}
 	jsSubOptions_Init(&so);
-	so.Config.AckPolicy = js_AckAll;
+	so.Config.AckPolicy = js_AckExplicit;
 	so.Config.AckWait = (int64_t)ACK_WAIT_MS * 1000000;
 	so.Config.MaxAckPending = 4 * FETCH_BATCH;
 	so.Config.DeliverPolicy = js_DeliverAll;
@@ -145,29 +134,6 @@ static int setup(struct importer *im)
 	blog(LOG_LVL_INFO, "import %s -> %s: up (durable %s)", im->r->subject,
 	     im->r->mailbox, im->r->durable);
 	return 0;
-}
-
-/*
- * Messages of this consumer delivered and not acked (a bridge killed, a
- * connection lost): let their AckWait pass, so that they come first.
- */
-static void settle(struct importer *im)
-{
-	jsConsumerInfo *ci = NULL;
-	jsErrCode jerr = 0;
-	int64_t pending;
-
-	im->reconnects = atomic_load(&im->b->reconnects);
-	if (natsSubscription_GetConsumerInfo(&ci, im->sub, NULL, &jerr) != NATS_OK)
-		return;
-	pending = ci->NumAckPending;
-	jsConsumerInfo_Destroy(ci);
-	if (pending <= 0)
-		return;
-	blog(LOG_LVL_INFO, "import %s: %lld message%s awaiting an ack: redelivered in %d ms",
-	     im->r->mailbox, (long long)pending, pending == 1 ? "" : "s",
-	     ACK_WAIT_MS + 1000);
-	bridge_sleep(im->b, ACK_WAIT_MS + 1000);
 }
 
 static void teardown(struct importer *im)
@@ -193,17 +159,11 @@ void *import_run(void *arg)
 		teardown(&im);
 		bridge_sleep(im.b, 2000);
 	}
-	if (im.sub)
-		settle(&im);
 	while (!atomic_load(&im.b->stop)) {
 		natsMsgList list = { 0 };
 		jsErrCode jerr = 0;
 		natsStatus st;
-		natsMsg *last = NULL;
 		int i = 0;
-
-		if (atomic_load(&im.b->reconnects) != im.reconnects)
-			settle(&im);
 
 		st = natsSubscription_Fetch(&list, im.sub, FETCH_BATCH,
 					    FETCH_WAIT_MS, &jerr);
@@ -220,18 +180,17 @@ void *import_run(void *arg)
 		backoff = 100;
 		atomic_store(&im.r->st.in_flight, list.Count);
 		for (; i < list.Count; i++) {
-			if (deliver(&im, &list, i))
+			natsMsg *m = list.Msgs[i];
+			int ret = deliver(&im, m);
+
+			if (ret)
 				break;
-			last = list.Msgs[i];
-		}
-		/* AckAll: the last message sent acks those before it. */
-		if (last) {
-			note_origin(&im, last);
-			st = natsMsg_Ack(last, NULL);
-			if (st != NATS_OK)	/* they come again: counted then */
+			note_origin(&im, m);
+			st = natsMsg_Ack(m, NULL);
+			if (st != NATS_OK)	/* it comes again: counted then */
 				route_error(im.r, "ack: %s", natsStatus_GetText(st));
-			atomic_fetch_add(&im.r->st.forwarded, i);
-			atomic_fetch_sub(&im.r->st.in_flight, i);
+			atomic_fetch_add(&im.r->st.forwarded, 1);
+			atomic_fetch_sub(&im.r->st.in_flight, 1);
 		}
 		/* Stopped or failed: what was not sent comes again, soon. */
 		for (; i < list.Count; i++)

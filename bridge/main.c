@@ -46,9 +46,7 @@ static void on_reconnect(natsConnection *nc, void *closure)
 {
 	char url[256] = "?";
 
-	struct bridge *b = closure;
-
-	atomic_fetch_add(&b->reconnects, 1);
+	(void)closure;
 	natsConnection_GetConnectedUrl(nc, url, sizeof(url));
 	blog(LOG_LVL_INFO, "NATS: reconnected to %s", url);
 }
@@ -84,7 +82,7 @@ static natsStatus connect_nats(struct bridge *b)
 	if (st == NATS_OK)
 		st = natsOptions_SetDisconnectedCB(o, on_disconnect, NULL);
 	if (st == NATS_OK)
-		st = natsOptions_SetReconnectedCB(o, on_reconnect, b);
+		st = natsOptions_SetReconnectedCB(o, on_reconnect, NULL);
 	if (st == NATS_OK)
 		st = natsConnection_Connect(&b->nc, o);
 	natsOptions_Destroy(o);
@@ -206,6 +204,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (;;) {
+		struct timespec zero = { 0, 0 };
+
 		st = connect_nats(b);
 		if (st == NATS_OK && !make_streams(b))
 			break;
@@ -218,6 +218,7 @@ int main(int argc, char **argv)
 		if (sigtimedwait(&set, NULL, &(struct timespec){
 			backoff / 1000, (backoff % 1000) * 1000000L }) > 0)
 			goto out;
+		(void)zero;
 		if (backoff < 8000)
 			backoff *= 2;
 	}
