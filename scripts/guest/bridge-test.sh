@@ -188,7 +188,7 @@ run() {
 		a10=$(stat_of A forwarded)
 		echo "B full for 10 s: A forwarded $a10 meanwhile, B $(stat_of B forwarded)"
 	fi
-	in_host B $bin/bridge-load check $t $count 900 1000000 >$W/check-$t.out 2>&1 &
+	in_host B $bin/bridge-load check $t $count ${BRIDGE_CHECK_TIMEOUT:-900} 1000000 >$W/check-$t.out 2>&1 &
 	checker=$!
 	case $fault in
 	kill-export)
@@ -276,7 +276,7 @@ loop() {
 		bridge_stop B $t >/dev/null || rc=1
 		dup=$(sed -n 's/.* dup=\([0-9]*\).*/\1/p' $W/check-$t.out)
 		red=$(stat_of B redelivered)
-		echo "run $r: kill -9 of $h's bridge after $ms ms: $(head -n1 $W/check-$t.out) (B redelivered $red)"
+		echo "run $r: kill -9 of $h's bridge after $ms ms: $(grep received= $W/check-$t.out) (B redelivered $red)"
 		# Export kills keep the order; import kills may not (run()).
 		if [ $h = A ]; then
 			grep -q 'lost=0 .*misorder=0 corrupt=0' $W/check-$t.out
