@@ -43,6 +43,10 @@ node_conf() {	# N: node N's configuration
 	cat <<-EOC
 	server_name: n$1
 	listen: 127.0.0.1:$((14221 + $1))
+	# Under TCG a starved client misses the default 10 s write deadline
+	# and is cut off as a slow consumer: give it longer.
+	write_deadline: "60s"
+	ping_interval: "30s"
 	jetstream { store_dir: "$W/n$1", max_memory_store: 64MB, max_file_store: 4GB }
 	cluster {
 	  name: msgqtest
@@ -263,7 +267,7 @@ loop() {
 		bridge_start A $t >/dev/null
 		in_host A $bin/bridge-load send $t $count 4 &
 		pid=$!
-		in_host B $bin/bridge-load check $t $count 300 1000000 >$W/check-$t.out 2>&1 &
+		in_host B $bin/bridge-load check $t $count ${BRIDGE_CHECK_TIMEOUT:-300} 1000000 >$W/check-$t.out 2>&1 &
 		checker=$!
 		ms=$(shuf -i 50-3000 -n 1)
 		sleep $(awk "BEGIN { print $ms / 1000 }")
