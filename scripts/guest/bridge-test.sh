@@ -46,7 +46,6 @@ node_conf() {	# N: node N's configuration
 	# Under TCG a starved client misses the default 10 s write deadline
 	# and is cut off as a slow consumer: give it longer.
 	write_deadline: "60s"
-	ping_interval: "30s"
 	jetstream { store_dir: "$W/n$1", max_memory_store: 64MB, max_file_store: 4GB }
 	cluster {
 	  name: msgqtest
