@@ -79,7 +79,10 @@ MSGQ_FIELD(msgq_attr, mode, 40, 4);
 MSGQ_FIELD(msgq_attr, uid, 44, 4);
 MSGQ_FIELD(msgq_attr, gid, 48, 4);
 MSGQ_FIELD(msgq_attr, handle_flags, 52, 4);
-MSGQ_FIELD(msgq_attr, __reserved, 56, 32);
+MSGQ_FIELD(msgq_attr, subscribers, 56, 4);
+MSGQ_FIELD(msgq_attr, max_backlog, 60, 4);
+MSGQ_FIELD(msgq_attr, lost, 64, 8);
+MSGQ_FIELD(msgq_attr, __reserved, 72, 16);
 
 MSGQ_SIZE(msgq_mmsg, 40);
 MSGQ_FIELD(msgq_mmsg, buf, 0, 8);

@@ -261,22 +261,27 @@ static int msgq_handle_fasync(int fd, struct file *file, int on)
 static void msgq_handle_show_fdinfo(struct seq_file *m, struct file *file)
 {
 	struct msgq_mailbox *mb = file->private_data;
+	struct msgq_mailbox *named = msgq_mailbox_named(mb);
 	struct msgq_mailbox_state st;
 
 	msgq_mailbox_state(mb, &st);
 	seq_printf(m, "msgq-id:\t%llu\n", mb->id);
 	seq_printf(m, "msgq-name:\t%s\n", mb->name);
-	seq_printf(m, "msgq-ipc-ns:\t%u\n", msgq_registry_ns_inum(mb));
+	seq_printf(m, "msgq-ipc-ns:\t%u\n", msgq_registry_ns_inum(named));
 	seq_printf(m, "msgq-rights:\t%s%s\n",
 		   file->f_mode & FMODE_WRITE ? "send" : "",
 		   (file->f_mode & FMODE_READ) ?
 		   (file->f_mode & FMODE_WRITE ? ",recv" : "recv") : "");
-	seq_printf(m, "msgq-owner:\t%d\n", msgq_mailbox_owned_by(mb, file));
+	seq_printf(m, "msgq-owner:\t%d\n", msgq_mailbox_owned_by(named, file));
 	seq_printf(m, "msgq-dead:\t%d\n", st.dead);
 	seq_printf(m, "msgq-depth:\t%u\n", st.cur_msgs);
 	seq_printf(m, "msgq-bytes:\t%llu\n", st.cur_bytes);
 	seq_printf(m, "msgq-max-msgs:\t%u\n", mb->max_msgs);
 	seq_printf(m, "msgq-max-msgsize:\t%u\n", mb->max_msgsize);
+	if (named->fanout) {
+		seq_printf(m, "msgq-subscribers:\t%u\n", st.subscribers);
+		seq_printf(m, "msgq-lost:\t%llu\n", st.lost);
+	}
 }
 
 /* close(2) of any handle of the mailbox ends the process's mq_notify(). */
@@ -289,9 +294,12 @@ static int msgq_handle_flush(struct file *file, fl_owner_t id)
 static int msgq_handle_release(struct inode *inode, struct file *file)
 {
 	struct msgq_mailbox *mb = file->private_data;
+	struct msgq_mailbox *named = msgq_mailbox_named(mb);
 
-	if (msgq_mailbox_owned_by(mb, file))
-		msgq_registry_remove(mb);
+	if (msgq_mailbox_owned_by(named, file))
+		msgq_registry_remove(named);
+	if (mb != named)
+		msgq_mailbox_unsubscribe(mb);
 	msgq_mailbox_put(mb);
 	return 0;
 }
@@ -450,6 +458,9 @@ static long handle_getattr(struct file *file, struct msgq_attr __user *uattr)
 	attr.cur_bytes = st.cur_bytes;
 	attr.total_sent = st.total_sent;
 	attr.total_received = st.total_received;
+	attr.subscribers = st.subscribers;
+	attr.max_backlog = st.max_backlog;
+	attr.lost = st.lost;
 	attr.mode = mb->mode;
 	attr.uid = from_kuid_munged(user_ns, mb->uid);
 	attr.gid = from_kgid_munged(user_ns, mb->gid);
@@ -457,8 +468,12 @@ static long handle_getattr(struct file *file, struct msgq_attr __user *uattr)
 		attr.flags |= MSGQ_ATTR_OWNED;
 	if (st.dead)
 		attr.flags |= MSGQ_ATTR_DEAD;
-	if (!msgq_registry_linked(mb))
+	if (!msgq_registry_linked(msgq_mailbox_named(mb)))
 		attr.flags |= MSGQ_ATTR_UNLINKED;
+	if (msgq_mailbox_named(mb)->fanout)
+		attr.flags |= MSGQ_ATTR_FANOUT;
+	if (msgq_mailbox_named(mb)->fanout == MSGQ_FANOUT_DROP)
+		attr.flags |= MSGQ_ATTR_FANOUT_DROP;
 	if (file->f_mode & FMODE_READ)
 		attr.handle_flags |= MSGQ_O_RECV;
 	if (file->f_mode & FMODE_WRITE)
@@ -580,11 +595,13 @@ static bool is_handle(const struct file *file)
  * @flags: MSGQ_O_* flags of the create or open
  * @owner: the handle owns @mb (an owned mailbox's create)
  *
- * Returns the new file descriptor, or an error and @mb's reference is still
- * the caller's.
+ * A handle that may receive from a fan-out mailbox holds a subscription
+ * instead, which references @mb. Returns the new file descriptor, or an
+ * error and @mb's reference is still the caller's.
  */
 int msgq_handle_install(struct msgq_mailbox *mb, u32 flags, bool owner)
 {
+	struct msgq_mailbox *held = mb;
 	struct file *file;
 	int o_flags, fd;
 
@@ -607,8 +624,19 @@ int msgq_handle_install(struct msgq_mailbox *mb, u32 flags, bool owner)
 	fd = get_unused_fd_flags(o_flags);
 	if (fd < 0)
 		return fd;
-	file = anon_inode_getfile("[msgq]", &msgq_handle_fops, mb, o_flags);
+	if (mb->fanout && (flags & MSGQ_O_RECV)) {
+		held = msgq_mailbox_subscribe(mb);
+		if (IS_ERR(held)) {
+			put_unused_fd(fd);
+			return PTR_ERR(held);
+		}
+	}
+	file = anon_inode_getfile("[msgq]", &msgq_handle_fops, held, o_flags);
 	if (IS_ERR(file)) {
+		if (held != mb) {
+			msgq_mailbox_unsubscribe(held);
+			msgq_mailbox_put(held);
+		}
 		put_unused_fd(fd);
 		return PTR_ERR(file);
 	}
@@ -618,6 +646,9 @@ int msgq_handle_install(struct msgq_mailbox *mb, u32 flags, bool owner)
 	file->f_mode |= FMODE_NOWAIT;
 	if (owner)
 		msgq_mailbox_set_owner(mb, file);
+	/* The subscription holds a reference of its own. */
+	if (held != mb)
+		msgq_mailbox_put(mb);
 	fd_install(fd, file);
 	return fd;
 }

@@ -48,6 +48,17 @@
  * first, which a fresh (not yet touched) buffer would do all the time. The
  * small copy made under the lock never faults either way: it fails, and
  * the receiver faults its buffer in before it takes anything.
+ *
+ * Fan-out: a mailbox created with MSGQ_O_FANOUT holds no message itself.
+ * Each handle that may receive from it has a subscription, a mailbox of its
+ * own, listed in the fan-out mailbox, and a send puts one header sharing the
+ * payload (message.c) in every subscription, under the fan-out mailbox's
+ * lock: all of them or, if it fails, none. Everything a receiver does, it
+ * does on its subscription as on any mailbox. Senders wait for room on the
+ * fan-out mailbox's send_wait, non-exclusively (room in one subscription
+ * need not be enough); a receiver that makes room checks that queue under
+ * its subscription's lock, which a sender takes to look at the room after
+ * it queued itself there, so the wakeup is not lost.
  */
 
 #include <linux/bitmap.h>
@@ -220,6 +231,7 @@ static void count_msg(struct msgq_mailbox *mb, struct msgq_msg *msg, int sign)
 	group_free(group);
 }
 
+/* The message a receiver would take first, or NULL. */
 static struct msgq_msg *first_msg(struct msgq_mailbox *mb)
 {
 	struct msgq_group *group;
@@ -231,6 +243,21 @@ static struct msgq_msg *first_msg(struct msgq_mailbox *mb)
 		return NULL;
 	group = g ? mb->groups[g] : &mb->group0;
 	l = find_last_bit(group->used, MSGQ_GROUP_LEVELS);
+	return list_first_entry(&group->levels[l], struct msgq_msg, link);
+}
+
+/* The oldest message of the lowest priority listed: taken last. */
+static struct msgq_msg *last_msg(struct msgq_mailbox *mb)
+{
+	struct msgq_group *group;
+	unsigned long g, l;
+
+	lockdep_assert_held(&mb->lock);
+	g = find_first_bit(mb->groups_used, MSGQ_GROUPS);
+	if (g == MSGQ_GROUPS)
+		return NULL;
+	group = g ? mb->groups[g] : &mb->group0;
+	l = find_first_bit(group->used, MSGQ_GROUP_LEVELS);
 	return list_first_entry(&group->levels[l], struct msgq_msg, link);
 }
 
@@ -289,10 +316,11 @@ static struct list_head *unlist_all(struct msgq_mailbox *mb,
  * @max_msgsize: largest payload
  * @mode:        permission bits
  * @owned:       dies with its owner's handle (msgq_mailbox_set_owner())
+ * @fanout:      what a send reaches
  */
 struct msgq_mailbox *msgq_mailbox_alloc(const char *name, u32 max_msgs,
 					u32 max_msgsize, umode_t mode,
-					bool owned)
+					bool owned, enum msgq_fanout fanout)
 {
 	static atomic64_t last_id = ATOMIC64_INIT(0);
 	size_t name_len = strlen(name);
@@ -307,6 +335,8 @@ struct msgq_mailbox *msgq_mailbox_alloc(const char *name, u32 max_msgs,
 	INIT_LIST_HEAD(&mb->sleepers);
 	INIT_LIST_HEAD(&mb->idle_groups);
 	INIT_LIST_HEAD(&mb->nonblock_senders);
+	INIT_LIST_HEAD(&mb->subscribers);
+	INIT_LIST_HEAD(&mb->subscription);
 	init_waitqueue_head(&mb->recv_wait);
 	init_waitqueue_head(&mb->send_wait);
 	kref_init(&mb->ref);
@@ -322,6 +352,7 @@ struct msgq_mailbox *msgq_mailbox_alloc(const char *name, u32 max_msgs,
 	mb->gid = current_fsgid();
 	mb->mode = mode;
 	mb->owned = owned;
+	mb->fanout = fanout;
 	memcpy(mb->name, name, name_len);
 	msgq_stats_mailbox(1);
 	return mb;
@@ -330,6 +361,7 @@ struct msgq_mailbox *msgq_mailbox_alloc(const char *name, u32 max_msgs,
 static void mailbox_free(struct kref *ref)
 {
 	struct msgq_mailbox *mb = container_of(ref, struct msgq_mailbox, ref);
+	struct msgq_mailbox *hub = mb->hub;
 	struct msgq_group *group, *gtmp;
 	struct msgq_msg *msg, *tmp;
 	LIST_HEAD(all);
@@ -337,7 +369,8 @@ static void mailbox_free(struct kref *ref)
 
 	/* No handle is left, so no receiver holds a message and no sender waits. */
 	spin_lock(&mb->lock);
-	WARN_ON_ONCE(mb->nr_receivers || !list_empty(&mb->nonblock_senders));
+	WARN_ON_ONCE(mb->nr_receivers || !list_empty(&mb->nonblock_senders) ||
+		     !list_empty(&mb->subscribers));
 	unlist_all(mb, &all);
 	spin_unlock(&mb->lock);
 	list_for_each_entry_safe(msg, tmp, &all, link)
@@ -354,6 +387,8 @@ static void mailbox_free(struct kref *ref)
 	msgq_quota_uncharge(mb);
 	msgq_stats_mailbox(-1);
 	kfree(mb);
+	if (hub)
+		msgq_mailbox_put(hub);
 }
 
 void msgq_mailbox_put(struct msgq_mailbox *mb)
@@ -377,6 +412,61 @@ bool msgq_mailbox_owned_by(struct msgq_mailbox *mb, struct file *file)
 	owned = mb->owner == file;
 	spin_unlock(&mb->lock);
 	return owned;
+}
+
+/* Subscriptions nest their lock in their fan-out mailbox's: see mailbox.h. */
+static struct lock_class_key subscription_lock_class;
+
+/**
+ * msgq_mailbox_subscribe - a new subscription of fan-out mailbox @hub
+ * @hub: the fan-out mailbox, referenced by the caller
+ *
+ * Returns the subscription, with one reference, for a receiving handle to
+ * hold until it calls msgq_mailbox_unsubscribe(); it gets every message
+ * sent from now on. ERR_PTR(-ENOMEM) if there is no memory for it.
+ */
+struct msgq_mailbox *msgq_mailbox_subscribe(struct msgq_mailbox *hub)
+{
+	struct msgq_mailbox *sub;
+
+	sub = msgq_mailbox_alloc(hub->name, hub->max_msgs, hub->max_msgsize,
+				 hub->mode, hub->owned, MSGQ_FANOUT_NONE);
+	if (!sub)
+		return ERR_PTR(-ENOMEM);
+	lockdep_set_class(&sub->lock, &subscription_lock_class);
+	sub->id = hub->id;
+	sub->uid = hub->uid;
+	sub->gid = hub->gid;
+	kref_get(&hub->ref);
+	sub->hub = hub;
+
+	spin_lock(&hub->lock);
+	/* Not yet seen by anyone else: its own fields need no lock. */
+	sub->dead = hub->dead;
+	if (!hub->dead) {
+		list_add_tail(&sub->subscription, &hub->subscribers);
+		hub->nr_subscribers++;
+	}
+	spin_unlock(&hub->lock);
+	return sub;
+}
+
+/*
+ * The handle of subscription @sub is closed: no message reaches it any
+ * more, and the room it took is given back, to senders waiting for it. Its
+ * messages go with its last reference.
+ */
+void msgq_mailbox_unsubscribe(struct msgq_mailbox *sub)
+{
+	struct msgq_mailbox *hub = sub->hub;
+
+	spin_lock(&hub->lock);
+	if (!list_empty(&sub->subscription)) {
+		list_del_init(&sub->subscription);
+		hub->nr_subscribers--;
+	}
+	spin_unlock(&hub->lock);
+	wake_up_poll(&hub->send_wait, EPOLL_SEND);
 }
 
 /* A free slot of the pool, or NULL. */
@@ -426,6 +516,15 @@ static bool send_fits(struct msgq_mailbox *mb, bool sync)
 
 /* ------------------------------------------------------------------ */
 /* Wakeups */
+
+/*
+ * Where senders wait for the room that @mb's receivers make: on @mb, or on
+ * the fan-out mailbox of a subscription.
+ */
+static wait_queue_head_t *room_wait(struct msgq_mailbox *mb)
+{
+	return mb->hub ? &mb->hub->send_wait : &mb->send_wait;
+}
 
 /*
  * Will a wakeup on @wq find anyone? Read under mb->lock, this is exact
@@ -850,6 +949,215 @@ static struct msgq_notification *queue_msg(struct msgq_mailbox *mb,
 	return NULL;
 }
 
+/* ------------------------------------------------------------------ */
+/* Fan-out */
+
+/*
+ * Could subscription @sub take a message now? There is room, or, on a
+ * dropping fan-out mailbox, a listed message to drop for it (all of a full
+ * one's messages may be in flight to its receivers: then it waits too).
+ */
+static bool subscription_fits(struct msgq_mailbox *sub, bool drop)
+{
+	lockdep_assert_held(&sub->lock);
+	return sub->cur_msgs < sub->max_msgs || (drop && sub->listed);
+}
+
+/*
+ * Could every subscription of @hub take a message of priority @prio now?
+ * 1 if so, 0 if one is full, or -ENOMEM with *@need set to one that must
+ * first have its priority's group allocated (group_alloc()). Once true
+ * under @hub's lock, it stays so until that lock is dropped: only senders,
+ * which hold it, take room or groups; receivers give them back.
+ */
+static int fanout_ready(struct msgq_mailbox *hub, u32 prio,
+			struct msgq_mailbox **need)
+{
+	bool drop = hub->fanout == MSGQ_FANOUT_DROP;
+	struct msgq_mailbox *sub;
+	int ready = 1;
+
+	lockdep_assert_held(&hub->lock);
+	list_for_each_entry(sub, &hub->subscribers, subscription) {
+		spin_lock(&sub->lock);
+		if (!group_ready(sub, prio)) {
+			*need = sub;
+			ready = -ENOMEM;
+		} else if (!subscription_fits(sub, drop)) {
+			ready = 0;
+		}
+		spin_unlock(&sub->lock);
+		if (ready <= 0)
+			break;
+	}
+	return ready;
+}
+
+/*
+ * Full subscription @sub of a dropping fan-out mailbox makes room: it loses
+ * the message it would take last. Returns what the caller frees once
+ * unlocked, or NULL (a peeker still holds it).
+ */
+static struct msgq_msg *drop_last(struct msgq_mailbox *sub)
+{
+	struct msgq_msg *msg = last_msg(sub);
+
+	lockdep_assert_held(&sub->lock);
+	unlist_msg(sub, msg);
+	count_msg(sub, msg, -1);
+	sub->lost++;
+	if (!refcount_dec_and_test(&msg->ref))
+		return NULL;
+	msgq_msg_retire(msg);
+	return msg;
+}
+
+/*
+ * Queue a sharer of @body, taken from @hdrs, in every subscription of @hub,
+ * which fanout_ready() found ready under the lock still held.
+ */
+static void fanout_queue(struct msgq_mailbox *hub, struct msgq_msg *body,
+			 struct list_head *hdrs)
+{
+	struct msgq_notification *fired;
+	struct msgq_msg *hdr, *dropped;
+	struct msgq_mailbox *sub;
+	bool pollers;
+
+	lockdep_assert_held(&hub->lock);
+	list_for_each_entry(sub, &hub->subscribers, subscription) {
+		hdr = list_first_entry(hdrs, struct msgq_msg, link);
+		list_del(&hdr->link);
+		msgq_msg_share(hdr, body);
+
+		spin_lock(&sub->lock);
+		dropped = NULL;
+		if (sub->cur_msgs >= sub->max_msgs)
+			dropped = drop_last(sub);
+		fired = queue_msg(sub, hdr);
+		pollers = wake_for_messages(sub, 1);
+		spin_unlock(&sub->lock);
+
+		notify_recv(sub, pollers);
+		msgq_notification_free(fired);
+		if (dropped)
+			msgq_msg_free(dropped);
+	}
+	hub->total_sent++;
+}
+
+/* Add @n headers to @hdrs, without the lock: 0, or -ENOMEM. */
+static int fanout_alloc_headers(struct list_head *hdrs, unsigned int n)
+{
+	struct msgq_msg *hdr;
+
+	while (n--) {
+		hdr = msgq_msg_alloc_shared();
+		if (!hdr)
+			return -ENOMEM;
+		list_add(&hdr->link, hdrs);
+	}
+	return 0;
+}
+
+/*
+ * Send to fan-out mailbox @hub: the payload is copied in once, into a body
+ * each subscription shares, and queued in all of them in one hold of @hub's
+ * lock, once each has room (see msgq_mailbox_send()).
+ */
+static int fanout_send(struct msgq_mailbox *hub, struct iov_iter *from,
+		       u32 prio, struct msgq_blocking *b)
+{
+	u32 len = iov_iter_count(from);
+	struct msgq_mailbox *need;
+	struct msgq_msg *body, *hdr, *tmp;
+	unsigned int nr_hdrs = 0, more;
+	LIST_HEAD(hdrs);
+	DEFINE_WAIT(wait);
+	int err;
+
+	body = msgq_msg_alloc(len, 0);
+	if (!body)
+		return -ENOMEM;
+	err = msgq_msg_copy_in(body, from, len);
+	if (err) {
+		msgq_msg_free(body);
+		return err;
+	}
+	msgq_msg_stamp(body, len, prio, msgq_msg_clock());
+
+	spin_lock(&hub->lock);
+	for (;;) {
+		if (hub->dead) {
+			err = -EIDRM;
+			break;
+		}
+		if (nr_hdrs < hub->nr_subscribers) {
+			more = hub->nr_subscribers - nr_hdrs;
+			spin_unlock(&hub->lock);
+			err = fanout_alloc_headers(&hdrs, more);
+			spin_lock(&hub->lock);
+			if (err)
+				break;
+			nr_hdrs += more;
+			continue;
+		}
+		/* Queued before looking: see "Fan-out" at the top. */
+		prepare_to_wait(&hub->send_wait, &wait, TASK_INTERRUPTIBLE);
+		err = fanout_ready(hub, prio, &need);
+		if (err > 0) {
+			err = 0;
+			break;
+		}
+		if (err) {
+			finish_wait(&hub->send_wait, &wait);
+			/* It may be unsubscribed, not freed, meanwhile. */
+			kref_get(&need->ref);
+			spin_unlock(&hub->lock);
+			err = group_alloc(need);
+			msgq_mailbox_put(need);
+			spin_lock(&hub->lock);
+			if (err)
+				break;
+			continue;
+		}
+		err = may_sleep(b);
+		if (err)
+			break;
+		spin_unlock(&hub->lock);
+		sleep_until(hub, MSGQ_WAIT_ROOM, b);
+		spin_lock(&hub->lock);
+	}
+	finish_wait(&hub->send_wait, &wait);
+	if (!err)
+		fanout_queue(hub, body, &hdrs);
+	spin_unlock(&hub->lock);
+
+	msgq_msg_put(body);
+	list_for_each_entry_safe(hdr, tmp, &hdrs, link)
+		msgq_msg_free(hdr);
+	return err;
+}
+
+/* A batch to a fan-out mailbox: one send after the other, as far as it goes. */
+static int fanout_send_batch(struct msgq_mailbox *hub,
+			     const struct msgq_send_entry *e, unsigned int n,
+			     struct msgq_blocking *b)
+{
+	struct iov_iter from;
+	unsigned int k;
+	int err = 0;
+
+	for (k = 0; k < n; k++) {
+		iov_iter_ubuf(&from, ITER_SOURCE, (void __user *)e[k].buf,
+			      e[k].len);
+		err = fanout_send(hub, &from, e[k].prio, b);
+		if (err)
+			break;
+	}
+	return k ? (int)k : err;
+}
+
 /**
  * msgq_mailbox_send - queue a message, sleeping for room if needed
  * @mb:   the mailbox
@@ -862,7 +1170,8 @@ static struct msgq_notification *queue_msg(struct msgq_mailbox *mb,
  * message is copied, under the lock and once there is room, into a slot
  * from the pool: one lock round and no allocation. A large one, one whose
  * source is not resident, or one that must wait for room is copied in with
- * the lock dropped, before any sleep.
+ * the lock dropped, before any sleep. A send on a subscription goes to its
+ * fan-out mailbox, where it may not be synchronous (-EINVAL).
  */
 int msgq_mailbox_send(struct msgq_mailbox *mb, struct iov_iter *from,
 		      u32 prio, bool sync, struct msgq_blocking *b)
@@ -875,6 +1184,9 @@ int msgq_mailbox_send(struct msgq_mailbox *mb, struct iov_iter *from,
 	bool wake;
 	int err;
 
+	mb = msgq_mailbox_named(mb);
+	if (mb->fanout)
+		return sync ? -EINVAL : fanout_send(mb, from, prio, b);
 	sync = sync || !mb->max_msgs;
 	if (len > mb->slot_payload) {
 		err = fill_msg(mb, &msg, from, len);
@@ -1073,6 +1385,9 @@ int msgq_mailbox_send_batch(struct msgq_mailbox *mb,
 	int ret, err = 0;
 	u64 now;
 
+	mb = msgq_mailbox_named(mb);
+	if (mb->fanout)
+		return fanout_send_batch(mb, e, n, b);
 	for (k = 0; k < n; k++)
 		small += e[k].len <= mb->slot_payload;
 	msgs = kvmalloc_array(n + small, sizeof(*msgs), GFP_KERNEL);
@@ -1376,13 +1691,13 @@ retry:
 	pollers = settle_msgs(mb, rcv, taken, done);
 	if (!done && awaited && !mb->dead)
 		goto fault_in;
-	senders = done && !mb->dead && anyone_on(mb, &mb->send_wait);
+	senders = done && !mb->dead && anyone_on(mb, room_wait(mb));
 	spin_unlock(&mb->lock);
 
 	if (pollers)
 		wake_up_poll(&mb->recv_wait, EPOLL_RECV);
 	if (senders)
-		__wake_up(&mb->send_wait, TASK_NORMAL, done,
+		__wake_up(room_wait(mb), TASK_NORMAL, done,
 			  poll_to_key(EPOLL_SEND));
 	for (k = 0; k < taken; k++)
 		if (rcv->taken[k])
@@ -1410,6 +1725,7 @@ out_unlock:
  */
 void msgq_mailbox_kill(struct msgq_mailbox *mb)
 {
+	struct msgq_mailbox *sub;
 	struct msgq_msg *msg, *tmp;
 	LIST_HEAD(dropped);
 
@@ -1431,6 +1747,12 @@ void msgq_mailbox_kill(struct msgq_mailbox *mb)
 	__wake_up(&mb->send_wait, TASK_NORMAL, 0,
 		  poll_to_key(EPOLLHUP | EPOLLERR));
 	kill_fasync(&mb->fasync, SIGIO, POLL_HUP);
+
+	/* A fan-out mailbox's subscriptions die with it. */
+	spin_lock(&mb->lock);
+	list_for_each_entry(sub, &mb->subscribers, subscription)
+		msgq_mailbox_kill(sub);
+	spin_unlock(&mb->lock);
 }
 
 /*
@@ -1441,12 +1763,14 @@ void msgq_mailbox_kill(struct msgq_mailbox *mb)
 __poll_t msgq_mailbox_poll(struct msgq_mailbox *mb, struct file *file,
 			   poll_table *pt)
 {
+	struct msgq_mailbox *to = msgq_mailbox_named(mb), *need;
+	bool sends = file->f_mode & FMODE_WRITE;
 	__poll_t mask = 0;
 
 	if (file->f_mode & FMODE_READ)
 		poll_wait(file, &mb->recv_wait, pt);
-	if (file->f_mode & FMODE_WRITE)
-		poll_wait(file, &mb->send_wait, pt);
+	if (sends)
+		poll_wait(file, &to->send_wait, pt);
 
 	spin_lock(&mb->lock);
 	if (mb->dead) {
@@ -1454,20 +1778,52 @@ __poll_t msgq_mailbox_poll(struct msgq_mailbox *mb, struct file *file,
 	} else {
 		if ((file->f_mode & FMODE_READ) && mb->listed)
 			mask |= EPOLL_RECV;
-		if ((file->f_mode & FMODE_WRITE) && send_fits(mb, !mb->max_msgs))
+		if (sends && !to->fanout && send_fits(mb, !mb->max_msgs))
 			mask |= EPOLL_SEND;
 	}
 	spin_unlock(&mb->lock);
+
+	/* A fan-out mailbox has room when every subscription has. */
+	if (sends && to->fanout && !(mask & EPOLLHUP)) {
+		spin_lock(&to->lock);
+		if (!to->dead && fanout_ready(to, 0, &need) > 0)
+			mask |= EPOLL_SEND;
+		spin_unlock(&to->lock);
+	}
 	return mask;
 }
 
 void msgq_mailbox_state(struct msgq_mailbox *mb, struct msgq_mailbox_state *st)
 {
+	struct msgq_mailbox *hub = msgq_mailbox_named(mb), *sub;
+
+	spin_lock(&hub->lock);
+	st->cur_msgs = hub->cur_msgs;
+	st->cur_bytes = hub->cur_bytes;
+	st->total_sent = hub->total_sent;
+	st->total_received = hub->total_received;
+	st->subscribers = hub->nr_subscribers;
+	st->max_backlog = 0;
+	st->lost = 0;
+	st->dead = hub->dead;
+	list_for_each_entry(sub, &hub->subscribers, subscription) {
+		spin_lock(&sub->lock);
+		if (sub->cur_msgs >= st->max_backlog) {
+			st->max_backlog = sub->cur_msgs;
+			st->cur_msgs = sub->cur_msgs;
+			st->cur_bytes = sub->cur_bytes;
+		}
+		spin_unlock(&sub->lock);
+	}
+	spin_unlock(&hub->lock);
+
+	if (mb == hub)
+		return;
 	spin_lock(&mb->lock);
 	st->cur_msgs = mb->cur_msgs;
 	st->cur_bytes = mb->cur_bytes;
-	st->total_sent = mb->total_sent;
 	st->total_received = mb->total_received;
+	st->lost = mb->lost;
 	st->dead = mb->dead;
 	spin_unlock(&mb->lock);
 }

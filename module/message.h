@@ -34,6 +34,7 @@ enum msgq_msg_shape {
 	MSGQ_MSG_SLOT,		/* after the header, pooled per mailbox */
 	MSGQ_MSG_INLINE,	/* after the header */
 	MSGQ_MSG_PAGED,		/* in the pages listed after the header */
+	MSGQ_MSG_SHARED,	/* in another message, @body: fan-out */
 };
 
 /* Largest payload kept in a pooled slot, and free slots kept per mailbox. */
@@ -55,6 +56,7 @@ enum msgq_msg_shape {
  * @shape:   enum msgq_msg_shape
  * @data:    payload (slot and inline shapes)
  * @pages:   payload, PAGE_SIZE bytes per page (paged shape)
+ * @body:    the message holding the payload, referenced (shared shape)
  */
 struct msgq_msg {
 	struct list_head link;
@@ -70,6 +72,7 @@ struct msgq_msg {
 	union {
 		DECLARE_FLEX_ARRAY(char, data);
 		DECLARE_FLEX_ARRAY(struct page *, pages);
+		DECLARE_FLEX_ARRAY(struct msgq_msg *, body);
 	};
 };
 
@@ -78,6 +81,10 @@ struct msgq_msg *msgq_msg_alloc(u32 len, u32 slot_payload);
 void msgq_msg_free(struct msgq_msg *msg);
 void msgq_msg_free_list(struct list_head *list);
 void msgq_msg_put(struct msgq_msg *msg);
+
+/* Fan-out: a message sharing the payload of another, see message.c. */
+struct msgq_msg *msgq_msg_alloc_shared(void);
+void msgq_msg_share(struct msgq_msg *msg, struct msgq_msg *body);
 
 /*
  * Copies go through an iov_iter, so read(2), readv(2), io_uring and the
@@ -120,12 +127,18 @@ static inline void msgq_msg_stamp(struct msgq_msg *msg, u32 len, u32 prio,
 	msgq_stats_msgs(1, len);
 }
 
-/* The message is gone: forget its sender and stop counting it. */
+/*
+ * The message is gone: forget its sender and stop counting it. A shared
+ * one was never counted: its body is, until its last sharer goes.
+ */
 static inline void msgq_msg_retire(struct msgq_msg *msg)
 {
-	msgq_stats_msgs(-1, -(long)msg->len);
 	if (msg->sender)
 		put_pid(msg->sender);
+	if (msg->shape == MSGQ_MSG_SHARED)
+		msgq_msg_put(msg->body[0]);
+	else
+		msgq_stats_msgs(-1, -(long)msg->len);
 }
 
 /* The sender's thread-group id in the caller's pid namespace, or 0. */

@@ -368,6 +368,7 @@ struct fi_case {
 	fi_check_fn check;
 	/* operands */
 	int fd;				/* the handle operated on */
+	int fd2;			/* fan-out: a second subscription */
 	unsigned int flags;
 	const char *name;
 	unsigned int max_msgs, max_msgsize;
@@ -896,6 +897,110 @@ TEST_F_TIMEOUT(fi, send_empty, FI_TIMEOUT)
 TEST_F_TIMEOUT(fi, send_large, FI_TIMEOUT)
 {
 	run_send(_metadata, self, LARGE_LEN, 9, false, false, "send 256 KiB");
+}
+
+/*
+ * A fan-out mailbox, self->fd a read-write subscription, c->fd2 another:
+ * a success reached both, a failure neither (all or nothing).
+ */
+static void check_fanout_send(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(fi) *self, struct fi_case *c,
+			      const struct fi_try *t, unsigned long step)
+{
+	struct msgq_attr a, b;
+
+	ASSERT_EQ(0, msgq_getattr(c->fd, &a));
+	ASSERT_EQ(0, msgq_getattr(c->fd2, &b));
+	if (t->ret < 0) {
+		EXPECT_EQ(0U, a.cur_msgs) TH_LOG("%s, fault %lu", c->what, step);
+		EXPECT_EQ(0U, b.cur_msgs) TH_LOG("%s, fault %lu", c->what, step);
+		EXPECT_EQ(c->before.total_sent, a.total_sent);
+		return;
+	}
+	EXPECT_EQ(c->before.total_sent + 1, a.total_sent);
+	expect_next(_metadata, c->fd, c->buf, c->len, c->prio, false, c->what);
+	expect_next(_metadata, c->fd2, c->buf, c->len, c->prio, false,
+		    c->what);
+}
+
+static void run_fanout_send(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(fi) *self, size_t len,
+			    unsigned int prio, const char *what)
+{
+	struct fi_case c = {
+		.what = what, .call = call_send, .check = check_fanout_send,
+		.len = len, .prio = prio,
+	};
+
+	self->fd = msgq_create_at(self->dev, self->name,
+				  MSGQ_O_RDWR | MSGQ_O_EXCL | MSGQ_O_CLOEXEC |
+				  MSGQ_O_FANOUT, 0600, 4, BIG_MSGSIZE);
+	ASSERT_LE(0, self->fd) TH_LOG("create: %s", strerror(errno));
+	c.fd = self->fd;
+	c.fd2 = msgq_open_at(self->dev, self->name,
+			     MSGQ_O_RECV | MSGQ_O_CLOEXEC);
+	ASSERT_LE(0, c.fd2);
+	c.buf = pattern_buf(len, (unsigned int)len);
+	ASSERT_NE(NULL, c.buf);
+	c.s.buf = ptr_to_u64(c.buf);
+	c.s.len = len;
+	c.s.prio = prio;
+	fi_run(_metadata, self, &c);
+	free(c.buf);
+	close(c.fd2);
+}
+
+/* a fan-out send: one body, a header per subscription, a group for 1000 */
+TEST_F_TIMEOUT(fi, fanout_send, FI_TIMEOUT)
+{
+	run_fanout_send(_metadata, self, SMALL_LEN, 1000,
+			"fan-out send 200 bytes");
+}
+
+TEST_F_TIMEOUT(fi, fanout_send_paged, FI_TIMEOUT)
+{
+	run_fanout_send(_metadata, self, 3 * 4096 + 5, 3,
+			"fan-out send 3 pages");
+}
+
+static long call_subscribe(FIXTURE_DATA(fi) *self, struct fi_case *c)
+{
+	return msgq_open_at(self->dev, self->name, MSGQ_O_RECV | MSGQ_O_CLOEXEC);
+}
+
+/* A subscription made gets what is sent next; a failed one left nothing. */
+static void check_subscribe(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(fi) *self, struct fi_case *c,
+			    const struct fi_try *t, unsigned long step)
+{
+	struct msgq_attr a;
+
+	ASSERT_EQ(0, msgq_getattr(c->fd, &a));
+	if (t->ret < 0) {
+		EXPECT_EQ(c->before.subscribers, a.subscribers)
+			TH_LOG("%s, fault %lu", c->what, step);
+		return;
+	}
+	EXPECT_EQ(c->before.subscribers + 1, a.subscribers);
+	ASSERT_EQ(0, msgq_send(c->fd, "x", 1, 2));
+	expect_next(_metadata, t->ret, "x", 1, 2, false, c->what);
+	ASSERT_EQ(0, close(t->ret));
+	ASSERT_EQ(c->before.subscribers, attr_of(c->fd).subscribers);
+}
+
+TEST_F_TIMEOUT(fi, fanout_subscribe, FI_TIMEOUT)
+{
+	struct fi_case c = {
+		.what = "subscribe", .call = call_subscribe,
+		.check = check_subscribe,
+	};
+
+	self->fd = msgq_create_at(self->dev, self->name,
+				  MSGQ_O_SEND | MSGQ_O_EXCL | MSGQ_O_CLOEXEC |
+				  MSGQ_O_FANOUT, 0600, 4, 16);
+	ASSERT_LE(0, self->fd) TH_LOG("create: %s", strerror(errno));
+	c.fd = self->fd;
+	fi_run(_metadata, self, &c);
 }
 
 /* the same, kvmalloc() made to take vmalloc(): its allocations fail */

@@ -968,7 +968,14 @@ static void fz_getattr(struct fuzzer *f)
 					violation(f->me, "GETATTR: __reserved[%zu] = %#llx",
 						  i, (unsigned long long)a->__reserved[i]);
 			if (a->flags & ~(__u32)(MSGQ_ATTR_OWNED | MSGQ_ATTR_DEAD |
-						MSGQ_ATTR_UNLINKED) ||
+						MSGQ_ATTR_UNLINKED |
+						MSGQ_ATTR_FANOUT |
+						MSGQ_ATTR_FANOUT_DROP) ||
+			    (!(a->flags & MSGQ_ATTR_FANOUT) &&
+			     (a->flags & MSGQ_ATTR_FANOUT_DROP ||
+			      a->subscribers || a->max_backlog || a->lost)) ||
+			    a->lost > a->total_sent ||
+			    a->max_backlog > a->max_msgs ||
 			    a->handle_flags & ~(__u32)(MSGQ_O_RDWR |
 						       MSGQ_O_NONBLOCK) ||
 			    !(a->handle_flags & MSGQ_O_RDWR) ||

@@ -202,6 +202,7 @@ static const char main_help[] =
 
 static const char create_help[] =
 "Usage: msgq create NAME [--max-msgs N] [--max-size N] [--mode OCTAL] [--excl]\n"
+"                   [--fanout[=block|drop]]\n"
 "Create the mailbox NAME. If it exists already, it is left as it is (its\n"
 "limits and mode are not changed) unless --excl is given.\n"
 "\n"
@@ -211,6 +212,11 @@ static const char create_help[] =
 "                      suffixes; at most 1M)\n"
 "  -m, --mode OCTAL    permission bits, exactly (default 0666 less the umask)\n"
 "  -x, --excl          fail (exit 1) if NAME exists\n"
+"  -f, --fanout[=block|drop]\n"
+"                      a fan-out mailbox: every receiving handle gets\n"
+"                      every message sent while it is open; one with N\n"
+"                      messages waiting blocks senders (block, the\n"
+"                      default) or loses its oldest one (drop)\n"
 "  -h, --help          show this help\n";
 
 static const char send_help[] =
@@ -312,9 +318,11 @@ static int cmd_create(int argc, char **argv)
 		{ "max-size", required_argument, NULL, 's' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "excl", no_argument, NULL, 'x' },
+		{ "fanout", optional_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
+	unsigned int fanout = 0;
 	unsigned long long max_msgs = DEFAULT_MAX_MSGS;
 	unsigned long long max_size = DEFAULT_MAX_SIZE;
 	mode_t mode = 0666;
@@ -322,7 +330,7 @@ static int cmd_create(int argc, char **argv)
 	const char *name;
 	int c, fd;
 
-	while ((c = getopt_long(argc, argv, "n:s:m:xh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:s:m:xf::h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			if (!parse_uint(optarg, MSGQ_MAX_MSGS_LIMIT, false,
@@ -345,6 +353,15 @@ static int cmd_create(int argc, char **argv)
 		case 'x':
 			excl = true;
 			break;
+		case 'f':
+			if (!optarg || !strcmp(optarg, "block"))
+				fanout = MSGQ_O_FANOUT;
+			else if (!strcmp(optarg, "drop"))
+				fanout = MSGQ_O_FANOUT | MSGQ_O_FANOUT_DROP;
+			else
+				return usage_error("--fanout: 'block' or 'drop', not '%s'",
+						   optarg);
+			break;
 		case 'h':
 			fputs(create_help, stdout);
 			return EXIT_SUCCESS;
@@ -364,8 +381,8 @@ static int cmd_create(int argc, char **argv)
 	 * Always exclusive underneath: an existing mailbox needs no handle
 	 * (opening it would need permission on it) to be left alone.
 	 */
-	fd = msgq_create(name, MSGQ_O_SEND | MSGQ_O_EXCL | MSGQ_O_CLOEXEC, mode,
-			 (unsigned int)max_msgs, (size_t)max_size);
+	fd = msgq_create(name, MSGQ_O_SEND | MSGQ_O_EXCL | MSGQ_O_CLOEXEC |
+			 fanout, mode, (unsigned int)max_msgs, (size_t)max_size);
 	if (fd >= 0) {
 		msgq_close(fd);
 		return EXIT_SUCCESS;
@@ -617,6 +634,8 @@ static void put_flags(unsigned int flags)
 		{ MSGQ_ATTR_OWNED, "owned" },
 		{ MSGQ_ATTR_DEAD, "dead" },
 		{ MSGQ_ATTR_UNLINKED, "unlinked" },
+		{ MSGQ_ATTR_FANOUT, "fanout" },
+		{ MSGQ_ATTR_FANOUT_DROP, "drop" },
 	};
 	const char *sep = "";
 	size_t i;
@@ -642,10 +661,13 @@ static int cmd_stat(int argc, char **argv)
 				   "too many arguments");
 	name = argv[i];
 
-	/* Either right will do to read the attributes. */
-	fd = msgq_open(name, MSGQ_O_RECV | MSGQ_O_CLOEXEC);
+	/*
+	 * Either right will do to read the attributes; sending first, as a
+	 * receiving handle of a fan-out mailbox is a subscription of its own.
+	 */
+	fd = msgq_open(name, MSGQ_O_SEND | MSGQ_O_CLOEXEC);
 	if (fd < 0 && errno == EACCES)
-		fd = msgq_open(name, MSGQ_O_SEND | MSGQ_O_CLOEXEC);
+		fd = msgq_open(name, MSGQ_O_RECV | MSGQ_O_CLOEXEC);
 	if (fd < 0)
 		return fail(name, "open", errno);
 	if (msgq_getattr(fd, &a) < 0) {
@@ -668,6 +690,12 @@ static int cmd_stat(int argc, char **argv)
 	printf("gid:            %u\n", a.gid);
 	printf("flags:          ");
 	put_flags(a.flags);
+	if (a.flags & MSGQ_ATTR_FANOUT) {
+		/* Not counting our own subscription, if we had to make one. */
+		printf("subscribers:    %u\n", a.subscribers -
+		       !!(a.handle_flags & MSGQ_O_RECV));
+		printf("max_backlog:    %u\n", a.max_backlog);
+	}
 	return EXIT_SUCCESS;
 }
 
@@ -692,6 +720,7 @@ static const struct column ls_columns[] = {
 	{ "UID", "uid", false },
 	{ "GID", "gid", false },
 	{ "FLAGS", "flags", true },
+	{ "SUBS", "subscribers", false },
 };
 
 static const struct column limits_columns[] = {

@@ -80,9 +80,26 @@
 #define MSGQ_O_CLOEXEC		0x08U	/* handle starts FD_CLOEXEC */
 #define MSGQ_O_EXCL		0x10U	/* create: EEXIST if it exists */
 #define MSGQ_O_OWNED		0x20U	/* create: dies with this handle */
+#define MSGQ_O_FANOUT		0x40U	/* create: a fan-out mailbox */
+#define MSGQ_O_FANOUT_DROP	0x80U	/* create: ... dropping, not blocking */
 #define MSGQ_O_RDWR		(MSGQ_O_SEND | MSGQ_O_RECV)
 #define MSGQ_OPEN_FLAGS		(MSGQ_O_RDWR | MSGQ_O_NONBLOCK | MSGQ_O_CLOEXEC)
-#define MSGQ_CREATE_FLAGS	(MSGQ_OPEN_FLAGS | MSGQ_O_EXCL | MSGQ_O_OWNED)
+#define MSGQ_CREATE_FLAGS	(MSGQ_OPEN_FLAGS | MSGQ_O_EXCL | MSGQ_O_OWNED | \
+				 MSGQ_O_FANOUT | MSGQ_O_FANOUT_DROP)
+
+/*
+ * Fan-out mailboxes (MSGQ_O_FANOUT): every handle opened with MSGQ_O_RECV
+ * is a subscription, and every subscription gets every message sent after
+ * it was opened, in the mailbox's priority order, until it is closed. A
+ * message is stored once, shared by the subscriptions that still hold it.
+ * max_msgs bounds each subscription's backlog: a send waits (or fails with
+ * EAGAIN) while one is full, or with MSGQ_O_FANOUT_DROP never waits, and a
+ * full subscription loses its oldest message of the lowest priority it
+ * holds instead, counted in its struct msgq_attr.lost. A message sent while
+ * nobody subscribes reaches nobody. MSGQ_F_SYNC and rendezvous (max_msgs 0)
+ * are EINVAL on a fan-out mailbox: a broadcast has no one receiver to wait
+ * for. Every other call works on a subscription as on a mailbox of its own.
+ */
 
 /**
  * struct msgq_create - MSGQ_IOC_CREATE: create (or open) a named mailbox
@@ -263,6 +280,8 @@ struct msgq_recv {
 #define MSGQ_ATTR_OWNED		0x01U	/* created with MSGQ_O_OWNED */
 #define MSGQ_ATTR_DEAD		0x02U	/* owner gone: EIDRM */
 #define MSGQ_ATTR_UNLINKED	0x04U	/* the name was removed */
+#define MSGQ_ATTR_FANOUT	0x08U	/* created with MSGQ_O_FANOUT */
+#define MSGQ_ATTR_FANOUT_DROP	0x10U	/* created with MSGQ_O_FANOUT_DROP */
 
 /**
  * struct msgq_attr - MSGQ_IOC_GETATTR: limits and state of a mailbox
@@ -277,7 +296,15 @@ struct msgq_recv {
  * @uid:            owner uid, in the caller's user namespace
  * @gid:            owner gid, in the caller's user namespace
  * @handle_flags:   this handle's MSGQ_O_SEND/RECV/NONBLOCK bits
+ * @subscribers:    fan-out: subscriptions open now (0 otherwise)
+ * @max_backlog:    fan-out: the deepest subscription's messages
+ * @lost:           fan-out: messages this handle's subscription lost
  * @__reserved:     zeroed
+ *
+ * On a subscription (a receiving handle of a fan-out mailbox), @cur_msgs,
+ * @cur_bytes and @total_received are the subscription's own; on another
+ * handle of a fan-out mailbox, @cur_msgs and @cur_bytes are those of the
+ * deepest subscription and @total_received is 0.
  */
 struct msgq_attr {
 	__u32 max_msgs;
@@ -291,7 +318,10 @@ struct msgq_attr {
 	__u32 uid;
 	__u32 gid;
 	__u32 handle_flags;
-	__u64 __reserved[4];
+	__u32 subscribers;
+	__u32 max_backlog;
+	__u64 lost;
+	__u64 __reserved[2];
 };
 
 /* Largest number of messages in one batch. */
