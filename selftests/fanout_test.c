@@ -56,6 +56,29 @@ static long take_prio(int fd, unsigned int *prio)
 	return v;
 }
 
+/* The value of line @key of /proc/self/fdinfo/@fd into @buf: 0 or -1. */
+static int fdinfo_field(int fd, const char *key, char *buf, size_t size)
+{
+	char path[64], line[256];
+	size_t klen = strlen(key);
+	int ret = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (ret && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, key, klen) || line[klen] != ':')
+			continue;
+		snprintf(buf, size, "%s", line + klen + 1 + strspn(line + klen + 1, "\t "));
+		buf[strcspn(buf, "\n")] = '\0';
+		ret = 0;
+	}
+	fclose(f);
+	return ret;
+}
+
 static long long live_messages(void)
 {
 	return msgq_stat("messages");
@@ -474,6 +497,19 @@ TEST_F(msgq, proc_shows_subscriptions_and_deepest_backlog)
 	}
 	fclose(f);
 	ASSERT_TRUE(found);
+
+	/* fdinfo: the same mailbox, its subscriptions, this one's losses */
+	ASSERT_EQ(0, fdinfo_field(self->fd, "msgq-id", line, sizeof(line)));
+	ASSERT_EQ(0, fdinfo_field(a, "msgq-id", flags, sizeof(flags)));
+	ASSERT_STREQ(line, flags);
+	ASSERT_EQ(0, fdinfo_field(a, "msgq-name", line, sizeof(line)));
+	ASSERT_STREQ(self->name, line);
+	ASSERT_EQ(0, fdinfo_field(a, "msgq-subscribers", line, sizeof(line)));
+	ASSERT_STREQ("2", line);
+	ASSERT_EQ(0, fdinfo_field(a, "msgq-depth", line, sizeof(line)));
+	ASSERT_STREQ("2", line);
+	ASSERT_EQ(0, fdinfo_field(b, "msgq-lost", line, sizeof(line)));
+	ASSERT_STREQ("0", line);
 	close(a);
 	close(b);
 }
