@@ -462,8 +462,8 @@ static long handle_getattr(struct file *file, struct msgq_attr __user *uattr)
 	attr.max_backlog = st.max_backlog;
 	attr.lost = st.lost;
 	attr.mode = mb->mode;
-	attr.uid = from_kuid_munged(user_ns, mb->uid);
-	attr.gid = from_kgid_munged(user_ns, mb->gid);
+	attr.uid = from_kuid_munged(user_ns, msgq_mailbox_named(mb)->uid);
+	attr.gid = from_kgid_munged(user_ns, msgq_mailbox_named(mb)->gid);
 	if (mb->owned)
 		attr.flags |= MSGQ_ATTR_OWNED;
 	if (st.dead)

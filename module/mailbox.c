@@ -423,11 +423,13 @@ static struct lock_class_key subscription_lock_class;
  *
  * Returns the subscription, with one reference, for a receiving handle to
  * hold until it calls msgq_mailbox_unsubscribe(); it gets every message
- * sent from now on. ERR_PTR(-ENOMEM) if there is no memory for it.
+ * sent from now on. ERR_PTR(-ENOMEM) if there is no memory for it, or
+ * (-EMFILE) if its opener's quota has no room for it.
  */
 struct msgq_mailbox *msgq_mailbox_subscribe(struct msgq_mailbox *hub)
 {
 	struct msgq_mailbox *sub;
+	int err;
 
 	sub = msgq_mailbox_alloc(hub->name, hub->max_msgs, hub->max_msgsize,
 				 hub->mode, hub->owned, MSGQ_FANOUT_NONE);
@@ -435,10 +437,14 @@ struct msgq_mailbox *msgq_mailbox_subscribe(struct msgq_mailbox *hub)
 		return ERR_PTR(-ENOMEM);
 	lockdep_set_class(&sub->lock, &subscription_lock_class);
 	sub->id = hub->id;
-	sub->uid = hub->uid;
-	sub->gid = hub->gid;
 	kref_get(&hub->ref);
 	sub->hub = hub;
+	/* Its uid, the opener's, is charged for the headers it may hold. */
+	err = msgq_quota_charge(sub);
+	if (err) {
+		msgq_mailbox_put(sub);
+		return ERR_PTR(err);
+	}
 
 	spin_lock(&hub->lock);
 	/* Not yet seen by anyone else: its own fields need no lock. */

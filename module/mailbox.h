@@ -199,7 +199,8 @@ struct msgq_notification {
  *                   mailbox holds fewer messages (immutable)
  * @id:              a number no other mailbox has had since the module
  *                   was loaded: fdinfo's msgq-id (immutable)
- * @uid, @gid, @mode: owner and permission bits (immutable)
+ * @uid, @gid, @mode: owner and permission bits (immutable); a subscription's
+ *                   @uid is its opener's, charged for it (limits.c)
  * @owned:           dies with its owner's handle (immutable)
  * @fanout:          enum msgq_fanout (immutable)
  * @hub:             a subscription: its fan-out mailbox, referenced; NULL

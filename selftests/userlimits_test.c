@@ -554,6 +554,74 @@ TEST_F(users, handles_exhausted_bind_one_process)
 }
 
 /* ------------------------------------------------------------------ */
+/* Subscriptions */
+
+#define FAN_MSGS	16
+#define FAN_RESERVE	(MSGQ_MAILBOX_OVERHEAD + FAN_MSGS * MSGQ_MSG_OVERHEAD)
+
+/*
+ * Subscribe to fan-out mailbox "fan" until it fails: that is EMFILE, each
+ * subscription held its reservation meanwhile, and the fan-out mailbox's
+ * sender still reached every subscription made.
+ */
+static long op_subscribe_all(void *arg, struct child_result *res)
+{
+	const int *dev = arg;
+	int fds[64], n, tx;
+	char c;
+
+	for (n = 0; n < 64; n++) {
+		fds[n] = msgq_open_at(*dev, "fan", MSGQ_O_RECV | MSGQ_O_NONBLOCK);
+		if (fds[n] < 0)
+			break;
+	}
+	res->err = errno;
+	CHILD_CHECK(res, n == 5 && errno == EMFILE);
+	CHILD_CHECK(res, limits_used("user_bytes") == 5LL * FAN_RESERVE);
+	tx = msgq_open_at(*dev, "fan", MSGQ_O_SEND);
+	CHILD_CHECK(res, tx >= 0);
+	CHILD_CHECK(res, msgq_send(tx, "f", 1, 0) == 0);
+	while (n--) {
+		CHILD_CHECK(res, msgq_recv(fds[n], &c, 1, NULL) == 1 && c == 'f');
+		close(fds[n]);
+	}
+	CHILD_CHECK(res, limits_used("user_bytes") == 0);
+	return 0;
+}
+
+/* Subscribe once and receive the next message: what others still do. */
+static long op_subscribe_one(void *arg, struct child_result *res)
+{
+	const int *dev = arg;
+	int fd = msgq_open_at(*dev, "fan", MSGQ_O_RECV | MSGQ_O_NONBLOCK);
+
+	CHILD_CHECK(res, fd >= 0);
+	CHILD_CHECK(res, limits_used("user_bytes") == FAN_RESERVE);
+	close(fd);
+	return 0;
+}
+
+/*
+ * A subscription reserves its opener's quota for the headers it may hold,
+ * not the fan-out mailbox creator's: a user subscribing without end gets
+ * EMFILE, and the others still subscribe, create, send and receive.
+ */
+TEST_F(users, subscriptions_charge_their_opener)
+{
+	int fd;
+
+	fd = msgq_create_at(self->dev, "fan", MSGQ_O_SEND | MSGQ_O_EXCL |
+			    MSGQ_O_FANOUT, 0644, FAN_MSGS, 1);
+	ASSERT_LE(0, fd);
+	SET_PARAM("user_bytes", 5 * FAN_RESERVE + FAN_RESERVE / 2);
+	RUN_AS(&user_a, op_subscribe_all, &self->dev);
+	RUN_AS(&user_b, op_subscribe_one, &self->dev);
+	OTHERS_STILL_WORK(&user_b);
+	close(fd);
+	LEAVE_AND_CHECK_COUNTS();
+}
+
+/* ------------------------------------------------------------------ */
 /* Blocked senders */
 
 struct senders {

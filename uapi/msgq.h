@@ -61,7 +61,10 @@
  * max(max_msgs, 1) * (max_msgsize + MSGQ_MSG_OVERHEAD) bytes of its
  * creator's quota (msgq(4), "Limits"): the mailbox with its name, and each
  * message it can hold with a header, as RLIMIT_MSGQUEUE counts a header per
- * POSIX message; a rendezvous mailbox counts as holding one.
+ * POSIX message; a rendezvous mailbox counts as holding one. A subscription
+ * to a fan-out mailbox (a handle opened with MSGQ_O_RECV on one) reserves
+ * MSGQ_MAILBOX_OVERHEAD + max_msgs * MSGQ_MSG_OVERHEAD of its opener's
+ * quota: the headers it can hold, each sharing a payload reserved once.
  */
 #define MSGQ_MSG_OVERHEAD	64
 #define MSGQ_MAILBOX_OVERHEAD	2048
@@ -145,7 +148,9 @@ struct msgq_create {
  * @__reserved: must be zero
  *
  * Returns a new mailbox handle. Errors: ENOENT, EACCES (receiving needs read
- * permission, sending write permission), ENAMETOOLONG, EINVAL.
+ * permission, sending write permission), ENAMETOOLONG, EINVAL, and for a
+ * subscription to a fan-out mailbox EMFILE (past the opener's byte quota)
+ * and ENOMEM.
  */
 struct msgq_open {
 	__u64 name;
