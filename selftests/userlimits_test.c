@@ -611,7 +611,7 @@ TEST_F(users, subscriptions_charge_their_opener)
 	int fd;
 
 	fd = msgq_create_at(self->dev, "fan", MSGQ_O_SEND | MSGQ_O_EXCL |
-			    MSGQ_O_FANOUT, 0644, FAN_MSGS, 1);
+			    MSGQ_O_FANOUT, 0666, FAN_MSGS, 1);
 	ASSERT_LE(0, fd);
 	SET_PARAM("user_bytes", 5 * FAN_RESERVE + FAN_RESERVE / 2);
 	RUN_AS(&user_a, op_subscribe_all, &self->dev);
