@@ -134,15 +134,15 @@ int msgq_limit_names(struct ipc_namespace *ipc_ns, u32 names, u32 user_names)
 }
 
 /*
- * What @mb reserves: itself and each message it can hold, with its header;
- * a subscription (of a fan-out mailbox, whose creator has reserved the
- * payloads once) itself and the headers it can hold.
+ * What @mb reserves: itself and each message it can hold, with its header.
+ * A fan-out mailbox holds none (its subscriptions do): itself only. Each
+ * subscription reserves as a mailbox of the same limits, since the
+ * messages it holds can all be ones no other subscription holds still.
  */
 static u64 quota_bytes(const struct msgq_mailbox *mb)
 {
-	if (mb->hub)
-		return MSGQ_MAILBOX_OVERHEAD +
-		       (u64)mb->max_msgs * MSGQ_MSG_OVERHEAD;
+	if (mb->fanout)
+		return MSGQ_MAILBOX_OVERHEAD;
 	return MSGQ_MAILBOX_OVERHEAD + (u64)max(mb->max_msgs, 1U) *
 	       (mb->max_msgsize + MSGQ_MSG_OVERHEAD);
 }

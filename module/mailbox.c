@@ -246,7 +246,7 @@ static struct msgq_msg *first_msg(struct msgq_mailbox *mb)
 	return list_first_entry(&group->levels[l], struct msgq_msg, link);
 }
 
-/* The oldest message of the lowest priority listed: taken last. */
+/* The oldest message of the lowest priority listed, or NULL. */
 static struct msgq_msg *last_msg(struct msgq_mailbox *mb)
 {
 	struct msgq_group *group;
@@ -439,7 +439,7 @@ struct msgq_mailbox *msgq_mailbox_subscribe(struct msgq_mailbox *hub)
 	sub->id = hub->id;
 	kref_get(&hub->ref);
 	sub->hub = hub;
-	/* Its uid, the opener's, is charged for the headers it may hold. */
+	/* Its uid, the opener's, is charged for the messages it may hold. */
 	err = msgq_quota_charge(sub);
 	if (err) {
 		msgq_mailbox_put(sub);
@@ -959,22 +959,13 @@ static struct msgq_notification *queue_msg(struct msgq_mailbox *mb,
 /* Fan-out */
 
 /*
- * Could subscription @sub take a message now? There is room, or, on a
- * dropping fan-out mailbox, a listed message to drop for it (all of a full
- * one's messages may be in flight to its receivers: then it waits too).
- */
-static bool subscription_fits(struct msgq_mailbox *sub, bool drop)
-{
-	lockdep_assert_held(&sub->lock);
-	return sub->cur_msgs < sub->max_msgs || (drop && sub->listed);
-}
-
-/*
  * Could every subscription of @hub take a message of priority @prio now?
- * 1 if so, 0 if one is full, or -ENOMEM with *@need set to one that must
- * first have its priority's group allocated (group_alloc()). Once true
- * under @hub's lock, it stays so until that lock is dropped: only senders,
- * which hold it, take room or groups; receivers give them back.
+ * 1 if so, 0 if one is full (never, on a dropping fan-out mailbox), or
+ * -ENOMEM with *@need set to one that must first have its priority's group
+ * allocated (group_alloc()). Once true under @hub's lock, it stays so until
+ * that lock is dropped: only senders, which hold it, take room or groups;
+ * receivers only give them back (an emptied group is freed only while an
+ * idle one is left, see count_msg()).
  */
 static int fanout_ready(struct msgq_mailbox *hub, u32 prio,
 			struct msgq_mailbox **need)
@@ -989,7 +980,7 @@ static int fanout_ready(struct msgq_mailbox *hub, u32 prio,
 		if (!group_ready(sub, prio)) {
 			*need = sub;
 			ready = -ENOMEM;
-		} else if (!subscription_fits(sub, drop)) {
+		} else if (!drop && sub->cur_msgs >= sub->max_msgs) {
 			ready = 0;
 		}
 		spin_unlock(&sub->lock);
@@ -1000,30 +991,34 @@ static int fanout_ready(struct msgq_mailbox *hub, u32 prio,
 }
 
 /*
- * Full subscription @sub of a dropping fan-out mailbox makes room: it loses
- * the message it would take last. Returns what the caller frees once
- * unlocked, or NULL (a peeker still holds it).
+ * Full subscription @sub of a dropping fan-out mailbox, about to be sent a
+ * message of priority @prio: of the messages it holds and that one, it
+ * loses the one of the lowest priority, the oldest among equals. Returns
+ * the listed message to drop, unlisted and uncounted, or NULL if the new
+ * one is lost: it is of a lower priority than any listed, or every message
+ * the subscription holds is being copied out to its receivers.
  */
-static struct msgq_msg *drop_last(struct msgq_mailbox *sub)
+static struct msgq_msg *drop_for(struct msgq_mailbox *sub, u32 prio)
 {
 	struct msgq_msg *msg = last_msg(sub);
 
 	lockdep_assert_held(&sub->lock);
+	sub->lost++;
+	if (!msg || prio < msg->prio)
+		return NULL;
 	unlist_msg(sub, msg);
 	count_msg(sub, msg, -1);
-	sub->lost++;
-	if (!refcount_dec_and_test(&msg->ref))
-		return NULL;
-	msgq_msg_retire(msg);
 	return msg;
 }
 
 /*
  * Queue a sharer of @body, taken from @hdrs, in every subscription of @hub,
- * which fanout_ready() found ready under the lock still held.
+ * which fanout_ready() found ready under the lock still held. What a
+ * dropping mailbox's full subscriptions lose goes to @lost, for the caller
+ * to put once it has unlocked.
  */
 static void fanout_queue(struct msgq_mailbox *hub, struct msgq_msg *body,
-			 struct list_head *hdrs)
+			 struct list_head *hdrs, struct list_head *lost)
 {
 	struct msgq_notification *fired;
 	struct msgq_msg *hdr, *dropped;
@@ -1037,17 +1032,21 @@ static void fanout_queue(struct msgq_mailbox *hub, struct msgq_msg *body,
 		msgq_msg_share(hdr, body);
 
 		spin_lock(&sub->lock);
-		dropped = NULL;
-		if (sub->cur_msgs >= sub->max_msgs)
-			dropped = drop_last(sub);
+		if (sub->cur_msgs >= sub->max_msgs) {
+			dropped = drop_for(sub, body->prio);
+			if (!dropped) {
+				spin_unlock(&sub->lock);
+				list_add(&hdr->link, lost);
+				continue;
+			}
+			list_add(&dropped->link, lost);
+		}
 		fired = queue_msg(sub, hdr);
 		pollers = wake_for_messages(sub, 1);
 		spin_unlock(&sub->lock);
 
 		notify_recv(sub, pollers);
 		msgq_notification_free(fired);
-		if (dropped)
-			msgq_msg_free(dropped);
 	}
 	hub->total_sent++;
 }
@@ -1078,6 +1077,7 @@ static int fanout_send(struct msgq_mailbox *hub, struct iov_iter *from,
 	struct msgq_mailbox *need;
 	struct msgq_msg *body, *hdr, *tmp;
 	unsigned int nr_hdrs = 0, more;
+	LIST_HEAD(lost);
 	LIST_HEAD(hdrs);
 	DEFINE_WAIT(wait);
 	int err;
@@ -1090,7 +1090,6 @@ static int fanout_send(struct msgq_mailbox *hub, struct iov_iter *from,
 		msgq_msg_free(body);
 		return err;
 	}
-	msgq_msg_stamp(body, len, prio, msgq_msg_clock());
 
 	spin_lock(&hub->lock);
 	for (;;) {
@@ -1135,11 +1134,19 @@ static int fanout_send(struct msgq_mailbox *hub, struct iov_iter *from,
 		spin_lock(&hub->lock);
 	}
 	finish_wait(&hub->send_wait, &wait);
-	if (!err)
-		fanout_queue(hub, body, &hdrs);
+	if (err) {
+		spin_unlock(&hub->lock);
+		msgq_msg_free(body);
+		goto out;
+	}
+	/* Stamped as queued: the time, and in the live counts from now. */
+	msgq_msg_stamp(body, len, prio, msgq_msg_clock());
+	fanout_queue(hub, body, &hdrs, &lost);
 	spin_unlock(&hub->lock);
-
 	msgq_msg_put(body);
+	list_for_each_entry_safe(hdr, tmp, &lost, link)
+		msgq_msg_put(hdr);
+out:
 	list_for_each_entry_safe(hdr, tmp, &hdrs, link)
 		msgq_msg_free(hdr);
 	return err;

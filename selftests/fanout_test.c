@@ -10,6 +10,7 @@
  */
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/uio.h>
 
 #include "msgq_test.h"
 
@@ -284,12 +285,180 @@ TEST_F(msgq, drop_policy_loses_for_the_full_one_only)
 	ASSERT_EQ(2ULL, attr_of(stuck).lost);
 	ASSERT_EQ(0ULL, attr_of(reader).lost);
 	ASSERT_EQ(4U, attr_of(reader).total_received);
+	/* lower than all it holds: the new one is lost */
+	ASSERT_EQ(0, send_prio(self->fd, 14, 0));
+	ASSERT_EQ(14, take_prio(reader, &p));
+	ASSERT_EQ(3ULL, attr_of(stuck).lost);
 	ASSERT_EQ(13, take_prio(stuck, &p));
 	ASSERT_EQ(9U, p);
 	ASSERT_EQ(11, take_prio(stuck, &p));
 	ASSERT_EQ(-1, take_one(stuck));
+	ASSERT_EQ(5U, attr_of(self->fd).total_sent);
 	close(stuck);
 	close(reader);
+}
+
+/*
+ * A dropping send never waits, even when all that a full subscription
+ * holds is being copied out (large messages, batch receives: off the lists
+ * while they are copied): then the new message is the one lost. Every
+ * message sent is received or counted lost.
+ */
+#define BIG_LEN		5000
+#define BIG_SENDS	600
+
+TEST_F(msgq, drop_policy_never_waits_with_messages_in_flight)
+{
+	static char big[BIG_LEN];
+	struct msgq_send s = {
+		.buf = ptr_to_u64(big), .len = BIG_LEN,
+		.flags = MSGQ_F_NONBLOCK,
+	};
+	struct msgq_attr a;
+	int sub, idle, i;
+	pid_t pid;
+
+	self->fd = msgq_create_at(self->dev, self->name,
+				  MSGQ_O_SEND | MSGQ_O_EXCL | MSGQ_O_CLOEXEC |
+				  MSGQ_O_FANOUT | MSGQ_O_FANOUT_DROP, 0600, 1,
+				  BIG_LEN);
+	ASSERT_LE(0, self->fd);
+	sub = subscribe(self->dev, self->name);
+	idle = subscribe(self->dev, self->name);
+	ASSERT_LE(0, sub);
+	ASSERT_LE(0, idle);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		static char bufs[2][BIG_LEN];
+		struct msgq_mmsg m[2];
+		struct msgq_batch b = {
+			.msgs = ptr_to_u64(m), .count = 2,
+			.flags = MSGQ_F_TIMEOUT, .timeout = ns_mts(2000 * MS),
+		};
+
+		for (;;) {
+			memset(m, 0, sizeof(m));
+			m[0].buf = ptr_to_u64(bufs[0]);
+			m[0].len = BIG_LEN;
+			m[1].buf = ptr_to_u64(bufs[1]);
+			m[1].len = BIG_LEN;
+			if (msgq_recv_batch_args(sub, &b) < 0)
+				_exit(errno == ETIMEDOUT ? 0 : 1);
+		}
+	}
+	for (i = 0; i < BIG_SENDS; i++)
+		ASSERT_EQ(0, msgq_send_args(self->fd, &s)) TH_LOG("send %d: %s",
+								 i, strerror(errno));
+	ASSERT_EQ(0, wait_child_ms(pid, 60000));
+	a = attr_of(sub);
+	ASSERT_EQ((__u64)BIG_SENDS, a.total_sent);
+	ASSERT_EQ((__u64)BIG_SENDS, a.total_received + a.lost + a.cur_msgs);
+	ASSERT_LT(0ULL, a.total_received);
+	a = attr_of(idle);
+	ASSERT_EQ((__u64)BIG_SENDS - 1, a.lost);
+	ASSERT_EQ(1U, a.cur_msgs);
+	close(sub);
+	close(idle);
+}
+
+/*
+ * Room made by every kind of receive wakes a blocked sender and a blocked
+ * poller: a large message (copied with the lock dropped), read(2).
+ */
+TEST_F(msgq, large_receive_wakes_blocked_sender_and_poller)
+{
+	static char big[BIG_LEN];
+	int sub, status;
+	pid_t sender, poller;
+
+	self->fd = msgq_create_at(self->dev, self->name,
+				  MSGQ_O_SEND | MSGQ_O_EXCL | MSGQ_O_CLOEXEC |
+				  MSGQ_O_FANOUT, 0600, 1, BIG_LEN);
+	ASSERT_LE(0, self->fd);
+	sub = subscribe(self->dev, self->name);
+	ASSERT_LE(0, sub);
+	ASSERT_EQ(0, msgq_send(self->fd, big, BIG_LEN, 0));
+	poller = fork();
+	ASSERT_LE(0, poller);
+	if (!poller) {
+		struct pollfd pfd = { .fd = self->fd, .events = POLLOUT };
+
+		close(sub);
+		_exit(poll(&pfd, 1, 20000) == 1 && pfd.revents == POLLOUT ? 0 : 1);
+	}
+	sender = fork();
+	ASSERT_LE(0, sender);
+	if (!sender) {
+		close(sub);
+		_exit(msgq_send(self->fd, big, BIG_LEN, 0) ? 1 : 0);
+	}
+	ASSERT_TRUE(wait_blocked_in(sender, sender, SYS_msgq_any, 5000));
+	sleep_ms(SETTLE_MS);
+	ASSERT_EQ(0, waitpid(sender, &status, WNOHANG));
+	ASSERT_EQ(0, waitpid(poller, &status, WNOHANG));
+	ASSERT_EQ((ssize_t)BIG_LEN, read(sub, big, sizeof(big)));
+	ASSERT_EQ(0, wait_child_ms(poller, WAKE_MS));
+	ASSERT_EQ(0, wait_child_ms(sender, WAKE_MS));
+	ASSERT_EQ((ssize_t)BIG_LEN, read(sub, big, sizeof(big)));
+	close(sub);
+}
+
+/*
+ * A signal ends a blocked fan-out send with EINTR (no SA_RESTART), and the
+ * message reaches no subscription, not even those with room.
+ */
+static void on_usr1(int sig)
+{
+}
+
+TEST_F(msgq, signal_ends_blocked_send_reaching_nobody)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	int stuck, roomy;
+	pid_t pid;
+
+	FANOUT_CREATE(0, 1);
+	stuck = subscribe(self->dev, self->name);
+	roomy = subscribe(self->dev, self->name);
+	ASSERT_LE(0, stuck);
+	ASSERT_LE(0, roomy);
+	ASSERT_EQ(0, put_one(self->fd, 1));
+	ASSERT_EQ(1, take_one(roomy));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		unsigned int v = 2;
+
+		sigaction(SIGUSR1, &sa, NULL);
+		_exit(msgq_send(self->fd, &v, sizeof(v), 0) == -1 &&
+		      errno == EINTR ? 0 : 1);
+	}
+	ASSERT_TRUE(wait_blocked_in(pid, pid, SYS_msgq_any, 5000));
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	ASSERT_EQ(0, wait_child_ms(pid, WAKE_MS));
+	ASSERT_EQ(-1, take_one(roomy));
+	ASSERT_EQ(1U, attr_of(stuck).cur_msgs);
+	ASSERT_EQ(1U, attr_of(self->fd).total_sent);
+	close(stuck);
+	close(roomy);
+}
+
+/* readv(2) on a subscription: one whole message over the iovecs */
+TEST_F(msgq, readv_on_a_subscription)
+{
+	char a[3], b[8];
+	struct iovec iov[2] = { { a, sizeof(a) }, { b, sizeof(b) } };
+	int sub;
+
+	FANOUT_CREATE(0, 4);
+	sub = subscribe(self->dev, self->name);
+	ASSERT_LE(0, sub);
+	ASSERT_EQ(10, write(self->fd, "0123456789", 10));
+	ASSERT_EQ(10, readv(sub, iov, 2));
+	ASSERT_EQ(0, memcmp(a, "012", 3));
+	ASSERT_EQ(0, memcmp(b, "3456789", 7));
+	close(sub);
 }
 
 /*

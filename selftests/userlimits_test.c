@@ -557,7 +557,7 @@ TEST_F(users, handles_exhausted_bind_one_process)
 /* Subscriptions */
 
 #define FAN_MSGS	16
-#define FAN_RESERVE	(MSGQ_MAILBOX_OVERHEAD + FAN_MSGS * MSGQ_MSG_OVERHEAD)
+#define FAN_RESERVE	RESERVE(FAN_MSGS, 1)
 
 /*
  * Subscribe to fan-out mailbox "fan" until it fails: that is EMFILE, each
@@ -589,6 +589,21 @@ static long op_subscribe_all(void *arg, struct child_result *res)
 	return 0;
 }
 
+/* A fan-out mailbox, which holds no message, reserves itself only. */
+static long op_create_fanout(void *arg, struct child_result *res)
+{
+	const int *dev = arg;
+	int fd = msgq_create_at(*dev, "fan-c", MSGQ_O_SEND | MSGQ_O_EXCL |
+				MSGQ_O_FANOUT, 0600, FAN_MSGS, 4096);
+
+	CHILD_CHECK(res, fd >= 0);
+	CHILD_CHECK(res, limits_used("user_bytes") == MSGQ_MAILBOX_OVERHEAD);
+	CHILD_CHECK(res, msgq_unlink_at(*dev, "fan-c") == 0);
+	close(fd);
+	CHILD_CHECK(res, limits_used("user_bytes") == 0);
+	return 0;
+}
+
 /* Subscribe once and receive the next message: what others still do. */
 static long op_subscribe_one(void *arg, struct child_result *res)
 {
@@ -602,9 +617,10 @@ static long op_subscribe_one(void *arg, struct child_result *res)
 }
 
 /*
- * A subscription reserves its opener's quota for the headers it may hold,
- * not the fan-out mailbox creator's: a user subscribing without end gets
- * EMFILE, and the others still subscribe, create, send and receive.
+ * A subscription reserves its opener's quota for the messages it may hold,
+ * as a mailbox of the same limits would, and the fan-out mailbox only
+ * itself: a user subscribing without end gets EMFILE, and the others still
+ * subscribe, create, send and receive.
  */
 TEST_F(users, subscriptions_charge_their_opener)
 {
@@ -613,6 +629,7 @@ TEST_F(users, subscriptions_charge_their_opener)
 	fd = msgq_create_at(self->dev, "fan", MSGQ_O_SEND | MSGQ_O_EXCL |
 			    MSGQ_O_FANOUT, 0666, FAN_MSGS, 1);
 	ASSERT_LE(0, fd);
+	RUN_AS(&user_c, op_create_fanout, &self->dev);
 	SET_PARAM("user_bytes", 5 * FAN_RESERVE + FAN_RESERVE / 2);
 	RUN_AS(&user_a, op_subscribe_all, &self->dev);
 	RUN_AS(&user_b, op_subscribe_one, &self->dev);

@@ -61,10 +61,12 @@
  * max(max_msgs, 1) * (max_msgsize + MSGQ_MSG_OVERHEAD) bytes of its
  * creator's quota (msgq(4), "Limits"): the mailbox with its name, and each
  * message it can hold with a header, as RLIMIT_MSGQUEUE counts a header per
- * POSIX message; a rendezvous mailbox counts as holding one. A subscription
- * to a fan-out mailbox (a handle opened with MSGQ_O_RECV on one) reserves
- * MSGQ_MAILBOX_OVERHEAD + max_msgs * MSGQ_MSG_OVERHEAD of its opener's
- * quota: the headers it can hold, each sharing a payload reserved once.
+ * POSIX message; a rendezvous mailbox counts as holding one. A fan-out
+ * mailbox holds no message itself and reserves MSGQ_MAILBOX_OVERHEAD; each
+ * subscription to it (a handle opened with MSGQ_O_RECV) reserves as much as
+ * a mailbox of the same limits, of its opener's quota, for the messages it
+ * can hold: the subscriptions share payloads, but each can hold messages
+ * the others have taken.
  */
 #define MSGQ_MSG_OVERHEAD	64
 #define MSGQ_MAILBOX_OVERHEAD	2048
@@ -97,8 +99,12 @@
  * message is stored once, shared by the subscriptions that still hold it.
  * max_msgs bounds each subscription's backlog: a send waits (or fails with
  * EAGAIN) while one is full, or with MSGQ_O_FANOUT_DROP never waits, and a
- * full subscription loses its oldest message of the lowest priority it
- * holds instead, counted in its struct msgq_attr.lost. A message sent while
+ * full subscription loses instead, of the messages it holds and the new
+ * one, one of the lowest priority, the oldest among equals (the new one if
+ * all it holds are being received), counted in its struct msgq_attr.lost.
+ * Any user who may receive can subscribe: with the default policy, one
+ * that never receives stops every sender. Without MSGQ_O_EXCL, a create of
+ * an existing name opens that mailbox, fan-out or not. A message sent while
  * nobody subscribes reaches nobody. MSGQ_F_SYNC and rendezvous (max_msgs 0)
  * are EINVAL on a fan-out mailbox: a broadcast has no one receiver to wait
  * for. Every other call works on a subscription as on a mailbox of its own.
@@ -149,8 +155,8 @@ struct msgq_create {
  *
  * Returns a new mailbox handle. Errors: ENOENT, EACCES (receiving needs read
  * permission, sending write permission), ENAMETOOLONG, EINVAL, and for a
- * subscription to a fan-out mailbox EMFILE (past the opener's byte quota)
- * and ENOMEM.
+ * subscription to a fan-out mailbox EMFILE (past the opener's byte quota,
+ * see "Accounting") and ENOMEM.
  */
 struct msgq_open {
 	__u64 name;

@@ -78,7 +78,8 @@ def create(name, max_msgs=10, max_msgsize=8192, mode=0o600, *,
     rather than wait. fanout="block" or "drop" makes a fan-out mailbox
     (msgq(4)): every handle opened to receive gets every message sent
     while it is open; one holding max_msgs messages blocks senders, or
-    with "drop" loses its oldest message of the lowest priority.
+    with "drop" loses its oldest message of the lowest priority, the new
+    one included.
     """
     flags = _flags(send, recv, nonblock)
     if exclusive:
