@@ -50,6 +50,7 @@
 #define FAN_N		8	/* fan-out subscribers */
 #define FAN_SIZE	64	/* fan-out message size */
 #define MAX_CHILDREN	(FAN_N + 1)	/* >= 2 * CONT_N */
+_Static_assert(2 * CONT_N <= MAX_CHILDREN, "contention's children");
 #define MAX_ROUNDS	64
 #define NDEPTH		3	/* scale depths */
 #define NLEVELS		3	/* priority-levels figures */
