@@ -26,6 +26,13 @@
  *   levels-N   cost of one send + one receive with N = 1, 32, 32768
  *              priority levels in use (ns; levels.c says the pattern), and
  *              each as a ratio to the same mechanism's 1-level cost
+ *   fanout-8   1 sender -> 8 subscriber processes, every message to all
+ *              8, 64 B (messages/s, each delivered to all 8, higher is
+ *              better), [1 vCPU] and [2 vCPUs]: msgq through one fan-out
+ *              mailbox (MSGQ_O_FANOUT; msgq fast in batches of 32), POSIX
+ *              mq as a user builds it today, a queue per subscriber and
+ *              the sender writing each; fanout-8-queues [1 vCPU]: that
+ *              for msgq too, 8 plain mailboxes (fanout.c says the pattern)
  *
  * How a two-process figure is taken: the processes are forked (pinned,
  * SCHED_BATCH: no wakeup preemption, so on one vCPU a woken receiver runs
@@ -298,6 +305,16 @@ static void setup_figures(void)
 		f = add_fig(id, title, K_LEVELS, "ns", false, SCALE_SIZE);
 		f->levels = levels_n[i];
 	}
+	for (c = 0; c < 3; c++) {
+		snprintf(id, sizeof(id), "fanout-%d%s-%dcpu", FAN_N,
+			 c == 2 ? "-queues" : "", c == 1 ? 2 : 1);
+		snprintf(title, sizeof(title), "1->%d%s %d B [%s]", FAN_N,
+			 c == 2 ? " 8 queues" : " fan-out", FAN_SIZE,
+			 c == 1 ? "2 vCPUs" : "1 vCPU");
+		f = add_fig(id, title, K_FANOUT, "msg/s", true, FAN_SIZE);
+		f->one_cpu = c != 1;
+		f->queues = c == 2;
+	}
 	if (opt.nvariants)
 		variant_figures();
 }
@@ -355,6 +372,8 @@ static double measure(const struct figure *f, const struct mech *m)
 		return measure_contend(m);
 	case K_LEVELS:
 		return measure_levels(m, f->levels);
+	case K_FANOUT:
+		return measure_fanout(m, f->queues, f->one_cpu);
 	default:
 		return measure_scale(m, f->depth, f->nprio);
 	}

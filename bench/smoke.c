@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * msgq-bench --smoke: before its short round, the libmsgq calls the figures
- * use (write/read fast path, msgq_sendrecv(), the ioctls), checked against
- * their documented results.
+ * use (write/read fast path, msgq_sendrecv(), the ioctls, a fan-out
+ * mailbox's subscriptions), checked against their documented results.
  */
 #include "bench.h"
 
@@ -118,6 +118,53 @@ static void smoke_sendrecv(int a, int an, int b, int bn)
 	expect("the reply stayed", msgq_recv(an, in, 16, NULL), 7, 0);
 }
 
+/*
+ * A fan-out mailbox (fanout.c): two subscriptions each get a write and a
+ * batch of two, in order, once.
+ */
+static void smoke_fanout(void)
+{
+	struct msgq_mmsg mm[2] = {
+		{ .buf = ptr_to_u64("one"), .len = 3 },
+		{ .buf = ptr_to_u64("two!"), .len = 4 },
+	};
+	char name[64], in[2][16];
+	int fd, sub[2], i;
+
+	snprintf(name, sizeof(name), "msgq-bench-smoke-%d-%u", (int)getpid(),
+		 name_seq++);
+	fd = msgq_create(name, MSGQ_O_SEND | MSGQ_O_EXCL | MSGQ_O_CLOEXEC |
+			 MSGQ_O_FANOUT, 0600, 4, 16);
+	if (fd < 0)
+		die("smoke: msgq_create(MSGQ_O_FANOUT): %s", strerror(errno));
+	for (i = 0; i < 2; i++) {
+		sub[i] = msgq_open(name, MSGQ_O_RECV | MSGQ_O_NONBLOCK |
+				   MSGQ_O_CLOEXEC);
+		if (sub[i] < 0)
+			die("smoke: subscribe: %s", strerror(errno));
+	}
+	msgq_unlink(name);
+	expect("fan-out: send of 5 bytes (write)", msgq_send(fd, "zero!", 5, 0),
+	       0, 0);
+	expect("fan-out: batch of 2", msgq_send_batch(fd, mm, 2, 0), 2, 0);
+	for (i = 0; i < 2; i++) {
+		expect("fan-out: each subscription: the write (read)",
+		       msgq_recv(sub[i], in[0], 16, NULL), 5, 0);
+		expect("its payload", memcmp(in[0], "zero!", 5), 0, 0);
+		mm[0] = (struct msgq_mmsg){ .buf = ptr_to_u64(in[0]), .len = 16 };
+		mm[1] = (struct msgq_mmsg){ .buf = ptr_to_u64(in[1]), .len = 16 };
+		expect("fan-out: each subscription: the batch",
+		       msgq_recv_batch(sub[i], mm, 2, 0), 2, 0);
+		expect("its lengths", mm[0].len * 10 + mm[1].len, 34, 0);
+		expect("its payloads", memcmp(in[0], "one", 3) |
+		       memcmp(in[1], "two!", 4), 0, 0);
+		expect("fan-out: and nothing more",
+		       msgq_recv(sub[i], in[0], 16, NULL), -1, EAGAIN);
+		close(sub[i]);
+	}
+	close(fd);
+}
+
 void smoke_lib(void)
 {
 	int a, an, b, bn;
@@ -127,6 +174,7 @@ void smoke_lib(void)
 	b = smoke_mailbox(&bn);
 	smoke_fast_path(a, an);
 	smoke_sendrecv(a, an, b, bn);
+	smoke_fanout();
 	alarm(0);
 	close(a);
 	close(an);
