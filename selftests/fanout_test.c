@@ -128,8 +128,9 @@ TEST_F(msgq, every_subscription_gets_every_message_in_order)
 		ASSERT_LE(0, subs[k]);
 	}
 	ASSERT_EQ((__u32)NSUBS, attr_of(self->fd).subscribers);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		ASSERT_EQ(0, send_prio(self->fd, i, prios[i]));
+	}
 	ASSERT_EQ((__u32)n, attr_of(self->fd).max_backlog);
 
 	/* the expected order: by priority, highest first, then by sending */
@@ -347,9 +348,10 @@ TEST_F(msgq, drop_policy_never_waits_with_messages_in_flight)
 				_exit(errno == ETIMEDOUT ? 0 : 1);
 		}
 	}
-	for (i = 0; i < BIG_SENDS; i++)
+	for (i = 0; i < BIG_SENDS; i++) {
 		ASSERT_EQ(0, msgq_send_args(self->fd, &s)) TH_LOG("send %d: %s",
 								 i, strerror(errno));
+	}
 	ASSERT_EQ(0, wait_child_ms(pid, 60000));
 	a = attr_of(sub);
 	ASSERT_EQ((__u64)BIG_SENDS, a.total_sent);
@@ -488,8 +490,9 @@ TEST_F(msgq, message_stored_once_and_freed_with_its_last_subscription)
 	}
 	ASSERT_TRUE(fill_n(self->fd, 4));
 	ASSERT_EQ(base + 4, live_messages());
-	for (k = 0; k < 4; k++)
+	for (k = 0; k < 4; k++) {
 		ASSERT_EQ(k, take_one(subs[0]));
+	}
 	ASSERT_EQ(base + 4, live_messages());
 	close(subs[1]);
 	ASSERT_EQ(base + 4, live_messages());
@@ -570,8 +573,9 @@ TEST_F(msgq, peek_timeout_and_batch_on_a_subscription)
 		m[k].len = sizeof(vals[k]);
 	}
 	ASSERT_EQ(4, msgq_recv_batch(sub, m, 4, MSGQ_F_NONBLOCK));
-	for (k = 0; k < 4; k++)
+	for (k = 0; k < 4; k++) {
 		ASSERT_EQ((unsigned int)k, vals[k]);
+	}
 	close(sub);
 }
 
@@ -752,10 +756,12 @@ TEST_F(msgq, many_senders_many_subscribers_exactly_once)
 			_exit(0);
 		}
 	}
-	for (i = 0; i < SENDERS; i++)
+	for (i = 0; i < SENDERS; i++) {
 		ASSERT_EQ(0, wait_child_ms(senders[i], 120000)) TH_LOG("sender %d", i);
-	for (i = 0; i < SUBSCRIBERS; i++)
+	}
+	for (i = 0; i < SUBSCRIBERS; i++) {
 		ASSERT_EQ(0, wait_child_ms(subscribers[i], 120000)) TH_LOG("subscriber %d", i);
+	}
 	ASSERT_EQ((__u64)SENDERS * PER_SENDER, attr_of(self->fd).total_sent);
 	for (i = 0; i < SUBSCRIBERS; i++)
 		close(subs[i]);
