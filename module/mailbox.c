@@ -856,6 +856,8 @@ static struct msgq_notification *queue_msg(struct msgq_mailbox *mb,
  * @from: the payload, all of it: at most mb->max_msgsize bytes
  * @prio: its priority, below MSGQ_PRIO_MAX
  * @sync: return only once a receiver has taken the message
+ * @fds:  files the message carries, or NULL: the message's (or, on an
+ *        error before it is queued, dropped here)
  * @b:    how the call may block
  *
  * Every send to a rendezvous mailbox (max_msgs 0) is synchronous. A small
@@ -865,7 +867,8 @@ static struct msgq_notification *queue_msg(struct msgq_mailbox *mb,
  * the lock dropped, before any sleep.
  */
 int msgq_mailbox_send(struct msgq_mailbox *mb, struct iov_iter *from,
-		      u32 prio, bool sync, struct msgq_blocking *b)
+		      u32 prio, bool sync, struct msgq_fds *fds,
+		      struct msgq_blocking *b)
 {
 	struct msgq_sync waiter = { .task = current };
 	struct msgq_notification *fired;
@@ -923,6 +926,7 @@ int msgq_mailbox_send(struct msgq_mailbox *mb, struct iov_iter *from,
 	finish_wait(&mb->send_wait, &wait);
 
 	msgq_msg_stamp(msg, len, prio, msgq_msg_clock());
+	msg->fds = fds;
 	fired = queue_msg(mb, msg);
 	if (!sync) {
 		wake = wake_for_messages(mb, 1);
@@ -960,6 +964,8 @@ err_unlock:
 err_free:
 	if (msg)
 		msgq_msg_free(msg);
+	if (fds)
+		msgq_fds_put(fds);
 	/* A wakeup for room we may have taken goes on to the next sender. */
 	if (err == -ENOMEM)
 		wake_up_poll(&mb->send_wait, EPOLL_SEND);
