@@ -21,12 +21,13 @@
  * Receive: installing may sleep (the descriptor table grows) and may fail
  * (EMFILE), and a receive must not lose the message when it fails. So the
  * receive reserves descriptor numbers (get_unused_fd_flags()) before it
- * takes a message: the deliver callback, which runs either unlocked with
- * page faults allowed (it may then sleep and reserves at once) or under the
- * mailbox lock with page faults disabled (it then fails as a fault does,
- * and the fault_in callback reserves, holding no message, before the
- * receive starts over). A reservation that fails fails the receive with
- * the message first in line. Once the message is taken, the reserved
+ * takes a message, in the deliver callback. That runs either with page
+ * faults allowed, and then unlocked (struct msgq_receiver says so): it may
+ * sleep, and reserves at once; or with page faults disabled (under the
+ * mailbox lock, or holding a message its sender waits for): it then gives
+ * the message back as a fault does, and the fault_in callback reserves,
+ * holding no message, before the receive starts over. A failed
+ * reservation ends the receive with the message first in line. Once the message is taken, the reserved
  * numbers are released and receive_fd() installs the files: the only
  * exported way through security_file_receive() (the LSM hook AF_UNIX and
  * binder call) and __receive_sock(). It takes its own reference, so a
