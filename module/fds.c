@@ -27,8 +27,9 @@
  * mailbox lock, or holding a message its sender waits for): it then gives
  * the message back as a fault does, and the fault_in callback reserves,
  * holding no message, before the receive starts over. A failed
- * reservation ends the receive with the message first in line. Once the message is taken, the reserved
- * numbers are released and receive_fd() installs the files: the only
+ * reservation ends the receive with the message first in line. Once the
+ * message is taken, the reserved numbers are released and receive_fd()
+ * installs the files: the only
  * exported way through security_file_receive() (the LSM hook AF_UNIX and
  * binder call) and __receive_sock(). It takes its own reference, so a
  * message keeps its files for the next receiver of the same message. A
