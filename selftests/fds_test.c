@@ -23,6 +23,7 @@
 #include <dirent.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <linux/io_uring.h>
@@ -81,6 +82,23 @@ static ssize_t recv_fds(int fd, char *buf, size_t cap, int *fds,
 	if (flags)
 		*flags = r.fd_flags;
 	return ret;
+}
+
+/* The busybox guest leaves the loopback interface down: bring it up. */
+static void loopback_up(void)
+{
+	struct ifreq ifr;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (s < 0)
+		return;
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo");
+	if (!ioctl(s, SIOCGIFFLAGS, &ifr) && !(ifr.ifr_flags & IFF_UP)) {
+		ifr.ifr_flags |= IFF_UP;
+		ioctl(s, SIOCSIFFLAGS, &ifr);
+	}
+	close(s);
 }
 
 static int io_uring_fd(void)
@@ -214,6 +232,7 @@ TEST_F(msgq, udp_socket_to_child)
 	pid_t pid;
 
 	MBOX_CREATE(4, 64);
+	loopback_up();
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	peer = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -230,15 +249,21 @@ TEST_F(msgq, udp_socket_to_child)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
+		struct sockaddr_in mine;
 		unsigned int n = 1;
 		int got = -1;
 
 		if (msgq_recv_fds(self->fd, buf, sizeof(buf), NULL, &got, &n,
 				  NULL) != 4 || n != 1)
 			_exit(1);
+		/* the very socket: bound where the parent bound it */
+		len = sizeof(mine);
+		if (getsockname(got, (struct sockaddr *)&mine, &len) ||
+		    mine.sin_port != a.sin_port)
+			_exit(2);
 		if (sendto(got, "dgram", 5, 0, (struct sockaddr *)&b,
 			   sizeof(b)) != 5)
-			_exit(2);
+			_exit(100 + errno);
 		_exit(0);
 	}
 	ASSERT_EQ(0, wait_child_ms(pid, WAKE_MS));
