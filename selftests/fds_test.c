@@ -235,6 +235,8 @@ TEST_F(msgq, udp_socket_to_child)
 	loopback_up();
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0 && errno == EAFNOSUPPORT)
+		SKIP(return, "no AF_INET in this kernel");
 	peer = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	ASSERT_LE(0, s);
 	ASSERT_LE(0, peer);
