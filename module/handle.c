@@ -29,6 +29,7 @@
 #include <linux/uio.h>
 
 #include "batch.h"
+#include "fds.h"
 #include "handle.h"
 #include "registry.h"
 
@@ -152,6 +153,7 @@ struct recv_ioctl {
 	struct iov_iter iter;
 	struct msgq_recv args;
 	struct msgq_recv __user *uargs;
+	struct msgq_fds_rcv fr;
 };
 
 static struct recv_ioctl *to_recv_ioctl(struct msgq_receiver *rcv)
@@ -164,23 +166,38 @@ static int deliver_recv_ioctl(struct msgq_receiver *rcv, unsigned int k,
 {
 	struct recv_ioctl *ri = to_recv_ioctl(rcv);
 	struct msgq_recv *args = &ri->args;
+	bool trunc;
+	u32 want;
+	int err;
 
+	/* Room for its descriptors first: see "Receive" in fds.c. */
+	err = msgq_fds_rcv_prepare(&ri->fr, msg, &want, &trunc);
+	if (err)
+		return err;
 	args->len = msg->len;
 	args->prio = msg->prio;
 	args->pid = msgq_msg_sender_vnr(msg);
 	args->uid = msgq_msg_uid(msg);
 	args->sent_ns = msg->sent_ns;
+	args->nfds = want;
+	args->fd_flags = (args->fd_flags & MSGQ_FD_CLOEXEC) |
+			 (trunc ? MSGQ_FD_CTRUNC : 0);
 	if (msgq_msg_copy_out(msg, &ri->iter))
 		return -EFAULT;
-	if (copy_to_user(ri->uargs, args, sizeof(*args))) {
+	if (msgq_fds_rcv_write(&ri->fr, want) ||
+	    copy_to_user(ri->uargs, args, sizeof(*args))) {
 		/* Nothing consumed: the payload is written again next time. */
 		iov_iter_revert(&ri->iter, msg->len);
 		return -EFAULT;
 	}
+	msgq_fds_rcv_hold(&ri->fr, msg, want);
 	return 0;
 }
 
-/* The payload's pages, then the struct's, which holds the caller's input. */
+/*
+ * The payload's pages, then the struct's, which holds the caller's input,
+ * then the descriptor numbers', and the numbers themselves reserved.
+ */
 static int fault_in_recv_ioctl(struct msgq_receiver *rcv, unsigned int k,
 			       u32 len)
 {
@@ -190,7 +207,11 @@ static int fault_in_recv_ioctl(struct msgq_receiver *rcv, unsigned int k,
 	    fault_in_safe_writeable((const char __user *)ri->uargs,
 				    sizeof(*ri->uargs)))
 		return -EFAULT;
-	return 0;
+	if (ri->fr.need &&
+	    fault_in_safe_writeable((const char __user *)ri->fr.ufds,
+				    ri->fr.need * sizeof(*ri->fr.ufds)))
+		return -EFAULT;
+	return msgq_fds_rcv_reserve(&ri->fr);
 }
 
 /* ------------------------------------------------------------------ */
@@ -235,7 +256,7 @@ static ssize_t msgq_handle_write_iter(struct kiocb *iocb,
 	 */
 	if ((iocb->ki_flags & IOCB_NOWAIT) && !mb->max_msgs)
 		return -EAGAIN;
-	err = msgq_mailbox_send(mb, from, 0, false, &b);
+	err = msgq_mailbox_send(mb, from, 0, false, NULL, &b);
 	if (err)
 		return err;
 	return len;
@@ -307,12 +328,11 @@ static int msgq_handle_release(struct inode *inode, struct file *file)
 /* ------------------------------------------------------------------ */
 /* ioctls */
 
-static bool is_handle(const struct file *file);
-
 /* A send described by @args, on @file. */
 static long send_args(struct file *file, const struct msgq_send *args)
 {
 	struct msgq_mailbox *mb = file->private_data;
+	struct msgq_fds *fds = NULL;
 	struct msgq_blocking b;
 	struct iov_iter from;
 	int err;
@@ -320,7 +340,7 @@ static long send_args(struct file *file, const struct msgq_send *args)
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
 	if ((args->flags & ~MSGQ_SEND_FLAGS) || args->prio >= MSGQ_PRIO_MAX ||
-	    msgq_any_set(args->__reserved, sizeof(args->__reserved)))
+	    args->nfds > MSGQ_FDS_MAX || args->fd_flags)
 		return -EINVAL;
 	err = msgq_blocking_from_args(&b, file, args->flags, args->clockid,
 				      &args->timeout);
@@ -329,10 +349,15 @@ static long send_args(struct file *file, const struct msgq_send *args)
 	if (args->len > mb->max_msgsize)
 		return -EMSGSIZE;
 
+	if (args->nfds) {
+		fds = msgq_fds_get(u64_to_user_ptr(args->fds), args->nfds);
+		if (IS_ERR(fds))
+			return PTR_ERR(fds);
+	}
 	iov_iter_ubuf(&from, ITER_SOURCE, u64_to_user_ptr(args->buf),
 		      args->len);
 	return msgq_mailbox_send(mb, &from, args->prio,
-				 args->flags & MSGQ_F_SYNC, &b);
+				 args->flags & MSGQ_F_SYNC, fds, &b);
 }
 
 static long handle_send(struct file *file, struct msgq_send __user *uargs)
@@ -351,7 +376,7 @@ static int recv_check(struct file *file, struct msgq_recv *args,
 	if (!(file->f_mode & FMODE_READ))
 		return -EBADF;
 	if ((args->flags & ~MSGQ_RECV_FLAGS) || args->__pad ||
-	    msgq_any_set(args->__reserved, sizeof(args->__reserved)))
+	    (args->fd_flags & ~(MSGQ_FD_CLOEXEC | MSGQ_FD_CTRUNC)))
 		return -EINVAL;
 	return msgq_blocking_from_args(b, file, args->flags, args->clockid,
 				       &args->timeout);
@@ -362,22 +387,33 @@ static long recv_checked(struct file *file, struct recv_ioctl *ri,
 			 struct msgq_blocking *b)
 {
 	struct msgq_recv *args = &ri->args;
-	int ret;
+	int ret, lost;
 
 	iov_iter_ubuf(&ri->iter, ITER_DEST, u64_to_user_ptr(args->buf),
 		      args->cap);
 	iter_receiver_init(&ri->r, &ri->iter);
 	ri->r.rcv.deliver = deliver_recv_ioctl;
 	ri->r.rcv.fault_in = fault_in_recv_ioctl;
+	msgq_fds_rcv_init(&ri->fr, u64_to_user_ptr(args->fds), args->nfds,
+			  args->fd_flags & MSGQ_FD_CLOEXEC);
 	ret = msgq_mailbox_recv(file->private_data, &ri->r.rcv, 1,
 				args->flags & MSGQ_F_PEEK, b);
+	/* In every case: what was reserved goes, what was taken is installed. */
+	lost = msgq_fds_rcv_finish(&ri->fr);
 	if (ret == -EMSGSIZE) {
 		/* Tell the caller how large a buffer it needs. */
 		args->len = ri->r.rcv.len;
 		if (copy_to_user(&ri->uargs->len, &args->len, sizeof(args->len)))
 			return -EFAULT;
 	}
-	return ret < 0 ? ret : 0;
+	if (ret < 0)
+		return ret;
+	if (lost < 0)
+		return lost;
+	if (lost && put_user(args->fd_flags | MSGQ_FD_CTRUNC,
+			     &ri->uargs->fd_flags))
+		return -EFAULT;
+	return 0;
 }
 
 static long handle_recv(struct file *file, struct msgq_recv __user *uargs)
@@ -427,7 +463,7 @@ static long handle_send_recv(struct file *file,
 		if (!fd_file(target))
 			return -EBADF;
 		err = -EBADF;
-		if (is_handle(fd_file(target)))
+		if (msgq_handle_is(fd_file(target)))
 			err = send_args(fd_file(target), &args.send);
 		fdput(target);
 		if (err)
@@ -584,7 +620,7 @@ static const struct file_operations msgq_handle_fops = {
 };
 
 /* Is @file a mailbox handle (of this module)? */
-static bool is_handle(const struct file *file)
+bool msgq_handle_is(const struct file *file)
 {
 	return file->f_op == &msgq_handle_fops;
 }

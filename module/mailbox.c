@@ -1067,11 +1067,12 @@ static int fanout_alloc_headers(struct list_head *hdrs, unsigned int n)
 
 /*
  * Send to fan-out mailbox @hub: the payload is copied in once, into a body
- * each subscription shares, and queued in all of them in one hold of @hub's
- * lock, once each has room (see msgq_mailbox_send()).
+ * each subscription shares with the files it carries (@fds, consumed), and
+ * queued in all of them in one hold of @hub's lock, once each has room (see
+ * msgq_mailbox_send()).
  */
 static int fanout_send(struct msgq_mailbox *hub, struct iov_iter *from,
-		       u32 prio, struct msgq_blocking *b)
+		       u32 prio, struct msgq_fds *fds, struct msgq_blocking *b)
 {
 	u32 len = iov_iter_count(from);
 	struct msgq_mailbox *need;
@@ -1083,12 +1084,14 @@ static int fanout_send(struct msgq_mailbox *hub, struct iov_iter *from,
 	int err;
 
 	body = msgq_msg_alloc(len, 0);
-	if (!body)
-		return -ENOMEM;
+	if (!body) {
+		err = -ENOMEM;
+		goto out_fds;
+	}
 	err = msgq_msg_copy_in(body, from, len);
 	if (err) {
 		msgq_msg_free(body);
-		return err;
+		goto out_fds;
 	}
 
 	spin_lock(&hub->lock);
@@ -1141,6 +1144,8 @@ static int fanout_send(struct msgq_mailbox *hub, struct iov_iter *from,
 	}
 	/* Stamped as queued: the time, and in the live counts from now. */
 	msgq_msg_stamp(body, len, prio, msgq_msg_clock());
+	body->fds = fds;
+	fds = NULL;
 	fanout_queue(hub, body, &hdrs, &lost);
 	spin_unlock(&hub->lock);
 	msgq_msg_put(body);
@@ -1149,6 +1154,9 @@ static int fanout_send(struct msgq_mailbox *hub, struct iov_iter *from,
 out:
 	list_for_each_entry_safe(hdr, tmp, &hdrs, link)
 		msgq_msg_free(hdr);
+out_fds:
+	if (fds)
+		msgq_fds_put(fds);
 	return err;
 }
 
@@ -1164,7 +1172,7 @@ static int fanout_send_batch(struct msgq_mailbox *hub,
 	for (k = 0; k < n; k++) {
 		iov_iter_ubuf(&from, ITER_SOURCE, (void __user *)e[k].buf,
 			      e[k].len);
-		err = fanout_send(hub, &from, e[k].prio, b);
+		err = fanout_send(hub, &from, e[k].prio, NULL, b);
 		if (err)
 			break;
 	}
@@ -1177,6 +1185,8 @@ static int fanout_send_batch(struct msgq_mailbox *hub,
  * @from: the payload, all of it: at most mb->max_msgsize bytes
  * @prio: its priority, below MSGQ_PRIO_MAX
  * @sync: return only once a receiver has taken the message
+ * @fds:  files the message carries, or NULL: the message's (or, on an
+ *        error before it is queued, dropped here)
  * @b:    how the call may block
  *
  * Every send to a rendezvous mailbox (max_msgs 0) is synchronous. A small
@@ -1187,7 +1197,8 @@ static int fanout_send_batch(struct msgq_mailbox *hub,
  * fan-out mailbox, where it may not be synchronous (-EINVAL).
  */
 int msgq_mailbox_send(struct msgq_mailbox *mb, struct iov_iter *from,
-		      u32 prio, bool sync, struct msgq_blocking *b)
+		      u32 prio, bool sync, struct msgq_fds *fds,
+		      struct msgq_blocking *b)
 {
 	struct msgq_sync waiter = { .task = current };
 	struct msgq_notification *fired;
@@ -1198,8 +1209,12 @@ int msgq_mailbox_send(struct msgq_mailbox *mb, struct iov_iter *from,
 	int err;
 
 	mb = msgq_mailbox_named(mb);
-	if (mb->fanout)
-		return sync ? -EINVAL : fanout_send(mb, from, prio, b);
+	if (mb->fanout && !sync)
+		return fanout_send(mb, from, prio, fds, b);
+	if (mb->fanout) {
+		err = -EINVAL;
+		goto err_free;
+	}
 	sync = sync || !mb->max_msgs;
 	if (len > mb->slot_payload) {
 		err = fill_msg(mb, &msg, from, len);
@@ -1248,6 +1263,7 @@ int msgq_mailbox_send(struct msgq_mailbox *mb, struct iov_iter *from,
 	finish_wait(&mb->send_wait, &wait);
 
 	msgq_msg_stamp(msg, len, prio, msgq_msg_clock());
+	msg->fds = fds;
 	fired = queue_msg(mb, msg);
 	if (!sync) {
 		wake = wake_for_messages(mb, 1);
@@ -1285,6 +1301,8 @@ err_unlock:
 err_free:
 	if (msg)
 		msgq_msg_free(msg);
+	if (fds)
+		msgq_fds_put(fds);
 	/* A wakeup for room we may have taken goes on to the next sender. */
 	if (err == -ENOMEM)
 		wake_up_poll(&mb->send_wait, EPOLL_SEND);

@@ -338,7 +338,8 @@ bool msgq_mailbox_owned_by(struct msgq_mailbox *mb, struct file *file);
 void msgq_mailbox_kill(struct msgq_mailbox *mb);
 
 int msgq_mailbox_send(struct msgq_mailbox *mb, struct iov_iter *from,
-		      u32 prio, bool sync, struct msgq_blocking *b);
+		      u32 prio, bool sync, struct msgq_fds *fds,
+		      struct msgq_blocking *b);
 int msgq_mailbox_send_batch(struct msgq_mailbox *mb,
 			    const struct msgq_send_entry *e, unsigned int n,
 			    struct msgq_blocking *b);

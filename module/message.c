@@ -164,8 +164,12 @@ struct msgq_msg *msgq_msg_alloc_shared(void)
 void msgq_msg_share(struct msgq_msg *msg, struct msgq_msg *body)
 {
 	refcount_set(&msg->ref, 1);
-	msg->sender = body->sender ? get_pid(body->sender) : NULL;
-	msg->tgid = body->tgid;
+	msg->pinned = body->pinned;
+	if (msg->pinned)
+		msg->sender = get_pid(body->sender);
+	else
+		msg->tgid = body->tgid;
+	msg->fds = NULL;		/* the body's: msgq_msg_fds() */
 	msg->uid = body->uid;
 	msg->sent_ns = body->sent_ns;
 	msg->sync = NULL;

@@ -51,6 +51,7 @@
 #include "msgq_test.h"
 
 #include <sched.h>
+#include <sys/eventfd.h>
 
 #define u64_to_ptr(u)	((void *)(uintptr_t)(u))
 
@@ -1503,6 +1504,164 @@ TEST_F_TIMEOUT(fi, proc_read, FI_TIMEOUT)
 	close(c.procfd);
 	free(c.rbuf);
 	drop_listing(_metadata, self);
+}
+
+/* ------------------------------------------------------------------ */
+/* Descriptors carried (fds.c) */
+
+/*
+ * The end of a pipe whose write end @wfd was carried: once every holder
+ * closed it, the read end sees EOF, so no attempt leaked a file reference.
+ */
+static void expect_pipe_eof(struct __test_metadata *_metadata, int rfd,
+			    const char *what)
+{
+	struct pollfd p = { .fd = rfd, .events = POLLIN };
+	char c;
+
+	ASSERT_EQ(1, poll(&p, 1, 5000)) TH_LOG("%s: a reference to the pipe's write end leaked",
+					      what);
+	ASSERT_EQ(0, read(rfd, &c, 1)) TH_LOG("%s: no EOF", what);
+}
+
+/* A failure queued nothing; a success queued the message and its two files. */
+static void check_send_fds(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(fi) *self, struct fi_case *c,
+			   const struct fi_try *t, unsigned long step)
+{
+	unsigned int nfds = 2;
+	int fds[2] = { -1, -1 };
+	char got[64];
+	struct msgq_attr a;
+
+	ASSERT_EQ(0, msgq_getattr(c->fd, &a));
+	if (t->ret < 0) {
+		expect_attr_same(_metadata, &c->before, &a, c->what, step);
+		return;
+	}
+	EXPECT_EQ(c->before.cur_msgs + 1, a.cur_msgs);
+	ASSERT_EQ((ssize_t)c->len, msgq_recv_fds(c->fd, got, sizeof(got),
+						  NULL, fds, &nfds, NULL));
+	ASSERT_EQ(2U, nfds);
+	ASSERT_LE(0, fds[0]);
+	ASSERT_LE(0, fds[1]);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+TEST_F_TIMEOUT(fi, send_fds, FI_TIMEOUT)
+{
+	struct fi_case c = {
+		.what = "send carrying 2 descriptors", .call = call_send,
+		.check = check_send_fds, .len = 5,
+	};
+	int p[2], fds[2];
+
+	make_mailbox(_metadata, self, 4, 64);
+	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
+	fds[0] = p[1];
+	fds[1] = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, fds[1]);
+	c.fd = self->fd;
+	c.s.buf = ptr_to_u64("fds!");
+	c.s.len = 5;
+	c.s.fds = ptr_to_u64(fds);
+	c.s.nfds = 2;
+	fi_run(_metadata, self, &c);
+	close(fds[1]);
+	close(p[1]);
+	expect_pipe_eof(_metadata, p[0], c.what);
+	close(p[0]);
+}
+
+/*
+ * A message carrying two descriptors queued; a failure (the descriptor
+ * table could not grow) took nothing and it is still first in line; a
+ * success installed both, and the message is sent again.
+ */
+static void check_recv_fds(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(fi) *self, struct fi_case *c,
+			   const struct fi_try *t, unsigned long step)
+{
+	int *fds = u64_to_ptr(c->r.fds);
+	struct msgq_attr a;
+
+	ASSERT_EQ(0, msgq_getattr(c->fd, &a));
+	if (t->ret < 0) {
+		expect_attr_same(_metadata, &c->before, &a, c->what, step);
+		EXPECT_EQ(1U, a.cur_msgs);
+		c->r.nfds = 2;
+		return;
+	}
+	EXPECT_EQ(0U, a.cur_msgs);
+	ASSERT_EQ(2U, c->r.nfds);
+	ASSERT_EQ(0U, c->r.fd_flags & MSGQ_FD_CTRUNC);
+	ASSERT_LE(0, fds[0]);
+	ASSERT_LE(0, fds[1]);
+	close(fds[0]);
+	close(fds[1]);
+	c->r.nfds = 2;
+	ASSERT_EQ(0, msgq_send_args(c->fd, &c->s));
+}
+
+static void run_recv_fds(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(fi) *self, size_t len, const char *what)
+{
+	struct fi_case c = {
+		.what = what, .call = call_recv, .check = check_recv_fds,
+		.len = len,
+	};
+	int p[2], sfds[2], rfds[2], i;
+
+	make_mailbox(_metadata, self, 4, BIG_MSGSIZE);
+	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
+	sfds[0] = p[1];
+	sfds[1] = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, sfds[1]);
+	c.buf = pattern_buf(len, 3);
+	ASSERT_NE(NULL, c.buf);
+	c.s.buf = ptr_to_u64(c.buf);
+	c.s.len = len;
+	c.s.fds = ptr_to_u64(sfds);
+	c.s.nfds = 2;
+	ASSERT_EQ(0, msgq_send_args(self->fd, &c.s));
+	c.fd = self->fd;
+	c.rcap = len + 64;
+	c.rbuf = malloc(c.rcap);
+	ASSERT_NE(NULL, c.rbuf);
+	c.r.fds = ptr_to_u64(rfds);
+	c.r.nfds = 2;
+	c.r.flags = MSGQ_F_NONBLOCK;
+	/* A full first table, so that the new descriptors must grow it. */
+	for (i = 0; i < 64; i++) {
+		if (fcntl(i, F_GETFD) < 0)
+			ASSERT_EQ(i, dup2(self->dev, i));
+	}
+	fi_run(_metadata, self, &c);
+	ASSERT_EQ(1, mbox_depth(self->fd));
+	close(self->fd);
+	self->fd = -1;
+	msgq_unlink_at(self->dev, self->name);
+	close(sfds[1]);
+	close(p[1]);
+	expect_pipe_eof(_metadata, p[0], c.what);
+	close(p[0]);
+	free(c.rbuf);
+	free(c.buf);
+}
+
+/* copied under the mailbox lock: the numbers are reserved in fault_in */
+TEST_F_TIMEOUT(fi, recv_fds_small, FI_TIMEOUT)
+{
+	run_recv_fds(_metadata, self, SMALL_LEN,
+		     "receive 200 bytes and 2 descriptors");
+}
+
+/* taken off the queue to copy: reserved in the deliver callback */
+TEST_F_TIMEOUT(fi, recv_fds_large, FI_TIMEOUT)
+{
+	run_recv_fds(_metadata, self, LARGE_LEN,
+		     "receive 256 KiB and 2 descriptors");
 }
 
 /* ------------------------------------------------------------------ */

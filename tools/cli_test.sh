@@ -160,6 +160,26 @@ expect_err "send of a message over max-size: exit 1" 1 "at most 1024"
 run send cli-none x; expect_err "send to a missing mailbox: exit 1" 1 "no such mailbox"
 run recv cli-none --nonblock; expect_err "recv from a missing mailbox: exit 1" 1 "no such mailbox"
 
+# ---- send --fd ----
+run send cli-a --fd 3 carried 3</dev/null; expect "send --fd 3" 0
+run recv cli-a; expect_out "recv: the payload of a message that carried a descriptor" 0 "carried\n"
+# The message holds the pipe's write end: its reader sees EOF only once
+# the message is received (msgq recv closes what it does not ask for).
+rm -f "$tmp/eof"
+{ "$MSGQ" send cli-a --fd 3 held 3>&1 >/dev/null | { cat >/dev/null; echo eof >"$tmp/eof"; }; } &
+sleep 0.5
+[ ! -e "$tmp/eof" ] && ok "send --fd: the queued message holds the file" ||
+	not_ok "send --fd: the queued message holds the file"
+run recv cli-a; expect_out "recv the message holding the pipe" 0 "held\n"
+wait
+[ -e "$tmp/eof" ] && ok "send --fd: received, the file is let go" ||
+	not_ok "send --fd: received, the file is let go"
+run send cli-a --fd 97 x; expect_err "send --fd of a closed descriptor: exit 1" 1 "cannot be carried"
+run send cli-a --fd 3 x 3</dev/msgq; expect_err "send --fd of /dev/msgq: refused" 1 "cannot be carried"
+run send cli-a --fd x x; expect_err "send --fd x: usage error" 2 "descriptor number"
+[ "$(stat_field cli-a cur_msgs)" = 0 ] && ok "send --fd: refusals queue nothing" ||
+	not_ok "send --fd: refusals queue nothing"
+
 # ---- peek ----
 "$MSGQ" send cli-a --prio 3 peeked
 run recv cli-a --peek --show-prio; expect_out "recv --peek shows the next message" 0 "3\tpeeked\n"

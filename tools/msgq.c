@@ -3,7 +3,8 @@
  * msgq: the command-line tool for msgq mailboxes, over libmsgq.
  *
  *   msgq create NAME [--max-msgs N] [--max-size N] [--mode OCTAL] [--excl]
- *   msgq send NAME [--prio P] [--nonblock] [--timeout MS] [MESSAGE...]
+ *   msgq send NAME [--prio P] [--nonblock] [--timeout MS] [--fd N]...
+ *                  [MESSAGE...]
  *   msgq recv NAME [--count N] [--timeout MS] [--nonblock] [--peek]
  *                  [--show-prio]
  *   msgq stat NAME
@@ -220,7 +221,7 @@ static const char create_help[] =
 "  -h, --help          show this help\n";
 
 static const char send_help[] =
-"Usage: msgq send NAME [--prio P] [--nonblock] [--timeout MS] [MESSAGE...]\n"
+"Usage: msgq send NAME [--prio P] [--nonblock] [--timeout MS] [--fd N]... [MESSAGE...]\n"
 "Send each MESSAGE argument as one message; without any, send each line of\n"
 "standard input (without its newline) as one message.\n"
 "\n"
@@ -228,6 +229,8 @@ static const char send_help[] =
 "                      first\n"
 "  -N, --nonblock      do not wait for room: exit 3 when the mailbox is full\n"
 "  -t, --timeout MS    wait at most MS milliseconds in all, then exit 3\n"
+"  -f, --fd N          carry the open file descriptor N with each message\n"
+"                      (repeatable, up to 16), e.g. --fd 3 3<FILE\n"
 "  -h, --help          show this help\n"
 "\n"
 "Without --nonblock or --timeout, waits as long as the mailbox is full.\n";
@@ -398,9 +401,15 @@ static int cmd_create(int argc, char **argv)
 
 /* ---- send ------------------------------------------------------------ */
 
+/* Descriptors each message carries (--fd). */
+struct send_fds {
+	int fds[MSGQ_FDS_MAX];
+	unsigned int n;
+};
+
 static int send_one(int fd, const char *name, const void *buf, size_t len,
 		    unsigned int prio, const struct wait_opts *w,
-		    unsigned long done)
+		    const struct send_fds *f, unsigned long done)
 {
 	struct msgq_send s = { 0 };
 
@@ -410,6 +419,8 @@ static int send_one(int fd, const char *name, const void *buf, size_t len,
 		s.buf = (__u64)(uintptr_t)buf;
 		s.len = (__u32)len;
 		s.prio = prio;
+		s.fds = (__u64)(uintptr_t)f->fds;
+		s.nfds = f->n;
 		wait_flags(w, &s.flags, &s.clockid, &s.timeout);
 		if (msgq_send_args(fd, &s) == 0)
 			return EXIT_SUCCESS;
@@ -432,6 +443,13 @@ static int send_one(int fd, const char *name, const void *buf, size_t len,
 			      strerror(EMSGSIZE));
 		return EXIT_FAILURE;
 	}
+	case EBADF:
+		if (f->n) {
+			errmsg("%s: a --fd is not open, or cannot be carried (a msgq handle, an AF_UNIX socket, an io_uring)",
+			       name);
+			return EXIT_FAILURE;
+		}
+		return fail(name, "send", errno);
 	default:
 		return fail(name, "send", errno);
 	}
@@ -443,16 +461,18 @@ static int cmd_send(int argc, char **argv)
 		{ "prio", required_argument, NULL, 'p' },
 		{ "nonblock", no_argument, NULL, 'N' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "fd", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	unsigned long long prio = 0, ms;
+	unsigned long long prio = 0, ms, fdn;
 	struct wait_opts w = { 0 };
+	struct send_fds f = { .n = 0 };
 	unsigned long done = 0;
 	const char *name;
 	int c, fd, rc = EXIT_SUCCESS;
 
-	while ((c = getopt_long(argc, argv, "p:Nt:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:Nt:f:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (!parse_uint(optarg, MSGQ_PRIO_MAX - 1, false, &prio))
@@ -469,6 +489,15 @@ static int cmd_send(int argc, char **argv)
 						   optarg);
 			w.timed = true;
 			w.deadline = deadline_after(ms);
+			break;
+		case 'f':
+			if (!parse_uint(optarg, (unsigned long long)INT32_MAX,
+					false, &fdn))
+				return usage_error("--fd: not a descriptor number: '%s'",
+						   optarg);
+			if (f.n == MSGQ_FDS_MAX)
+				return usage_error("--fd: at most %d", MSGQ_FDS_MAX);
+			f.fds[f.n++] = (int)fdn;
 			break;
 		case 'h':
 			fputs(send_help, stdout);
@@ -489,7 +518,7 @@ static int cmd_send(int argc, char **argv)
 		for (; optind < argc && rc == EXIT_SUCCESS; optind++, done++)
 			rc = send_one(fd, name, argv[optind],
 				      strlen(argv[optind]), (unsigned int)prio,
-				      &w, done);
+				      &w, &f, done);
 	} else {
 		char *line = NULL;
 		size_t cap = 0;
@@ -500,7 +529,7 @@ static int cmd_send(int argc, char **argv)
 			if (n > 0 && line[n - 1] == '\n')
 				n--;
 			rc = send_one(fd, name, line, (size_t)n,
-				      (unsigned int)prio, &w, done++);
+				      (unsigned int)prio, &w, &f, done++);
 		}
 		if (rc == EXIT_SUCCESS && ferror(stdin)) {
 			errmsg("standard input: %s", strerror(errno));

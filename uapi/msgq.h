@@ -215,6 +215,35 @@ struct msgq_timespec {
  * timeout always fails with EINTR, as a restart could not honour it.
  */
 
+/*
+ * Passing file descriptors: MSGQ_IOC_SEND (and the send half of
+ * MSGQ_IOC_SEND_RECV, synchronous and rendezvous sends included) may carry
+ * up to MSGQ_FDS_MAX open file descriptors with the message, as SCM_RIGHTS
+ * does on an AF_UNIX socket. The message holds a reference to each open
+ * file until it is received or dropped (unlink of the last handle, the
+ * owner's death), whatever the sender does with its descriptors meanwhile.
+ * Descriptors that could make a file hold itself through a queue are
+ * refused with EBADF (as io_uring refuses to register its own ring): msgq
+ * handles and /dev/msgq handles, AF_UNIX sockets and io_uring instances;
+ * so are closed descriptors and O_PATH ones. Nothing is queued on an error.
+ * The descriptors cost nothing of the byte quota.
+ *
+ * MSGQ_IOC_RECV (and the receive half of MSGQ_IOC_SEND_RECV) installs new
+ * descriptors for them in the receiver, through the LSM's file_receive
+ * check, with FD_CLOEXEC if MSGQ_FD_CLOEXEC is set, and writes their
+ * numbers to @fds and their count to @nfds. A receive whose descriptor
+ * table cannot take them fails with EMFILE and leaves the message first in
+ * line. The descriptors for which @nfds has no room, and those of a
+ * receive by read(2), readv(2), io_uring or MSGQ_IOC_RECV_BATCH, are
+ * closed and the message delivered without them, as AF_UNIX does without
+ * room for the control message; MSGQ_IOC_RECV says so with MSGQ_FD_CTRUNC.
+ * A peek (MSGQ_F_PEEK) installs descriptors of its own for the same files.
+ * MSGQ_IOC_SEND_BATCH carries no descriptors.
+ */
+#define MSGQ_FDS_MAX		16
+#define MSGQ_FD_CLOEXEC		0x01U	/* recv in: new descriptors FD_CLOEXEC */
+#define MSGQ_FD_CTRUNC		0x02U	/* recv out: descriptors were dropped */
+
 /**
  * struct msgq_send - MSGQ_IOC_SEND: send one message
  * @buf:        in: pointer to the message
@@ -223,7 +252,10 @@ struct msgq_timespec {
  * @flags:      in: MSGQ_SEND_FLAGS
  * @clockid:    in: clock of an absolute timeout
  * @timeout:    in: see "Timeouts"
- * @__reserved: must be zero
+ * @fds:        in: pointer to an array of @nfds __s32 file descriptors to
+ *              carry with the message (see "Passing file descriptors")
+ * @nfds:       in: entries in @fds, 0..MSGQ_FDS_MAX; 0 ignores @fds
+ * @fd_flags:   must be zero
  *
  * Waits while the mailbox is full. With MSGQ_F_SYNC, returns only once a
  * receiver has dequeued this message; if the wait is cut short (signal,
@@ -237,7 +269,9 @@ struct msgq_timespec {
  * non-blocking MSGQ_F_SYNC send to any mailbox.
  *
  * Errors: EAGAIN (full, non-blocking), ETIMEDOUT, EINTR, EMSGSIZE, EBADF
- * (handle not opened for sending), EIDRM (the owned mailbox is gone).
+ * (handle not opened for sending; or an entry of @fds that is not open or
+ * cannot be carried), EINVAL (@nfds above MSGQ_FDS_MAX), EIDRM (the owned
+ * mailbox is gone).
  */
 struct msgq_send {
 	__u64 buf;
@@ -246,7 +280,9 @@ struct msgq_send {
 	__u32 flags;
 	__u32 clockid;
 	struct msgq_timespec timeout;
-	__u64 __reserved[2];
+	__u64 fds;
+	__u32 nfds;
+	__u32 fd_flags;
 };
 
 /**
@@ -262,7 +298,12 @@ struct msgq_send {
  * @uid:        out: sender's euid in the receiver's user namespace
  * @sent_ns:    out: CLOCK_REALTIME time of the send, in nanoseconds
  * @timeout:    in: see "Timeouts"
- * @__reserved: must be zero
+ * @fds:        in: pointer to an array of @nfds __s32, where the numbers
+ *              of the descriptors received are written
+ * @nfds:       in: entries in @fds (any number; at most MSGQ_FDS_MAX are
+ *              used); out: descriptors received (set it before each call)
+ * @fd_flags:   in: MSGQ_FD_CLOEXEC; out: MSGQ_FD_CTRUNC if the message
+ *              carried descriptors that were not received (ignored in)
  *
  * Takes the oldest message of the highest priority present, or with
  * MSGQ_F_PEEK copies it and leaves it in place. A buffer smaller than that
@@ -270,7 +311,8 @@ struct msgq_send {
  * either way the message stays first in line. Waits while empty.
  *
  * Errors: EAGAIN, ETIMEDOUT, EINTR, EMSGSIZE, EFAULT, EBADF (handle not
- * opened for receiving), EIDRM.
+ * opened for receiving), EIDRM, EMFILE (the message carries descriptors
+ * and the caller's table has no room for them: it stays first in line).
  */
 struct msgq_recv {
 	__u64 buf;
@@ -284,7 +326,9 @@ struct msgq_recv {
 	__u32 __pad;
 	__u64 sent_ns;
 	struct msgq_timespec timeout;
-	__u64 __reserved[2];
+	__u64 fds;
+	__u32 nfds;
+	__u32 fd_flags;
 };
 
 /* Bits of struct msgq_attr.flags */
