@@ -18,6 +18,16 @@
  * its anonymous inode's name, "[io_uring]", as io_is_uring_fops() is not
  * exported to modules.
  *
+ * In flight: a file in a message is open while its sender may have closed
+ * every descriptor of it, so the sender's RLIMIT_NOFILE no longer bounds
+ * it. As AF_UNIX counts a user's files in flight (unix_inflight) and
+ * refuses more than RLIMIT_NOFILE with ETOOMANYREFS, msgq counts the files
+ * each user (the sender's real uid) has in messages, in @inflight, and
+ * refuses a send that would take them past the sender's RLIMIT_NOFILE,
+ * unless it has CAP_SYS_RESOURCE or CAP_SYS_ADMIN. The count goes down
+ * when the message is retired, which may be under a mailbox lock: the
+ * table has a spinlock, and a new user's entry is allocated before it.
+ *
  * Receive: installing may sleep (the descriptor table grows) and may fail
  * (EMFILE), and a receive must not lose the message when it fails. So the
  * receive reserves descriptor numbers (get_unused_fd_flags()) before it
@@ -39,12 +49,15 @@
  * failed install with MSG_CTRUNC.
  */
 
+#include <linux/cred.h>
 #include <linux/file.h>
+#include <linux/hashtable.h>
 #include <linux/fs.h>
 #include <linux/magic.h>
 #include <linux/minmax.h>
 #include <linux/net.h>
 #include <linux/overflow.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -54,6 +67,90 @@
 #include "fds.h"
 #include "handle.h"
 #include "message.h"
+
+/**
+ * struct inflight - one user's files in messages
+ * @node:  in @inflight, under @inflight_lock
+ * @uid:   the user (a sender's real uid)
+ * @files: files in messages, under @inflight_lock; the entry goes at 0
+ */
+struct inflight {
+	struct hlist_node node;
+	kuid_t uid;
+	unsigned long files;
+};
+
+static DEFINE_HASHTABLE(inflight, 6);
+static DEFINE_SPINLOCK(inflight_lock);	/* guards @inflight and its entries */
+
+static struct inflight *inflight_find(kuid_t uid)
+{
+	struct inflight *in;
+
+	lockdep_assert_held(&inflight_lock);
+	hash_for_each_possible(inflight, in, node, __kuid_val(uid))
+		if (uid_eq(in->uid, uid))
+			return in;
+	return NULL;
+}
+
+/* Count @n more files in flight for the caller: 0, -ETOOMANYREFS, -ENOMEM. */
+static int inflight_charge(kuid_t uid, unsigned int n)
+{
+	struct inflight *new, *in;
+	unsigned long limit = rlimit(RLIMIT_NOFILE);
+	int err = 0;
+
+	new = kmalloc(sizeof(*new), GFP_KERNEL);
+	if (!new)
+		return -ENOMEM;
+	spin_lock(&inflight_lock);
+	in = inflight_find(uid);
+	if (!in) {
+		swap(in, new);
+		in->uid = uid;
+		in->files = 0;
+		hash_add(inflight, &in->node, __kuid_val(uid));
+	}
+	if (in->files + n > limit && !capable(CAP_SYS_RESOURCE) &&
+	    !capable(CAP_SYS_ADMIN))
+		err = -ETOOMANYREFS;
+	else
+		in->files += n;
+	if (!in->files) {
+		hash_del(&in->node);
+		swap(in, new);
+	}
+	spin_unlock(&inflight_lock);
+	kfree(new);
+	return err;
+}
+
+/* @n files of @uid's are no longer in flight; any context. */
+static void inflight_uncharge(kuid_t uid, unsigned int n)
+{
+	struct inflight *in;
+
+	spin_lock(&inflight_lock);
+	in = inflight_find(uid);
+	if (!WARN_ON_ONCE(!in || in->files < n)) {
+		in->files -= n;
+		if (!in->files)
+			hash_del(&in->node);
+		else
+			in = NULL;
+	} else {
+		in = NULL;
+	}
+	spin_unlock(&inflight_lock);
+	kfree(in);
+}
+
+/* Every file is back, at module exit. */
+void msgq_fds_exit(void)
+{
+	WARN_ON_ONCE(!hash_empty(inflight));
+}
 
 /* receive_fd() gained a user pointer for the number in 6.7; Kbuild tells. */
 #ifdef MSGQ_RECEIVE_FD_UFD
@@ -85,6 +182,8 @@ void msgq_fds_put(struct msgq_fds *fds)
 {
 	unsigned int i;
 
+	if (fds->charged)
+		inflight_uncharge(fds->uid, fds->count);
 	for (i = 0; i < fds->count; i++)
 		fput(fds->files[i]);
 	kfree(fds);
@@ -95,8 +194,9 @@ void msgq_fds_put(struct msgq_fds *fds)
  * @ufds: the descriptors' numbers in user memory
  * @n:    how many, 1..MSGQ_FDS_MAX
  *
- * Returns them referenced, or ERR_PTR(-EFAULT, -ENOMEM, or -EBADF for a
- * descriptor that is not open or may not be carried).
+ * Returns them referenced, or ERR_PTR(-EFAULT, -ENOMEM, -EBADF for a
+ * descriptor that is not open or may not be carried, or -ETOOMANYREFS past
+ * the caller's files in flight: see "In flight" above).
  */
 struct msgq_fds *msgq_fds_get(const int __user *ufds, u32 n)
 {
@@ -110,6 +210,8 @@ struct msgq_fds *msgq_fds_get(const int __user *ufds, u32 n)
 	fds = kmalloc(struct_size(fds, files, n), GFP_KERNEL_ACCOUNT);
 	if (!fds)
 		return ERR_PTR(-ENOMEM);
+	fds->uid = current_uid();
+	fds->charged = false;
 	for (fds->count = 0; fds->count < n; fds->count++) {
 		/* A negative number is a huge unsigned one: not open. */
 		file = fget(nums[fds->count]);
@@ -124,6 +226,10 @@ struct msgq_fds *msgq_fds_get(const int __user *ufds, u32 n)
 		}
 		fds->files[fds->count] = file;
 	}
+	err = inflight_charge(fds->uid, fds->count);
+	if (err)
+		goto err_put;
+	fds->charged = true;
 	return fds;
 
 err_put:

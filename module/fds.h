@@ -17,6 +17,7 @@
 
 #include <linux/compiler.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
 
 #include "msgq.h"	/* uapi/msgq.h: MSGQ_FDS_MAX */
 
@@ -25,16 +26,21 @@ struct msgq_msg;
 
 /**
  * struct msgq_fds - the files a message carries
- * @count: entries in @files, 1..MSGQ_FDS_MAX
- * @files: one reference each
+ * @uid:     the sender's real uid, whose files in flight they count in
+ * @charged: counted there (fds.c, "In flight")
+ * @count:   entries in @files, 1..MSGQ_FDS_MAX
+ * @files:   one reference each
  */
 struct msgq_fds {
+	kuid_t uid;
+	bool charged;
 	unsigned int count;
 	struct file *files[];
 };
 
 struct msgq_fds *msgq_fds_get(const int __user *ufds, u32 n);
 void msgq_fds_put(struct msgq_fds *fds);
+void msgq_fds_exit(void);
 
 /**
  * struct msgq_fds_rcv - the descriptors of one receive

@@ -639,6 +639,83 @@ TEST_F(users, subscriptions_charge_their_opener)
 }
 
 /* ------------------------------------------------------------------ */
+/* Files in flight */
+
+#define NOFILE		40
+
+/* Send a message carrying @n copies of @fd: 0, or -1 with errno. */
+static int send_copies(int mb, int fd, unsigned int n)
+{
+	int fds[MSGQ_FDS_MAX];
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		fds[i] = fd;
+	return msgq_send_fds(mb, "f", 1, 0, fds, n);
+}
+
+/*
+ * With RLIMIT_NOFILE at NOFILE, put files in flight until refused: the
+ * count is the sender's, whatever it closes, and goes down as messages
+ * are received or dropped.
+ */
+static long op_files_in_flight(void *arg, struct child_result *res)
+{
+	const int *dev = arg;
+	struct rlimit rl = { NOFILE, NOFILE };
+	int p[2], mb, got[MSGQ_FDS_MAX];
+	unsigned int n = MSGQ_FDS_MAX, i;
+	char c;
+
+	CHILD_CHECK(res, setrlimit(RLIMIT_NOFILE, &rl) == 0);
+	mb = msgq_create_at(*dev, "flight", MSGQ_O_RDWR | MSGQ_O_EXCL |
+			    MSGQ_O_NONBLOCK, 0600, 64, 1);
+	CHILD_CHECK(res, mb >= 0);
+	CHILD_CHECK(res, pipe(p) == 0);
+	CHILD_CHECK(res, send_copies(mb, p[1], 16) == 0);
+	CHILD_CHECK(res, send_copies(mb, p[1], 16) == 0);
+	errno = 0;
+	CHILD_CHECK(res, send_copies(mb, p[1], 16) == -1 && errno == ETOOMANYREFS);
+	CHILD_CHECK(res, send_copies(mb, p[1], 8) == 0);	/* 40: the limit */
+	close(p[1]);		/* closing its own changes nothing */
+	errno = 0;
+	CHILD_CHECK(res, send_copies(mb, p[0], 1) == -1 && errno == ETOOMANYREFS);
+	CHILD_CHECK(res, attr_of(mb).cur_msgs == 3);
+	/* a receive takes 16 out of flight (into its table) */
+	CHILD_CHECK(res, msgq_recv_fds(mb, &c, 1, NULL, got, &n, NULL) == 1 &&
+			 n == MSGQ_FDS_MAX);
+	for (i = 0; i < n; i++)
+		close(got[i]);
+	CHILD_CHECK(res, send_copies(mb, p[0], 16) == 0);
+	/* the mailbox's end drops the rest */
+	CHILD_CHECK(res, msgq_unlink_at(*dev, "flight") == 0);
+	close(mb);
+	mb = msgq_create_at(*dev, "flight", MSGQ_O_RDWR | MSGQ_O_EXCL, 0600,
+			    64, 1);
+	CHILD_CHECK(res, mb >= 0);
+	CHILD_CHECK(res, send_copies(mb, p[0], 16) == 0);
+	CHILD_CHECK(res, send_copies(mb, p[0], 16) == 0);
+	CHILD_CHECK(res, send_copies(mb, p[0], 8) == 0);
+	CHILD_CHECK(res, msgq_unlink_at(*dev, "flight") == 0);
+	close(mb);
+	close(p[0]);
+	return 0;
+}
+
+/*
+ * A user cannot keep more files open through messages than its
+ * RLIMIT_NOFILE (ETOOMANYREFS, as AF_UNIX), and another user's count is
+ * its own.
+ */
+TEST_F(users, files_in_flight_bounded_by_rlimit_nofile)
+{
+	RUN_AS(&user_a, op_files_in_flight, &self->dev);
+	RUN_AS(&user_b, op_files_in_flight, &self->dev);
+	OTHERS_STILL_WORK(&user_b);
+	LEAVE_AND_CHECK_COUNTS();
+}
+
+/* ------------------------------------------------------------------ */
 /* Blocked senders */
 
 struct senders {

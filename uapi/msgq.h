@@ -226,7 +226,10 @@ struct msgq_timespec {
  * refused with EBADF (as io_uring refuses to register its own ring): msgq
  * handles and /dev/msgq handles, AF_UNIX sockets and io_uring instances;
  * so are closed descriptors and O_PATH ones. Nothing is queued on an error.
- * The descriptors cost nothing of the byte quota.
+ * The descriptors cost nothing of the byte quota; the files a user (the
+ * sender's real uid) has in messages count against the sender's
+ * RLIMIT_NOFILE, as AF_UNIX counts its files in flight: ETOOMANYREFS
+ * beyond, unless the sender has CAP_SYS_RESOURCE or CAP_SYS_ADMIN.
  *
  * MSGQ_IOC_RECV (and the receive half of MSGQ_IOC_SEND_RECV) installs new
  * descriptors for them in the receiver, through the LSM's file_receive
@@ -270,7 +273,8 @@ struct msgq_timespec {
  *
  * Errors: EAGAIN (full, non-blocking), ETIMEDOUT, EINTR, EMSGSIZE, EBADF
  * (handle not opened for sending; or an entry of @fds that is not open or
- * cannot be carried), EINVAL (@nfds above MSGQ_FDS_MAX), EIDRM (the owned
+ * cannot be carried), EINVAL (@nfds above MSGQ_FDS_MAX), ETOOMANYREFS (the
+ * sender's files in messages would pass its RLIMIT_NOFILE), EIDRM (the owned
  * mailbox is gone).
  */
 struct msgq_send {
