@@ -813,7 +813,14 @@ TEST_F_TIMEOUT(users, blocked_senders_pin_one_message_each, 120)
 	after = file_read_ll(s->cg.current);
 	TH_LOG("%d blocked senders of %d KiB: memory.current %lld -> %lld KiB",
 	       SENDERS, BIG / 1024, before / 1024, after / 1024);
-	EXPECT_LE((long long)SENDERS * BIG, after - before);
+	/*
+	 * Within the charge batches that memory.current moves by: each CPU
+	 * keeps up to MEMCG_CHARGE_BATCH (64) pages charged ahead in stock,
+	 * which "before" may count and the messages then use.
+	 */
+	EXPECT_LE((long long)SENDERS * BIG -
+		  64LL * getpagesize() * sysconf(_SC_NPROCESSORS_ONLN),
+		  after - before);
 	EXPECT_USED(&user_b, "user_bytes", 0);
 	OTHERS_STILL_WORK(&user_c);
 
