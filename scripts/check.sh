@@ -113,7 +113,7 @@ done
 # runner whether its kernel runs them (IA32_EMULATION; SKIPs without).
 flavour_tests="time64_test timeout_test uapi_test messages_test batch_test
 sendrecv_test writeback_test names_test iov_test signal_test stall_test
-trace_test fdinfo_test posix_test fds_test"
+trace_test fdinfo_test posix_test fds_test fanout_test"
 make -s -C lib M32=1
 for f in m32 t64; do
 	only=
