@@ -27,9 +27,10 @@
  * expected next (so every page is the right payload's, at the right
  * place), and each copy message is a whole chunk.
  *
- * At most two payloads in flight: the msgq handoff mailbox holds 2
- * messages; the copy channels (msgq max_msgs, mq_maxmsg) 2 x 16 chunks;
- * AF_UNIX the smallest SO_SNDBUF (the kernel's minimum: a few headers).
+ * Each channel holds one payload: the msgq handoff mailbox 1 message, the
+ * copy channels (msgq max_msgs, mq_maxmsg) 16 chunks (16 MiB of msgq's
+ * 64 MiB default user_bytes quota); AF_UNIX has the smallest SO_SNDBUF
+ * (the kernel's minimum, a few headers: it has no count of messages).
  *
  * The figure is taken between two completed payloads (run_window_steps()),
  * a window of at least 2 x --window ms: a payload takes tens of ms under
@@ -50,7 +51,7 @@
 
 #define HO_SEALS	(F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | \
 			 F_SEAL_SEAL)
-#define HO_INFLIGHT	2	/* payloads in flight */
+#define HO_INFLIGHT	1	/* payloads a channel holds */
 #define HO_STRIDE	4096	/* the check: a word every HO_STRIDE bytes */
 
 size_t handoff_size = 16 << 20;

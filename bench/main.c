@@ -328,7 +328,9 @@ static void setup_figures(void)
 	for (c = 0; c < 3; c++) {
 		snprintf(id, sizeof(id), "handoff-16M%s-%dcpu",
 			 c == 2 ? "-copy" : "", c == 1 ? 2 : 1);
-		snprintf(title, sizeof(title), "16 MiB %s [%s]",
+		snprintf(title, sizeof(title), "%zu %s %s [%s]",
+			 handoff_size >> (handoff_size >> 20 ? 20 : 10),
+			 handoff_size >> 20 ? "MiB" : "KiB",
 			 c == 2 ? "copied" : "handoff",
 			 c == 1 ? "2 vCPUs" : "1 vCPU");
 		f = add_fig(id, title, K_HANDOFF, "payload/s", true,

@@ -123,7 +123,8 @@ static void print_head(FILE *o)
 			"others a queue per subscriber; %d queues: that for "
 			"msgq too\n", FAN_N, FAN_N, FAN_N, FAN_N);
 	if (ho)
-		fprintf(o, "16 MiB: payloads of %zu KiB produced and checked; "
+		fprintf(o, "handoff, copied: payloads of %zu KiB produced and "
+			"checked; "
 			"handoff: msgq and AF_UNIX pass a sealed memfd, POSIX mq "
 			"copies %zu KiB messages; copied: that for msgq too\n",
 			handoff_size >> 10, handoff_chunk >> 10);
