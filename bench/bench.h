@@ -253,6 +253,7 @@ struct shm {
 	int go;			/* futex: 0 wait, 1 run */
 	int ready;		/* children waiting on go */
 	int err;		/* a child failed: see what */
+	int err_claim;		/* the child that says what */
 	int err_errno;
 	char what[160];
 	pthread_mutex_t rlock;	/* MECH_READ_LOCK readers, when several */

@@ -5,9 +5,9 @@
  * better; x 16 for MiB/s).
  *
  * The payload is in the sender's memory, one buffer written whole before
- * the figure starts (each 64-bit word its sequence number and its index,
- * pattern()); for each payload the sender stamps the next sequence number
- * into the first word of every 4 KiB and the last word (stamp(): 4097
+ * the figure starts; for each payload the sender stamps its sequence
+ * number and each word's index (pattern()) into the first word of every
+ * 4 KiB and the last word (stamp(): 4097
  * stores, not the 16 MiB a producer would write: that costs as much as
  * moving it, any way, under emulation, and hid the difference). Then, by
  * mechanism:
@@ -37,7 +37,7 @@
  * (the kernel's minimum, a few headers: it has no count of messages).
  *
  * The figure is taken between two completed payloads (run_window_steps()),
- * a window of at least 2 x --window ms: a payload takes tens of ms under
+ * a window of at least --window ms: a payload takes a hundred ms under
  * emulation, so run_window()'s fixed window would be off by a fraction of
  * one. [1 vCPU]: both processes on vCPU 0; [2 vCPUs]: on vCPUs 0 and 1.
  */
@@ -72,15 +72,6 @@ struct ho_hdr {
 static inline uint64_t pattern(uint32_t seq, size_t i)
 {
 	return (uint64_t)seq << 32 | (uint32_t)i;
-}
-
-/* The sender's payload, before the figure: all of it written */
-static void produce(uint64_t *p, size_t size, uint32_t seq)
-{
-	size_t i, n = size / sizeof(*p);
-
-	for (i = 0; i < n; i++)
-		p[i] = pattern(seq, i);
 }
 
 /* The sender's work on each payload: the words the receiver checks */
@@ -171,14 +162,17 @@ static int ho_recv_fd(const struct chan *c, struct ho_hdr *hdr, int *fd)
 	return 0;
 }
 
-/* A buffer of the whole payload, written with the pattern of payload @seq */
-static void *ho_buffer(uint32_t seq)
+/*
+ * A buffer of the whole payload, all of it written (0xff bytes: no word of
+ * any payload's pattern); stamp() writes the words the check reads.
+ */
+static void *ho_buffer(void)
 {
 	void *p = aligned_alloc(4096, handoff_size);
 
 	if (!p)
 		child_fail("handoff: out of memory", ENOMEM);
-	produce(p, handoff_size, seq);
+	memset(p, 0xff, handoff_size);
 	return p;
 }
 
@@ -206,7 +200,7 @@ static int ho_make(uint64_t *buf, uint32_t seq)
 static void ho_fd_sender(const struct job *j)
 {
 	struct ho_hdr hdr = { .size = handoff_size };
-	uint64_t *buf = ho_buffer(0);
+	uint64_t *buf = ho_buffer();
 	int fd;
 
 	child_wait_go();
@@ -250,7 +244,7 @@ static void ho_fd_receiver(const struct job *j)
 /* Copy: stamp the one buffer, send it as chunks */
 static void ho_copy_sender(const struct job *j)
 {
-	char *buf = ho_buffer(0);
+	char *buf = ho_buffer();
 	struct ep e = { .c = j->a };
 	uint32_t seq;
 	size_t off;
@@ -269,8 +263,7 @@ static void ho_copy_sender(const struct job *j)
 /* Copy: receive the chunks in place, check the whole */
 static void ho_copy_receiver(const struct job *j)
 {
-	/* a pattern of no payload sent, all of it faulted in */
-	char *buf = ho_buffer(UINT32_MAX);
+	char *buf = ho_buffer();
 	struct ep e = { .c = j->a };
 	uint32_t seq;
 	size_t off;
@@ -319,7 +312,7 @@ double measure_handoff(const struct mech *m, bool copy, bool one_cpu)
 	js = jr;
 	spawn(fds ? ho_fd_receiver : ho_copy_receiver, &jr, one_cpu ? 0 : 1);
 	spawn(fds ? ho_fd_sender : ho_copy_sender, &js, 0);
-	rate = run_window_steps(0, 2 * opt.window_ms / 1000.0);
+	rate = run_window_steps(0, opt.window_ms / 1000.0);
 	chan_close(&c);
 	return rate;
 }

@@ -38,9 +38,11 @@ void shm_map(void)
 /* A child reports a failure and stops. */
 void child_fail(const char *what, int e)
 {
-	if (!__atomic_exchange_n(&sh->err, 1, __ATOMIC_SEQ_CST)) {
+	/* what first, then err: the parent kills every child on err */
+	if (!__atomic_exchange_n(&sh->err_claim, 1, __ATOMIC_SEQ_CST)) {
 		sh->err_errno = e;
 		snprintf(sh->what, sizeof(sh->what), "%s", what);
+		__atomic_store_n(&sh->err, 1, __ATOMIC_RELEASE);
 	}
 	_exit(1);
 }
