@@ -123,7 +123,7 @@ static void print_head(FILE *o)
 			"others a queue per subscriber; %d queues: that for "
 			"msgq too\n", FAN_N, FAN_N, FAN_N, FAN_N);
 	if (ho)
-		fprintf(o, "handoff, copied: payloads of %zu KiB produced and "
+		fprintf(o, "handoff, copied: payloads of %zu KiB stamped and "
 			"checked; "
 			"handoff: msgq and AF_UNIX pass a sealed memfd, POSIX mq "
 			"copies %zu KiB messages; copied: that for msgq too\n",
