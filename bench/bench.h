@@ -11,6 +11,8 @@
  *   scale.c     the deep queues and the one-process scale figures
  *   levels.c    the priority-levels figures (1, 32, 32768 levels)
  *   fanout.c    the fan-out figures: one sender, FAN_N subscribers
+ *   handoff.c   the handoff figures: a 16 MiB payload from one process to
+ *               another, by memfd or copied in 1 MiB messages
  *   variant.c   --variant: the same figures under several states of
  *               the system (module builds, tracing), in one run
  *   report.c    statistics, the table, CSV and JSON
@@ -65,7 +67,8 @@ struct ep;
 struct job;
 
 /* The figures, and the bits of struct mech's kinds */
-enum kind { K_PINGPONG, K_TPUT, K_CONTEND, K_SCALE, K_LEVELS, K_FANOUT };
+enum kind { K_PINGPONG, K_TPUT, K_CONTEND, K_SCALE, K_LEVELS, K_FANOUT,
+	    K_HANDOFF };
 #define KIND(k)		(1u << (k))
 #define KINDS_STREAM	(KIND(K_PINGPONG) | KIND(K_TPUT) | KIND(K_CONTEND))
 #define KINDS_ALL	(KINDS_STREAM | KIND(K_SCALE) | KIND(K_LEVELS))
@@ -221,6 +224,12 @@ void consumer(const struct job *j);
 double measure_fanout(const struct mech *m, bool queues, bool one_cpu);
 
 /* ------------------------------------------------------------------ */
+/* Handoff (handoff.c) */
+
+extern size_t handoff_size, handoff_chunk;
+double measure_handoff(const struct mech *m, bool copy, bool one_cpu);
+
+/* ------------------------------------------------------------------ */
 /* Scale (scale.c) */
 
 extern unsigned int scale_depths[NDEPTH];
@@ -244,6 +253,7 @@ struct shm {
 	int go;			/* futex: 0 wait, 1 run */
 	int ready;		/* children waiting on go */
 	int err;		/* a child failed: see what */
+	int err_claim;		/* the child that says what */
 	int err_errno;
 	char what[160];
 	pthread_mutex_t rlock;	/* MECH_READ_LOCK readers, when several */
@@ -261,6 +271,7 @@ void shm_map(void);
 void reset_shm(bool multi_reader);
 void spawn(void (*fn)(const struct job *), const struct job *j, int cpu);
 double run_window(int nslots);
+double run_window_steps(int slot, double window_s);
 void child_wait_go(void);
 void child_fail(const char *what, int e) __attribute__((noreturn));
 void count_set(int slot, unsigned long n);
@@ -280,7 +291,8 @@ struct figure {
 	int variant;		/* --variant: its index; -1 without */
 	bool one_cpu;		/* both processes on vCPU 0 */
 	bool queues;		/* fan-out: a queue per subscriber even for
-				 * MECH_FANOUT mechanisms */
+				 * MECH_FANOUT mechanisms; handoff: copied
+				 * even by a mechanism that passes fds */
 	bool has[NMECH];
 	bool skipped;		/* not selected by --only */
 	double v[NMECH][MAX_ROUNDS];	/* per round; NAN if not taken */

@@ -102,7 +102,7 @@ static ssize_t msgq_ep_sendrecv(struct ep *out, size_t len, struct ep *in,
 
 const struct mech mech_msgq = {
 	.name = "msgq", .short_name = "msgq",
-	.kinds = KINDS_ALL | KIND(K_FANOUT), .flags = MECH_FANOUT,
+	.kinds = KINDS_ALL | KIND(K_FANOUT) | KIND(K_HANDOFF), .flags = MECH_FANOUT,
 	.open = msgq_chan_open, .close = chan_close_fds,
 	.send = msgq_ep_send, .recv = msgq_ep_recv,
 };

@@ -2,12 +2,16 @@
 /*
  * msgq-bench --smoke: before its short round, the libmsgq calls the figures
  * use (write/read fast path, msgq_sendrecv(), the ioctls, a fan-out
- * mailbox's subscriptions), checked against their documented results.
+ * mailbox's subscriptions, a memfd passed with msgq_send_fds()), checked
+ * against their documented results.
  */
 #include "bench.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int lib_checks, lib_bad;
@@ -165,6 +169,37 @@ static void smoke_fanout(void)
 	close(fd);
 }
 
+/*
+ * A memfd passed with msgq_send_fds() (handoff.c): the receiver gets a new
+ * descriptor for the same file, FD_CLOEXEC as asked, once.
+ */
+static void smoke_fds(int a, int an)
+{
+	unsigned int nfds = 1, fd_flags = MSGQ_FD_CLOEXEC;
+	struct stat s0, s1;
+	int mfd, got = -1;
+	char in[16];
+
+	mfd = memfd_create("msgq-bench-smoke", MFD_CLOEXEC);
+	if (mfd < 0 || fstat(mfd, &s0))
+		die("smoke: memfd_create: %s", strerror(errno));
+	expect("send of 3 bytes and a memfd (msgq_send_fds)",
+	       msgq_send_fds(a, "fd!", 3, 0, &mfd, 1), 0, 0);
+	close(mfd);	/* the message holds the file */
+	expect("its receive (msgq_recv_fds)",
+	       msgq_recv_fds(an, in, sizeof(in), NULL, &got, &nfds, &fd_flags),
+	       3, 0);
+	expect("one descriptor", nfds, 1, 0);
+	expect("the same file", got >= 0 && !fstat(got, &s1) &&
+	       s1.st_ino == s0.st_ino && s1.st_dev == s0.st_dev, 1, 0);
+	expect("FD_CLOEXEC", got >= 0 && fcntl(got, F_GETFD) == FD_CLOEXEC,
+	       1, 0);
+	if (got >= 0)
+		close(got);
+	expect("and nothing more", msgq_recv(an, in, sizeof(in), NULL), -1,
+	       EAGAIN);
+}
+
 void smoke_lib(void)
 {
 	int a, an, b, bn;
@@ -175,6 +210,7 @@ void smoke_lib(void)
 	smoke_fast_path(a, an);
 	smoke_sendrecv(a, an, b, bn);
 	smoke_fanout();
+	smoke_fds(a, an);
 	alarm(0);
 	close(a);
 	close(an);

@@ -110,6 +110,9 @@ scripts/scan-log.sh --no-tests "$out/guest.log" >"$out/verdict.txt" || verdict=$
 # TCG on a shared host they measure the emulator (README, Performance).
 # "msgq fast" is msgq in batches of 32, and for ping-pong msgq_sendrecv().
 # The 1->8 rows: one sender, 8 subscribers (bench/fanout.c), all on vCPU 0.
+# The 16 MiB rows: a 16 MiB payload from one process to another, msgq and
+# AF_UNIX passing a memfd, POSIX mq (and msgq in "copied") copying it in
+# 1 MiB messages (bench/handoff.c).
 # On the ping-pong rows a solid grey line across the bars: the futex floor
 # (mechanism futex-floor, a bare FUTEX_WAKE/FUTEX_WAIT ping-pong, no IPC),
 # at its paired ratio to POSIX mq.
