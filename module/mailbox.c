@@ -231,34 +231,29 @@ static void count_msg(struct msgq_mailbox *mb, struct msgq_msg *msg, int sign)
 	group_free(group);
 }
 
-/* The message a receiver would take first, or NULL. */
-static struct msgq_msg *first_msg(struct msgq_mailbox *mb)
+/*
+ * The first message of the highest priority listed (the one a receiver
+ * takes first), or with @lowest that of the lowest priority; NULL if none.
+ */
+static struct msgq_msg *head_msg(struct msgq_mailbox *mb, bool lowest)
 {
 	struct msgq_group *group;
 	unsigned long g, l;
 
 	lockdep_assert_held(&mb->lock);
-	g = find_last_bit(mb->groups_used, MSGQ_GROUPS);
+	g = lowest ? find_first_bit(mb->groups_used, MSGQ_GROUPS) :
+		     find_last_bit(mb->groups_used, MSGQ_GROUPS);
 	if (g == MSGQ_GROUPS)
 		return NULL;
 	group = g ? mb->groups[g] : &mb->group0;
-	l = find_last_bit(group->used, MSGQ_GROUP_LEVELS);
+	l = lowest ? find_first_bit(group->used, MSGQ_GROUP_LEVELS) :
+		     find_last_bit(group->used, MSGQ_GROUP_LEVELS);
 	return list_first_entry(&group->levels[l], struct msgq_msg, link);
 }
 
-/* The oldest message of the lowest priority listed, or NULL. */
-static struct msgq_msg *last_msg(struct msgq_mailbox *mb)
+static inline struct msgq_msg *first_msg(struct msgq_mailbox *mb)
 {
-	struct msgq_group *group;
-	unsigned long g, l;
-
-	lockdep_assert_held(&mb->lock);
-	g = find_first_bit(mb->groups_used, MSGQ_GROUPS);
-	if (g == MSGQ_GROUPS)
-		return NULL;
-	group = g ? mb->groups[g] : &mb->group0;
-	l = find_first_bit(group->used, MSGQ_GROUP_LEVELS);
-	return list_first_entry(&group->levels[l], struct msgq_msg, link);
+	return head_msg(mb, false);
 }
 
 /* Put @msg on its list, at the tail or (given back by a receiver) the head. */
@@ -1000,7 +995,7 @@ static int fanout_ready(struct msgq_mailbox *hub, u32 prio,
  */
 static struct msgq_msg *drop_for(struct msgq_mailbox *sub, u32 prio)
 {
-	struct msgq_msg *msg = last_msg(sub);
+	struct msgq_msg *msg = head_msg(sub, true);
 
 	lockdep_assert_held(&sub->lock);
 	sub->lost++;
