@@ -10,6 +10,9 @@
  *               figures
  *   scale.c     the deep queues and the one-process scale figures
  *   levels.c    the priority-levels figures (1, 32, 32768 levels)
+ *   fanout.c    the fan-out figures: one sender, FAN_N subscribers
+ *   handoff.c   the handoff figures: a 16 MiB payload from one process to
+ *               another, by memfd or copied in 1 MiB messages
  *   variant.c   --variant: the same figures under several states of
  *               the system (module builds, tracing), in one run
  *   report.c    statistics, the table, CSV and JSON
@@ -46,7 +49,10 @@
 #define CONT_SIZE	64	/* contention message size */
 #define CONT_N		4	/* producers, and consumers */
 #define SCALE_SIZE	64	/* scale message size */
-#define MAX_CHILDREN	(2 * CONT_N)
+#define FAN_N		8	/* fan-out subscribers */
+#define FAN_SIZE	64	/* fan-out message size */
+#define MAX_CHILDREN	(FAN_N + 1)	/* >= 2 * CONT_N */
+_Static_assert(2 * CONT_N <= MAX_CHILDREN, "contention's children");
 #define MAX_ROUNDS	64
 #define NDEPTH		3	/* scale depths */
 #define NLEVELS		3	/* priority-levels figures */
@@ -61,7 +67,8 @@ struct ep;
 struct job;
 
 /* The figures, and the bits of struct mech's kinds */
-enum kind { K_PINGPONG, K_TPUT, K_CONTEND, K_SCALE, K_LEVELS };
+enum kind { K_PINGPONG, K_TPUT, K_CONTEND, K_SCALE, K_LEVELS, K_FANOUT,
+	    K_HANDOFF };
 #define KIND(k)		(1u << (k))
 #define KINDS_STREAM	(KIND(K_PINGPONG) | KIND(K_TPUT) | KIND(K_CONTEND))
 #define KINDS_ALL	(KINDS_STREAM | KIND(K_SCALE) | KIND(K_LEVELS))
@@ -73,6 +80,9 @@ enum kind { K_PINGPONG, K_TPUT, K_CONTEND, K_SCALE, K_LEVELS };
 #define MECH_BATCH_UNORDERED 0x4 /* a batch's messages may come in any
 				 * order (concurrent requests): it must hold
 				 * the next n of the sequence, each once */
+#define MECH_FANOUT	0x8	/* its channels are msgq mailboxes: the
+				 * fan-out figure sends through one fan-out
+				 * mailbox instead of one per subscriber */
 
 /*
  * A mechanism: how to open a one-way channel and move messages through it.
@@ -197,12 +207,27 @@ struct job {
 	bool ordered;		/* one producer: check the sequence */
 	int slot;		/* its progress counter */
 	unsigned int id;	/* a producer's */
+	unsigned int nchan;	/* fan-out sender: channels a[0..nchan-1] */
+	const char *subscribe;	/* fan-out subscriber: the fan-out mailbox
+				 * it opens to receive from, a's sfd */
 };
 
 /* Each is a figure's value in one round, or NAN with sh->what set */
 double measure_pingpong(const struct mech *m, bool one_cpu);
 double measure_tput(const struct mech *m, size_t size, bool one_cpu);
 double measure_contend(const struct mech *m);
+void consumer(const struct job *j);
+
+/* ------------------------------------------------------------------ */
+/* Fan-out (fanout.c) */
+
+double measure_fanout(const struct mech *m, bool queues, bool one_cpu);
+
+/* ------------------------------------------------------------------ */
+/* Handoff (handoff.c) */
+
+extern size_t handoff_size, handoff_chunk;
+double measure_handoff(const struct mech *m, bool copy, bool one_cpu);
 
 /* ------------------------------------------------------------------ */
 /* Scale (scale.c) */
@@ -228,6 +253,7 @@ struct shm {
 	int go;			/* futex: 0 wait, 1 run */
 	int ready;		/* children waiting on go */
 	int err;		/* a child failed: see what */
+	int err_claim;		/* the child that says what */
 	int err_errno;
 	char what[160];
 	pthread_mutex_t rlock;	/* MECH_READ_LOCK readers, when several */
@@ -245,6 +271,7 @@ void shm_map(void);
 void reset_shm(bool multi_reader);
 void spawn(void (*fn)(const struct job *), const struct job *j, int cpu);
 double run_window(int nslots);
+double run_window_steps(int slot, double window_s);
 void child_wait_go(void);
 void child_fail(const char *what, int e) __attribute__((noreturn));
 void count_set(int slot, unsigned long n);
@@ -263,6 +290,9 @@ struct figure {
 	unsigned int levels;	/* levels: priority levels in use */
 	int variant;		/* --variant: its index; -1 without */
 	bool one_cpu;		/* both processes on vCPU 0 */
+	bool queues;		/* fan-out: a queue per subscriber even for
+				 * MECH_FANOUT mechanisms; handoff: copied
+				 * even by a mechanism that passes fds */
 	bool has[NMECH];
 	bool skipped;		/* not selected by --only */
 	double v[NMECH][MAX_ROUNDS];	/* per round; NAN if not taken */

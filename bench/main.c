@@ -26,6 +26,20 @@
  *   levels-N   cost of one send + one receive with N = 1, 32, 32768
  *              priority levels in use (ns; levels.c says the pattern), and
  *              each as a ratio to the same mechanism's 1-level cost
+ *   fanout-8   1 sender -> 8 subscriber processes, every message to all
+ *              8, 64 B (messages/s, each delivered to all 8, higher is
+ *              better), [1 vCPU] and [2 vCPUs]: msgq through one fan-out
+ *              mailbox (MSGQ_O_FANOUT; msgq fast in batches of 32), POSIX
+ *              mq as a user builds it today, a queue per subscriber and
+ *              the sender writing each; fanout-8-queues [1 vCPU]: that
+ *              for msgq too, 8 plain mailboxes (fanout.c says the pattern)
+ *   handoff-16M  a 16 MiB payload from one process to another, produced
+ *              anew by the sender each time and checked by the receiver
+ *              (payloads/s, higher is better), [1 vCPU] and [2 vCPUs]:
+ *              msgq and AF_UNIX pass a sealed memfd (msgq_send_fds(),
+ *              SCM_RIGHTS), POSIX mq copies it as 16 messages of 1 MiB;
+ *              handoff-16M-copy [1 vCPU]: that for msgq too (handoff.c
+ *              says the pattern; --smoke: 64 KiB in 16 KiB messages)
  *
  * How a two-process figure is taken: the processes are forked (pinned,
  * SCHED_BATCH: no wakeup preemption, so on one vCPU a woken receiver runs
@@ -48,7 +62,7 @@
  * serial console.
  *
  * As root it raises the limits the big queues need (fs.mqueue.msg_max,
- * fs.mqueue.msgsize_max, kernel.msgmax, kernel.msgmnb, RLIMIT_MSGQUEUE),
+ * fs.mqueue.msgsize_max (1 MiB, for handoff-16M), kernel.msgmax, kernel.msgmnb, RLIMIT_MSGQUEUE),
  * only upwards; --no-tune leaves them alone. Meant for a throw-away guest.
  *
  *   msgq-bench [--smoke] [--rounds N] [--window MS] [--warm MS]
@@ -160,6 +174,8 @@ static void smoke_options(void)
 	scale_depths[2] = 1000;
 	levels_depth = 64;
 	levels_burst = 64;
+	handoff_size = 64 << 10;
+	handoff_chunk = 16 << 10;
 }
 
 static void parse_args(int argc, char **argv)
@@ -250,6 +266,7 @@ static void setup_figures(void)
 	char id[32], title[48];
 	unsigned int d, p, i, c;
 	struct figure *f;
+	int m;
 
 	/*
 	 * The two-process figures twice: the processes on two vCPUs (each
@@ -298,6 +315,33 @@ static void setup_figures(void)
 		f = add_fig(id, title, K_LEVELS, "ns", false, SCALE_SIZE);
 		f->levels = levels_n[i];
 	}
+	for (c = 0; c < 3; c++) {
+		snprintf(id, sizeof(id), "fanout-%d%s-%dcpu", FAN_N,
+			 c == 2 ? "-queues" : "", c == 1 ? 2 : 1);
+		snprintf(title, sizeof(title), "1->%d%s %d B [%s]", FAN_N,
+			 c == 2 ? " 8 queues" : " fan-out", FAN_SIZE,
+			 c == 1 ? "2 vCPUs" : "1 vCPU");
+		f = add_fig(id, title, K_FANOUT, "msg/s", true, FAN_SIZE);
+		f->one_cpu = c != 1;
+		f->queues = c == 2;
+	}
+	for (c = 0; c < 3; c++) {
+		snprintf(id, sizeof(id), "handoff-16M%s-%dcpu",
+			 c == 2 ? "-copy" : "", c == 1 ? 2 : 1);
+		snprintf(title, sizeof(title), "%zu %s %s [%s]",
+			 handoff_size >> (handoff_size >> 20 ? 20 : 10),
+			 handoff_size >> 20 ? "MiB" : "KiB",
+			 c == 2 ? "copied" : "handoff",
+			 c == 1 ? "2 vCPUs" : "1 vCPU");
+		f = add_fig(id, title, K_HANDOFF, "payload/s", true,
+			    handoff_size);
+		f->one_cpu = c != 1;
+		f->queues = c == 2;
+		/* copied: msgq against the reference only */
+		for (m = 0; c == 2 && m < NMECH; m++)
+			f->has[m] &= mechs[m] == &mech_msgq ||
+				     (mechs[m]->flags & MECH_REF);
+	}
 	if (opt.nvariants)
 		variant_figures();
 }
@@ -306,7 +350,7 @@ static void tune_limits(void)
 {
 	static const struct { const char *path; long want; } t[] = {
 		{ "/proc/sys/fs/mqueue/msg_max", 65536 },
-		{ "/proc/sys/fs/mqueue/msgsize_max", 65536 },
+		{ "/proc/sys/fs/mqueue/msgsize_max", 1 << 20 },
 		{ "/proc/sys/kernel/msgmax", 65536 },
 		{ "/proc/sys/kernel/msgmnb", 64L << 20 },
 	};
@@ -355,6 +399,10 @@ static double measure(const struct figure *f, const struct mech *m)
 		return measure_contend(m);
 	case K_LEVELS:
 		return measure_levels(m, f->levels);
+	case K_FANOUT:
+		return measure_fanout(m, f->queues, f->one_cpu);
+	case K_HANDOFF:
+		return measure_handoff(m, f->queues, f->one_cpu);
 	default:
 		return measure_scale(m, f->depth, f->nprio);
 	}

@@ -131,7 +131,7 @@ static bool batch_is_next(const struct ep *e, int got, uint32_t *next)
  * j->slot. With j->ordered (one producer) it checks that sequence numbers
  * follow on (batch by batch with MECH_BATCH_UNORDERED).
  */
-static void consumer(const struct job *j)
+void consumer(const struct job *j)
 {
 	const struct mech *m = j->a->m;
 	bool batch = batched(m), ordered = j->ordered;

@@ -38,7 +38,8 @@ static ssize_t mq_ep_recv(struct ep *e, int i)
 
 const struct mech mech_mq = {
 	.name = "posix-mq", .short_name = "POSIX mq",
-	.kinds = KINDS_ALL, .flags = MECH_REF,
+	.kinds = KINDS_ALL | KIND(K_FANOUT) | KIND(K_HANDOFF),
+	.flags = MECH_REF,
 	.open = mq_chan_open, .close = mq_chan_close,
 	.send = mq_ep_send, .recv = mq_ep_recv,
 };

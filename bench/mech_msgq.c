@@ -102,7 +102,7 @@ static ssize_t msgq_ep_sendrecv(struct ep *out, size_t len, struct ep *in,
 
 const struct mech mech_msgq = {
 	.name = "msgq", .short_name = "msgq",
-	.kinds = KINDS_ALL,
+	.kinds = KINDS_ALL | KIND(K_FANOUT) | KIND(K_HANDOFF), .flags = MECH_FANOUT,
 	.open = msgq_chan_open, .close = chan_close_fds,
 	.send = msgq_ep_send, .recv = msgq_ep_recv,
 };
@@ -110,7 +110,7 @@ const struct mech mech_msgq = {
 /* The same channels and calls, and batches and sendrecv; msgq's queues */
 const struct mech mech_msgq_fast = {
 	.name = "msgq-fast", .short_name = "msgq fast",
-	.kinds = KINDS_ALL,
+	.kinds = KINDS_ALL | KIND(K_FANOUT), .flags = MECH_FANOUT,
 	.open = msgq_chan_open, .close = chan_close_fds,
 	.send = msgq_ep_send, .recv = msgq_ep_recv,
 	.send_batch = msgq_ep_send_batch, .recv_batch = msgq_ep_recv_batch,

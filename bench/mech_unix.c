@@ -3,6 +3,7 @@
  * msgq-bench: AF_UNIX SOCK_SEQPACKET. A channel is a socket pair, sending
  * on one end and receiving on the other, SO_SNDBUF about c->cap messages'
  * truesize. No priorities, and too little room for the scale figures.
+ * The handoff figures pass a memfd with SCM_RIGHTS (handoff.c).
  */
 #include "bench.h"
 
@@ -39,7 +40,7 @@ static ssize_t unix_sp_recv(struct ep *e, int i)
 
 const struct mech mech_unix_sp = {
 	.name = "unix-seqpacket", .short_name = "AF_UNIX sp",
-	.kinds = KINDS_STREAM,
+	.kinds = KINDS_STREAM | KIND(K_HANDOFF),
 	.open = unix_sp_open, .close = chan_close_fds,
 	.send = unix_sp_send, .recv = unix_sp_recv,
 };

@@ -97,7 +97,8 @@ static bool has_column(int m)
 
 static void print_head(FILE *o)
 {
-	int m;
+	bool fan = false, ho = false;
+	int m, fi;
 
 	fprintf(o, "msgq-bench: kernel %s, %ld vCPUs, %d round%s of %d ms "
 		"(+%d ms warm-up), scale %d ms%s%s\n", uts.release, ncpu,
@@ -108,9 +109,26 @@ static void print_head(FILE *o)
 		mechs[mech_ref()]->short_name);
 	fprintf(o, "msgq: one message per call (%s); msgq fast: batches of "
 		"%d, ping-pong one msgq_sendrecv per round trip; msgq io_uring: "
-		"batches of %d IORING_OP_WRITE / IORING_OP_READ\n\n",
+		"batches of %d IORING_OP_WRITE / IORING_OP_READ\n",
 		opt.plain_ioctl ? "MSGQ_IOC_SEND/RECV" :
 		"msgq_send/msgq_recv = write/read", BATCH, BATCH);
+	for (fi = 0; fi < nfigs; fi++) {
+		fan |= figs[fi].kind == K_FANOUT && !figs[fi].skipped;
+		ho |= figs[fi].kind == K_HANDOFF && !figs[fi].skipped;
+	}
+	if (fan)
+		fprintf(o, "1->%d: one sender, %d subscriber processes, each "
+			"message to all (msg/s: messages each delivered to all "
+			"%d); fan-out: msgq one MSGQ_O_FANOUT mailbox, the "
+			"others a queue per subscriber; %d queues: that for "
+			"msgq too\n", FAN_N, FAN_N, FAN_N, FAN_N);
+	if (ho)
+		fprintf(o, "handoff, copied: payloads of %zu KiB stamped and "
+			"checked; "
+			"handoff: msgq and AF_UNIX pass a sealed memfd, POSIX mq "
+			"copies %zu KiB messages; copied: that for msgq too\n",
+			handoff_size >> 10, handoff_chunk >> 10);
+	fputc('\n', o);
 	fprintf(o, "| %-30s |", "figure");
 	for (m = 0; m < NMECH; m++)
 		if (has_column(m))
@@ -403,7 +421,9 @@ static void write_csv(FILE *o)
 				"%d,", f->id, f->title,
 				f->kind == K_PINGPONG ? "latency" :
 				f->kind == K_SCALE ? "cost" :
-				f->kind == K_LEVELS ? "levels" : "throughput",
+				f->kind == K_LEVELS ? "levels" :
+				f->kind == K_FANOUT ? "fanout" :
+				f->kind == K_HANDOFF ? "handoff" : "throughput",
 				f->size, f->kind == K_SCALE ?
 				scale_depths[f->depth] :
 				f->kind == K_LEVELS ? levels_depth : 0,

@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * msgq-bench --smoke: before its short round, the libmsgq calls the figures
- * use (write/read fast path, msgq_sendrecv(), the ioctls), checked against
- * their documented results.
+ * use (write/read fast path, msgq_sendrecv(), the ioctls, a fan-out
+ * mailbox's subscriptions, a memfd passed with msgq_send_fds()), checked
+ * against their documented results.
  */
 #include "bench.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int lib_checks, lib_bad;
@@ -118,6 +122,84 @@ static void smoke_sendrecv(int a, int an, int b, int bn)
 	expect("the reply stayed", msgq_recv(an, in, 16, NULL), 7, 0);
 }
 
+/*
+ * A fan-out mailbox (fanout.c): two subscriptions each get a write and a
+ * batch of two, in order, once.
+ */
+static void smoke_fanout(void)
+{
+	struct msgq_mmsg mm[2] = {
+		{ .buf = ptr_to_u64("one"), .len = 3 },
+		{ .buf = ptr_to_u64("two!"), .len = 4 },
+	};
+	char name[64], in[2][16];
+	int fd, sub[2], i;
+
+	snprintf(name, sizeof(name), "msgq-bench-smoke-%d-%u", (int)getpid(),
+		 name_seq++);
+	fd = msgq_create(name, MSGQ_O_SEND | MSGQ_O_EXCL | MSGQ_O_CLOEXEC |
+			 MSGQ_O_FANOUT, 0600, 4, 16);
+	if (fd < 0)
+		die("smoke: msgq_create(MSGQ_O_FANOUT): %s", strerror(errno));
+	for (i = 0; i < 2; i++) {
+		sub[i] = msgq_open(name, MSGQ_O_RECV | MSGQ_O_NONBLOCK |
+				   MSGQ_O_CLOEXEC);
+		if (sub[i] < 0)
+			die("smoke: subscribe: %s", strerror(errno));
+	}
+	msgq_unlink(name);
+	expect("fan-out: send of 5 bytes (write)", msgq_send(fd, "zero!", 5, 0),
+	       0, 0);
+	expect("fan-out: batch of 2", msgq_send_batch(fd, mm, 2, 0), 2, 0);
+	for (i = 0; i < 2; i++) {
+		expect("fan-out: each subscription: the write (read)",
+		       msgq_recv(sub[i], in[0], 16, NULL), 5, 0);
+		expect("its payload", memcmp(in[0], "zero!", 5), 0, 0);
+		mm[0] = (struct msgq_mmsg){ .buf = ptr_to_u64(in[0]), .len = 16 };
+		mm[1] = (struct msgq_mmsg){ .buf = ptr_to_u64(in[1]), .len = 16 };
+		expect("fan-out: each subscription: the batch",
+		       msgq_recv_batch(sub[i], mm, 2, 0), 2, 0);
+		expect("its lengths", mm[0].len * 10 + mm[1].len, 34, 0);
+		expect("its payloads", memcmp(in[0], "one", 3) |
+		       memcmp(in[1], "two!", 4), 0, 0);
+		expect("fan-out: and nothing more",
+		       msgq_recv(sub[i], in[0], 16, NULL), -1, EAGAIN);
+		close(sub[i]);
+	}
+	close(fd);
+}
+
+/*
+ * A memfd passed with msgq_send_fds() (handoff.c): the receiver gets a new
+ * descriptor for the same file, FD_CLOEXEC as asked, once.
+ */
+static void smoke_fds(int a, int an)
+{
+	unsigned int nfds = 1, fd_flags = MSGQ_FD_CLOEXEC;
+	struct stat s0, s1;
+	int mfd, got = -1;
+	char in[16];
+
+	mfd = memfd_create("msgq-bench-smoke", MFD_CLOEXEC);
+	if (mfd < 0 || fstat(mfd, &s0))
+		die("smoke: memfd_create: %s", strerror(errno));
+	expect("send of 3 bytes and a memfd (msgq_send_fds)",
+	       msgq_send_fds(a, "fd!", 3, 0, &mfd, 1), 0, 0);
+	close(mfd);	/* the message holds the file */
+	expect("its receive (msgq_recv_fds)",
+	       msgq_recv_fds(an, in, sizeof(in), NULL, &got, &nfds, &fd_flags),
+	       3, 0);
+	expect("one descriptor", nfds, 1, 0);
+	expect("the same file", got >= 0 && !fstat(got, &s1) &&
+	       s1.st_ino == s0.st_ino && s1.st_dev == s0.st_dev, 1, 0);
+	expect("FD_CLOEXEC", got >= 0 && fcntl(got, F_GETFD) == FD_CLOEXEC,
+	       1, 0);
+	if (got >= 0)
+		close(got);
+	expect("and nothing more", msgq_recv(an, in, sizeof(in), NULL), -1,
+	       EAGAIN);
+}
+
 void smoke_lib(void)
 {
 	int a, an, b, bn;
@@ -127,6 +209,8 @@ void smoke_lib(void)
 	b = smoke_mailbox(&bn);
 	smoke_fast_path(a, an);
 	smoke_sendrecv(a, an, b, bn);
+	smoke_fanout();
+	smoke_fds(a, an);
 	alarm(0);
 	close(a);
 	close(an);

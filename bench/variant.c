@@ -44,7 +44,8 @@ void variant_figures(void)
 	struct figure *f;
 
 	for (fi = 0; fi < nfigs; fi++)
-		if (figs[fi].kind != K_SCALE && figs[fi].kind != K_LEVELS)
+		if (figs[fi].kind != K_SCALE && figs[fi].kind != K_LEVELS &&
+		    figs[fi].kind != K_HANDOFF)
 			base[nbase++] = figs[fi];
 	if (nbase * opt.nvariants > MAX_FIG)
 		die("--variant: %d figures of %d variants: --only fewer",

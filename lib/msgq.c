@@ -280,6 +280,46 @@ ssize_t msgq_recv_args(int fd, struct msgq_recv *args)
 	return (ssize_t)args->len;
 }
 
+int msgq_send_fds(int fd, const void *buf, size_t len, unsigned int prio,
+		  const int *fds, unsigned int nfds)
+{
+	struct msgq_send s = {
+		.buf = ptr_to_u64(buf),
+		.len = (__u32)len,
+		.prio = prio,
+		.fds = ptr_to_u64(fds),
+		.nfds = nfds,
+	};
+
+	if (len > UINT32_MAX) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return ioctl(fd, MSGQ_IOC_SEND, &s);
+}
+
+ssize_t msgq_recv_fds(int fd, void *buf, size_t cap, unsigned int *prio,
+		      int *fds, unsigned int *nfds, unsigned int *fd_flags)
+{
+	struct msgq_recv r = {
+		.buf = ptr_to_u64(buf),
+		.cap = cap > UINT32_MAX ? UINT32_MAX : (__u32)cap,
+		.fds = ptr_to_u64(fds),
+		.nfds = nfds ? *nfds : 0,
+		.fd_flags = fd_flags ? *fd_flags & MSGQ_FD_CLOEXEC : 0,
+	};
+
+	if (ioctl(fd, MSGQ_IOC_RECV, &r) < 0)
+		return -1;
+	if (prio)
+		*prio = r.prio;
+	if (nfds)
+		*nfds = r.nfds;
+	if (fd_flags)
+		*fd_flags = r.fd_flags;
+	return (ssize_t)r.len;
+}
+
 int msgq_send_batch_args(int fd, struct msgq_batch *args)
 {
 	return ioctl(fd, MSGQ_IOC_SEND_BATCH, args);

@@ -51,7 +51,9 @@ MSGQ_FIELD(msgq_send, prio, 12, 4);
 MSGQ_FIELD(msgq_send, flags, 16, 4);
 MSGQ_FIELD(msgq_send, clockid, 20, 4);
 MSGQ_FIELD(msgq_send, timeout, 24, 16);
-MSGQ_FIELD(msgq_send, __reserved, 40, 16);
+MSGQ_FIELD(msgq_send, fds, 40, 8);
+MSGQ_FIELD(msgq_send, nfds, 48, 4);
+MSGQ_FIELD(msgq_send, fd_flags, 52, 4);
 
 MSGQ_SIZE(msgq_recv, 80);
 MSGQ_FIELD(msgq_recv, buf, 0, 8);
@@ -65,7 +67,9 @@ MSGQ_FIELD(msgq_recv, uid, 32, 4);
 MSGQ_FIELD(msgq_recv, __pad, 36, 4);
 MSGQ_FIELD(msgq_recv, sent_ns, 40, 8);
 MSGQ_FIELD(msgq_recv, timeout, 48, 16);
-MSGQ_FIELD(msgq_recv, __reserved, 64, 16);
+MSGQ_FIELD(msgq_recv, fds, 64, 8);
+MSGQ_FIELD(msgq_recv, nfds, 72, 4);
+MSGQ_FIELD(msgq_recv, fd_flags, 76, 4);
 
 MSGQ_SIZE(msgq_attr, 88);
 MSGQ_FIELD(msgq_attr, max_msgs, 0, 4);
@@ -79,7 +83,10 @@ MSGQ_FIELD(msgq_attr, mode, 40, 4);
 MSGQ_FIELD(msgq_attr, uid, 44, 4);
 MSGQ_FIELD(msgq_attr, gid, 48, 4);
 MSGQ_FIELD(msgq_attr, handle_flags, 52, 4);
-MSGQ_FIELD(msgq_attr, __reserved, 56, 32);
+MSGQ_FIELD(msgq_attr, subscribers, 56, 4);
+MSGQ_FIELD(msgq_attr, max_backlog, 60, 4);
+MSGQ_FIELD(msgq_attr, lost, 64, 8);
+MSGQ_FIELD(msgq_attr, __reserved, 72, 16);
 
 MSGQ_SIZE(msgq_mmsg, 40);
 MSGQ_FIELD(msgq_mmsg, buf, 0, 8);

@@ -62,6 +62,10 @@ static long dev_create(struct file *file, struct msgq_create __user *uargs)
 	if (args.max_msgs > MSGQ_MAX_MSGS_LIMIT || !args.max_msgsize ||
 	    args.max_msgsize > MSGQ_MAX_MSGSIZE_LIMIT)
 		return -EINVAL;
+	/* A broadcast has no one receiver to meet: no rendezvous. */
+	if ((args.flags & MSGQ_O_FANOUT_DROP && !(args.flags & MSGQ_O_FANOUT)) ||
+	    (args.flags & MSGQ_O_FANOUT && !args.max_msgs))
+		return -EINVAL;
 	err = copy_name(name, args.name);
 	if (err)
 		return err;
@@ -75,6 +79,9 @@ static long dev_create(struct file *file, struct msgq_create __user *uargs)
 		/* An owned mailbox is always a new one. */
 		.excl = args.flags & (MSGQ_O_EXCL | MSGQ_O_OWNED),
 		.owned = args.flags & MSGQ_O_OWNED,
+		.fanout = !(args.flags & MSGQ_O_FANOUT) ? MSGQ_FANOUT_NONE :
+			  args.flags & MSGQ_O_FANOUT_DROP ? MSGQ_FANOUT_DROP :
+			  MSGQ_FANOUT_BLOCK,
 	};
 	mb = msgq_registry_create(file->private_data, &spec, &created);
 	if (IS_ERR(mb))

@@ -29,6 +29,7 @@
 #include <linux/uio.h>
 
 #include "batch.h"
+#include "fds.h"
 #include "handle.h"
 #include "registry.h"
 
@@ -152,6 +153,7 @@ struct recv_ioctl {
 	struct iov_iter iter;
 	struct msgq_recv args;
 	struct msgq_recv __user *uargs;
+	struct msgq_fds_rcv fr;
 };
 
 static struct recv_ioctl *to_recv_ioctl(struct msgq_receiver *rcv)
@@ -164,23 +166,38 @@ static int deliver_recv_ioctl(struct msgq_receiver *rcv, unsigned int k,
 {
 	struct recv_ioctl *ri = to_recv_ioctl(rcv);
 	struct msgq_recv *args = &ri->args;
+	bool trunc;
+	u32 want;
+	int err;
 
+	/* Room for its descriptors first: see "Receive" in fds.c. */
+	err = msgq_fds_rcv_prepare(&ri->fr, msg, &want, &trunc);
+	if (err)
+		return err;
 	args->len = msg->len;
 	args->prio = msg->prio;
 	args->pid = msgq_msg_sender_vnr(msg);
 	args->uid = msgq_msg_uid(msg);
 	args->sent_ns = msg->sent_ns;
+	args->nfds = want;
+	args->fd_flags = (args->fd_flags & MSGQ_FD_CLOEXEC) |
+			 (trunc ? MSGQ_FD_CTRUNC : 0);
 	if (msgq_msg_copy_out(msg, &ri->iter))
 		return -EFAULT;
-	if (copy_to_user(ri->uargs, args, sizeof(*args))) {
+	if (msgq_fds_rcv_write(&ri->fr, want) ||
+	    copy_to_user(ri->uargs, args, sizeof(*args))) {
 		/* Nothing consumed: the payload is written again next time. */
 		iov_iter_revert(&ri->iter, msg->len);
 		return -EFAULT;
 	}
+	msgq_fds_rcv_hold(&ri->fr, msg, want);
 	return 0;
 }
 
-/* The payload's pages, then the struct's, which holds the caller's input. */
+/*
+ * The payload's pages, then the struct's, which holds the caller's input,
+ * then the descriptor numbers', and the numbers themselves reserved.
+ */
 static int fault_in_recv_ioctl(struct msgq_receiver *rcv, unsigned int k,
 			       u32 len)
 {
@@ -190,7 +207,11 @@ static int fault_in_recv_ioctl(struct msgq_receiver *rcv, unsigned int k,
 	    fault_in_safe_writeable((const char __user *)ri->uargs,
 				    sizeof(*ri->uargs)))
 		return -EFAULT;
-	return 0;
+	if (ri->fr.need &&
+	    fault_in_safe_writeable((const char __user *)ri->fr.ufds,
+				    ri->fr.need * sizeof(*ri->fr.ufds)))
+		return -EFAULT;
+	return msgq_fds_rcv_reserve(&ri->fr);
 }
 
 /* ------------------------------------------------------------------ */
@@ -235,7 +256,7 @@ static ssize_t msgq_handle_write_iter(struct kiocb *iocb,
 	 */
 	if ((iocb->ki_flags & IOCB_NOWAIT) && !mb->max_msgs)
 		return -EAGAIN;
-	err = msgq_mailbox_send(mb, from, 0, false, &b);
+	err = msgq_mailbox_send(mb, from, 0, false, NULL, &b);
 	if (err)
 		return err;
 	return len;
@@ -261,22 +282,27 @@ static int msgq_handle_fasync(int fd, struct file *file, int on)
 static void msgq_handle_show_fdinfo(struct seq_file *m, struct file *file)
 {
 	struct msgq_mailbox *mb = file->private_data;
+	struct msgq_mailbox *named = msgq_mailbox_named(mb);
 	struct msgq_mailbox_state st;
 
 	msgq_mailbox_state(mb, &st);
 	seq_printf(m, "msgq-id:\t%llu\n", mb->id);
 	seq_printf(m, "msgq-name:\t%s\n", mb->name);
-	seq_printf(m, "msgq-ipc-ns:\t%u\n", msgq_registry_ns_inum(mb));
+	seq_printf(m, "msgq-ipc-ns:\t%u\n", msgq_registry_ns_inum(named));
 	seq_printf(m, "msgq-rights:\t%s%s\n",
 		   file->f_mode & FMODE_WRITE ? "send" : "",
 		   (file->f_mode & FMODE_READ) ?
 		   (file->f_mode & FMODE_WRITE ? ",recv" : "recv") : "");
-	seq_printf(m, "msgq-owner:\t%d\n", msgq_mailbox_owned_by(mb, file));
+	seq_printf(m, "msgq-owner:\t%d\n", msgq_mailbox_owned_by(named, file));
 	seq_printf(m, "msgq-dead:\t%d\n", st.dead);
 	seq_printf(m, "msgq-depth:\t%u\n", st.cur_msgs);
 	seq_printf(m, "msgq-bytes:\t%llu\n", st.cur_bytes);
 	seq_printf(m, "msgq-max-msgs:\t%u\n", mb->max_msgs);
 	seq_printf(m, "msgq-max-msgsize:\t%u\n", mb->max_msgsize);
+	if (named->fanout) {
+		seq_printf(m, "msgq-subscribers:\t%u\n", st.subscribers);
+		seq_printf(m, "msgq-lost:\t%llu\n", st.lost);
+	}
 }
 
 /* close(2) of any handle of the mailbox ends the process's mq_notify(). */
@@ -289,9 +315,12 @@ static int msgq_handle_flush(struct file *file, fl_owner_t id)
 static int msgq_handle_release(struct inode *inode, struct file *file)
 {
 	struct msgq_mailbox *mb = file->private_data;
+	struct msgq_mailbox *named = msgq_mailbox_named(mb);
 
-	if (msgq_mailbox_owned_by(mb, file))
-		msgq_registry_remove(mb);
+	if (msgq_mailbox_owned_by(named, file))
+		msgq_registry_remove(named);
+	if (mb != named)
+		msgq_mailbox_unsubscribe(mb);
 	msgq_mailbox_put(mb);
 	return 0;
 }
@@ -299,12 +328,11 @@ static int msgq_handle_release(struct inode *inode, struct file *file)
 /* ------------------------------------------------------------------ */
 /* ioctls */
 
-static bool is_handle(const struct file *file);
-
 /* A send described by @args, on @file. */
 static long send_args(struct file *file, const struct msgq_send *args)
 {
 	struct msgq_mailbox *mb = file->private_data;
+	struct msgq_fds *fds = NULL;
 	struct msgq_blocking b;
 	struct iov_iter from;
 	int err;
@@ -312,7 +340,7 @@ static long send_args(struct file *file, const struct msgq_send *args)
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
 	if ((args->flags & ~MSGQ_SEND_FLAGS) || args->prio >= MSGQ_PRIO_MAX ||
-	    msgq_any_set(args->__reserved, sizeof(args->__reserved)))
+	    args->nfds > MSGQ_FDS_MAX || args->fd_flags)
 		return -EINVAL;
 	err = msgq_blocking_from_args(&b, file, args->flags, args->clockid,
 				      &args->timeout);
@@ -321,10 +349,15 @@ static long send_args(struct file *file, const struct msgq_send *args)
 	if (args->len > mb->max_msgsize)
 		return -EMSGSIZE;
 
+	if (args->nfds) {
+		fds = msgq_fds_get(u64_to_user_ptr(args->fds), args->nfds);
+		if (IS_ERR(fds))
+			return PTR_ERR(fds);
+	}
 	iov_iter_ubuf(&from, ITER_SOURCE, u64_to_user_ptr(args->buf),
 		      args->len);
 	return msgq_mailbox_send(mb, &from, args->prio,
-				 args->flags & MSGQ_F_SYNC, &b);
+				 args->flags & MSGQ_F_SYNC, fds, &b);
 }
 
 static long handle_send(struct file *file, struct msgq_send __user *uargs)
@@ -343,7 +376,7 @@ static int recv_check(struct file *file, struct msgq_recv *args,
 	if (!(file->f_mode & FMODE_READ))
 		return -EBADF;
 	if ((args->flags & ~MSGQ_RECV_FLAGS) || args->__pad ||
-	    msgq_any_set(args->__reserved, sizeof(args->__reserved)))
+	    (args->fd_flags & ~(MSGQ_FD_CLOEXEC | MSGQ_FD_CTRUNC)))
 		return -EINVAL;
 	return msgq_blocking_from_args(b, file, args->flags, args->clockid,
 				       &args->timeout);
@@ -354,22 +387,33 @@ static long recv_checked(struct file *file, struct recv_ioctl *ri,
 			 struct msgq_blocking *b)
 {
 	struct msgq_recv *args = &ri->args;
-	int ret;
+	int ret, lost;
 
 	iov_iter_ubuf(&ri->iter, ITER_DEST, u64_to_user_ptr(args->buf),
 		      args->cap);
 	iter_receiver_init(&ri->r, &ri->iter);
 	ri->r.rcv.deliver = deliver_recv_ioctl;
 	ri->r.rcv.fault_in = fault_in_recv_ioctl;
+	msgq_fds_rcv_init(&ri->fr, u64_to_user_ptr(args->fds), args->nfds,
+			  args->fd_flags & MSGQ_FD_CLOEXEC);
 	ret = msgq_mailbox_recv(file->private_data, &ri->r.rcv, 1,
 				args->flags & MSGQ_F_PEEK, b);
+	/* In every case: what was reserved goes, what was taken is installed. */
+	lost = msgq_fds_rcv_finish(&ri->fr);
 	if (ret == -EMSGSIZE) {
 		/* Tell the caller how large a buffer it needs. */
 		args->len = ri->r.rcv.len;
 		if (copy_to_user(&ri->uargs->len, &args->len, sizeof(args->len)))
 			return -EFAULT;
 	}
-	return ret < 0 ? ret : 0;
+	if (ret < 0)
+		return ret;
+	if (lost < 0)
+		return lost;
+	if (lost && put_user(args->fd_flags | MSGQ_FD_CTRUNC,
+			     &ri->uargs->fd_flags))
+		return -EFAULT;
+	return 0;
 }
 
 static long handle_recv(struct file *file, struct msgq_recv __user *uargs)
@@ -419,7 +463,7 @@ static long handle_send_recv(struct file *file,
 		if (!fd_file(target))
 			return -EBADF;
 		err = -EBADF;
-		if (is_handle(fd_file(target)))
+		if (msgq_handle_is(fd_file(target)))
 			err = send_args(fd_file(target), &args.send);
 		fdput(target);
 		if (err)
@@ -450,15 +494,22 @@ static long handle_getattr(struct file *file, struct msgq_attr __user *uattr)
 	attr.cur_bytes = st.cur_bytes;
 	attr.total_sent = st.total_sent;
 	attr.total_received = st.total_received;
+	attr.subscribers = st.subscribers;
+	attr.max_backlog = st.max_backlog;
+	attr.lost = st.lost;
 	attr.mode = mb->mode;
-	attr.uid = from_kuid_munged(user_ns, mb->uid);
-	attr.gid = from_kgid_munged(user_ns, mb->gid);
+	attr.uid = from_kuid_munged(user_ns, msgq_mailbox_named(mb)->uid);
+	attr.gid = from_kgid_munged(user_ns, msgq_mailbox_named(mb)->gid);
 	if (mb->owned)
 		attr.flags |= MSGQ_ATTR_OWNED;
 	if (st.dead)
 		attr.flags |= MSGQ_ATTR_DEAD;
-	if (!msgq_registry_linked(mb))
+	if (!msgq_registry_linked(msgq_mailbox_named(mb)))
 		attr.flags |= MSGQ_ATTR_UNLINKED;
+	if (msgq_mailbox_named(mb)->fanout)
+		attr.flags |= MSGQ_ATTR_FANOUT;
+	if (msgq_mailbox_named(mb)->fanout == MSGQ_FANOUT_DROP)
+		attr.flags |= MSGQ_ATTR_FANOUT_DROP;
 	if (file->f_mode & FMODE_READ)
 		attr.handle_flags |= MSGQ_O_RECV;
 	if (file->f_mode & FMODE_WRITE)
@@ -569,7 +620,7 @@ static const struct file_operations msgq_handle_fops = {
 };
 
 /* Is @file a mailbox handle (of this module)? */
-static bool is_handle(const struct file *file)
+bool msgq_handle_is(const struct file *file)
 {
 	return file->f_op == &msgq_handle_fops;
 }
@@ -580,11 +631,13 @@ static bool is_handle(const struct file *file)
  * @flags: MSGQ_O_* flags of the create or open
  * @owner: the handle owns @mb (an owned mailbox's create)
  *
- * Returns the new file descriptor, or an error and @mb's reference is still
- * the caller's.
+ * A handle that may receive from a fan-out mailbox holds a subscription
+ * instead, which references @mb. Returns the new file descriptor, or an
+ * error and @mb's reference is still the caller's.
  */
 int msgq_handle_install(struct msgq_mailbox *mb, u32 flags, bool owner)
 {
+	struct msgq_mailbox *held = mb;
 	struct file *file;
 	int o_flags, fd;
 
@@ -607,8 +660,19 @@ int msgq_handle_install(struct msgq_mailbox *mb, u32 flags, bool owner)
 	fd = get_unused_fd_flags(o_flags);
 	if (fd < 0)
 		return fd;
-	file = anon_inode_getfile("[msgq]", &msgq_handle_fops, mb, o_flags);
+	if (mb->fanout && (flags & MSGQ_O_RECV)) {
+		held = msgq_mailbox_subscribe(mb);
+		if (IS_ERR(held)) {
+			put_unused_fd(fd);
+			return PTR_ERR(held);
+		}
+	}
+	file = anon_inode_getfile("[msgq]", &msgq_handle_fops, held, o_flags);
 	if (IS_ERR(file)) {
+		if (held != mb) {
+			msgq_mailbox_unsubscribe(held);
+			msgq_mailbox_put(held);
+		}
 		put_unused_fd(fd);
 		return PTR_ERR(file);
 	}
@@ -618,6 +682,9 @@ int msgq_handle_install(struct msgq_mailbox *mb, u32 flags, bool owner)
 	file->f_mode |= FMODE_NOWAIT;
 	if (owner)
 		msgq_mailbox_set_owner(mb, file);
+	/* The subscription holds a reference of its own. */
+	if (held != mb)
+		msgq_mailbox_put(mb);
 	fd_install(fd, file);
 	return fd;
 }

@@ -12,6 +12,7 @@
 #include "mailbox.h"
 
 int msgq_handle_install(struct msgq_mailbox *mb, u32 flags, bool owner);
+bool msgq_handle_is(const struct file *file);
 int msgq_blocking_from_args(struct msgq_blocking *b, struct file *file,
 			    u32 flags, u32 clockid,
 			    const struct msgq_timespec *ts);

@@ -134,14 +134,28 @@ int msgq_limit_names(struct ipc_namespace *ipc_ns, u32 names, u32 user_names)
 }
 
 /*
- * Reserve @mb's bytes for its creator: EMFILE past the quota, or past what
- * an xarray value holds (LONG_MAX, 2 GiB on 32-bit), even for root.
+ * What @mb reserves: itself and each message it can hold, with its header.
+ * A fan-out mailbox holds none (its subscriptions do): itself only. Each
+ * subscription reserves as a mailbox of the same limits, since the
+ * messages it holds can all be ones no other subscription holds still.
+ */
+static u64 quota_bytes(const struct msgq_mailbox *mb)
+{
+	if (mb->fanout)
+		return MSGQ_MAILBOX_OVERHEAD;
+	return MSGQ_MAILBOX_OVERHEAD + (u64)max(mb->max_msgs, 1U) *
+	       (mb->max_msgsize + MSGQ_MSG_OVERHEAD);
+}
+
+/*
+ * Reserve @mb's bytes for its creator (a subscription's: its opener):
+ * EMFILE past the quota, or past what an xarray value holds (LONG_MAX,
+ * 2 GiB on 32-bit), even for root.
  */
 int msgq_quota_charge(struct msgq_mailbox *mb)
 {
 	unsigned long uid = __kuid_val(mb->uid);
-	u64 bytes = MSGQ_MAILBOX_OVERHEAD + (u64)max(mb->max_msgs, 1U) *
-		    (mb->max_msgsize + MSGQ_MSG_OVERHEAD);
+	u64 bytes = quota_bytes(mb);
 	u64 used, total;
 	int err;
 

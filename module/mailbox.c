@@ -48,6 +48,17 @@
  * first, which a fresh (not yet touched) buffer would do all the time. The
  * small copy made under the lock never faults either way: it fails, and
  * the receiver faults its buffer in before it takes anything.
+ *
+ * Fan-out: a mailbox created with MSGQ_O_FANOUT holds no message itself.
+ * Each handle that may receive from it has a subscription, a mailbox of its
+ * own, listed in the fan-out mailbox, and a send puts one header sharing the
+ * payload (message.c) in every subscription, under the fan-out mailbox's
+ * lock: all of them or, if it fails, none. Everything a receiver does, it
+ * does on its subscription as on any mailbox. Senders wait for room on the
+ * fan-out mailbox's send_wait, non-exclusively (room in one subscription
+ * need not be enough); a receiver that makes room checks that queue under
+ * its subscription's lock, which a sender takes to look at the room after
+ * it queued itself there, so the wakeup is not lost.
  */
 
 #include <linux/bitmap.h>
@@ -220,18 +231,29 @@ static void count_msg(struct msgq_mailbox *mb, struct msgq_msg *msg, int sign)
 	group_free(group);
 }
 
-static struct msgq_msg *first_msg(struct msgq_mailbox *mb)
+/*
+ * The first message of the highest priority listed (the one a receiver
+ * takes first), or with @lowest that of the lowest priority; NULL if none.
+ */
+static struct msgq_msg *head_msg(struct msgq_mailbox *mb, bool lowest)
 {
 	struct msgq_group *group;
 	unsigned long g, l;
 
 	lockdep_assert_held(&mb->lock);
-	g = find_last_bit(mb->groups_used, MSGQ_GROUPS);
+	g = lowest ? find_first_bit(mb->groups_used, MSGQ_GROUPS) :
+		     find_last_bit(mb->groups_used, MSGQ_GROUPS);
 	if (g == MSGQ_GROUPS)
 		return NULL;
 	group = g ? mb->groups[g] : &mb->group0;
-	l = find_last_bit(group->used, MSGQ_GROUP_LEVELS);
+	l = lowest ? find_first_bit(group->used, MSGQ_GROUP_LEVELS) :
+		     find_last_bit(group->used, MSGQ_GROUP_LEVELS);
 	return list_first_entry(&group->levels[l], struct msgq_msg, link);
+}
+
+static inline struct msgq_msg *first_msg(struct msgq_mailbox *mb)
+{
+	return head_msg(mb, false);
 }
 
 /* Put @msg on its list, at the tail or (given back by a receiver) the head. */
@@ -289,10 +311,11 @@ static struct list_head *unlist_all(struct msgq_mailbox *mb,
  * @max_msgsize: largest payload
  * @mode:        permission bits
  * @owned:       dies with its owner's handle (msgq_mailbox_set_owner())
+ * @fanout:      what a send reaches
  */
 struct msgq_mailbox *msgq_mailbox_alloc(const char *name, u32 max_msgs,
 					u32 max_msgsize, umode_t mode,
-					bool owned)
+					bool owned, enum msgq_fanout fanout)
 {
 	static atomic64_t last_id = ATOMIC64_INIT(0);
 	size_t name_len = strlen(name);
@@ -307,6 +330,8 @@ struct msgq_mailbox *msgq_mailbox_alloc(const char *name, u32 max_msgs,
 	INIT_LIST_HEAD(&mb->sleepers);
 	INIT_LIST_HEAD(&mb->idle_groups);
 	INIT_LIST_HEAD(&mb->nonblock_senders);
+	INIT_LIST_HEAD(&mb->subscribers);
+	INIT_LIST_HEAD(&mb->subscription);
 	init_waitqueue_head(&mb->recv_wait);
 	init_waitqueue_head(&mb->send_wait);
 	kref_init(&mb->ref);
@@ -322,6 +347,7 @@ struct msgq_mailbox *msgq_mailbox_alloc(const char *name, u32 max_msgs,
 	mb->gid = current_fsgid();
 	mb->mode = mode;
 	mb->owned = owned;
+	mb->fanout = fanout;
 	memcpy(mb->name, name, name_len);
 	msgq_stats_mailbox(1);
 	return mb;
@@ -330,6 +356,7 @@ struct msgq_mailbox *msgq_mailbox_alloc(const char *name, u32 max_msgs,
 static void mailbox_free(struct kref *ref)
 {
 	struct msgq_mailbox *mb = container_of(ref, struct msgq_mailbox, ref);
+	struct msgq_mailbox *hub = mb->hub;
 	struct msgq_group *group, *gtmp;
 	struct msgq_msg *msg, *tmp;
 	LIST_HEAD(all);
@@ -337,7 +364,8 @@ static void mailbox_free(struct kref *ref)
 
 	/* No handle is left, so no receiver holds a message and no sender waits. */
 	spin_lock(&mb->lock);
-	WARN_ON_ONCE(mb->nr_receivers || !list_empty(&mb->nonblock_senders));
+	WARN_ON_ONCE(mb->nr_receivers || !list_empty(&mb->nonblock_senders) ||
+		     !list_empty(&mb->subscribers));
 	unlist_all(mb, &all);
 	spin_unlock(&mb->lock);
 	list_for_each_entry_safe(msg, tmp, &all, link)
@@ -354,6 +382,8 @@ static void mailbox_free(struct kref *ref)
 	msgq_quota_uncharge(mb);
 	msgq_stats_mailbox(-1);
 	kfree(mb);
+	if (hub)
+		msgq_mailbox_put(hub);
 }
 
 void msgq_mailbox_put(struct msgq_mailbox *mb)
@@ -377,6 +407,67 @@ bool msgq_mailbox_owned_by(struct msgq_mailbox *mb, struct file *file)
 	owned = mb->owner == file;
 	spin_unlock(&mb->lock);
 	return owned;
+}
+
+/* Subscriptions nest their lock in their fan-out mailbox's: see mailbox.h. */
+static struct lock_class_key subscription_lock_class;
+
+/**
+ * msgq_mailbox_subscribe - a new subscription of fan-out mailbox @hub
+ * @hub: the fan-out mailbox, referenced by the caller
+ *
+ * Returns the subscription, with one reference, for a receiving handle to
+ * hold until it calls msgq_mailbox_unsubscribe(); it gets every message
+ * sent from now on. ERR_PTR(-ENOMEM) if there is no memory for it, or
+ * (-EMFILE) if its opener's quota has no room for it.
+ */
+struct msgq_mailbox *msgq_mailbox_subscribe(struct msgq_mailbox *hub)
+{
+	struct msgq_mailbox *sub;
+	int err;
+
+	sub = msgq_mailbox_alloc(hub->name, hub->max_msgs, hub->max_msgsize,
+				 hub->mode, hub->owned, MSGQ_FANOUT_NONE);
+	if (!sub)
+		return ERR_PTR(-ENOMEM);
+	lockdep_set_class(&sub->lock, &subscription_lock_class);
+	sub->id = hub->id;
+	kref_get(&hub->ref);
+	sub->hub = hub;
+	/* Its uid, the opener's, is charged for the messages it may hold. */
+	err = msgq_quota_charge(sub);
+	if (err) {
+		msgq_mailbox_put(sub);
+		return ERR_PTR(err);
+	}
+
+	spin_lock(&hub->lock);
+	/* Not yet seen by anyone else: its own fields need no lock. */
+	sub->dead = hub->dead;
+	if (!hub->dead) {
+		list_add_tail(&sub->subscription, &hub->subscribers);
+		hub->nr_subscribers++;
+	}
+	spin_unlock(&hub->lock);
+	return sub;
+}
+
+/*
+ * The handle of subscription @sub is closed: no message reaches it any
+ * more, and the room it took is given back, to senders waiting for it. Its
+ * messages go with its last reference.
+ */
+void msgq_mailbox_unsubscribe(struct msgq_mailbox *sub)
+{
+	struct msgq_mailbox *hub = sub->hub;
+
+	spin_lock(&hub->lock);
+	if (!list_empty(&sub->subscription)) {
+		list_del_init(&sub->subscription);
+		hub->nr_subscribers--;
+	}
+	spin_unlock(&hub->lock);
+	wake_up_poll(&hub->send_wait, EPOLL_SEND);
 }
 
 /* A free slot of the pool, or NULL. */
@@ -426,6 +517,15 @@ static bool send_fits(struct msgq_mailbox *mb, bool sync)
 
 /* ------------------------------------------------------------------ */
 /* Wakeups */
+
+/*
+ * Where senders wait for the room that @mb's receivers make: on @mb, or on
+ * the fan-out mailbox of a subscription.
+ */
+static wait_queue_head_t *room_wait(struct msgq_mailbox *mb)
+{
+	return mb->hub ? &mb->hub->send_wait : &mb->send_wait;
+}
 
 /*
  * Will a wakeup on @wq find anyone? Read under mb->lock, this is exact
@@ -850,22 +950,250 @@ static struct msgq_notification *queue_msg(struct msgq_mailbox *mb,
 	return NULL;
 }
 
+/* ------------------------------------------------------------------ */
+/* Fan-out */
+
+/*
+ * Could every subscription of @hub take a message of priority @prio now?
+ * 1 if so, 0 if one is full (never, on a dropping fan-out mailbox), or
+ * -ENOMEM with *@need set to one that must first have its priority's group
+ * allocated (group_alloc()). Once true under @hub's lock, it stays so until
+ * that lock is dropped: only senders, which hold it, take room or groups;
+ * receivers only give them back (an emptied group is freed only while an
+ * idle one is left, see count_msg()).
+ */
+static int fanout_ready(struct msgq_mailbox *hub, u32 prio,
+			struct msgq_mailbox **need)
+{
+	bool drop = hub->fanout == MSGQ_FANOUT_DROP;
+	struct msgq_mailbox *sub;
+	int ready = 1;
+
+	lockdep_assert_held(&hub->lock);
+	list_for_each_entry(sub, &hub->subscribers, subscription) {
+		spin_lock(&sub->lock);
+		if (!group_ready(sub, prio)) {
+			*need = sub;
+			ready = -ENOMEM;
+		} else if (!drop && sub->cur_msgs >= sub->max_msgs) {
+			ready = 0;
+		}
+		spin_unlock(&sub->lock);
+		if (ready <= 0)
+			break;
+	}
+	return ready;
+}
+
+/*
+ * Full subscription @sub of a dropping fan-out mailbox, about to be sent a
+ * message of priority @prio: of the messages it holds and that one, it
+ * loses the one of the lowest priority, the oldest among equals. Returns
+ * the listed message to drop, unlisted and uncounted, or NULL if the new
+ * one is lost: it is of a lower priority than any listed, or every message
+ * the subscription holds is being copied out to its receivers.
+ */
+static struct msgq_msg *drop_for(struct msgq_mailbox *sub, u32 prio)
+{
+	struct msgq_msg *msg = head_msg(sub, true);
+
+	lockdep_assert_held(&sub->lock);
+	sub->lost++;
+	if (!msg || prio < msg->prio)
+		return NULL;
+	unlist_msg(sub, msg);
+	count_msg(sub, msg, -1);
+	return msg;
+}
+
+/*
+ * Queue a sharer of @body, taken from @hdrs, in every subscription of @hub,
+ * which fanout_ready() found ready under the lock still held. What a
+ * dropping mailbox's full subscriptions lose goes to @lost, for the caller
+ * to put once it has unlocked.
+ */
+static void fanout_queue(struct msgq_mailbox *hub, struct msgq_msg *body,
+			 struct list_head *hdrs, struct list_head *lost)
+{
+	struct msgq_notification *fired;
+	struct msgq_msg *hdr, *dropped;
+	struct msgq_mailbox *sub;
+	bool pollers;
+
+	lockdep_assert_held(&hub->lock);
+	list_for_each_entry(sub, &hub->subscribers, subscription) {
+		hdr = list_first_entry(hdrs, struct msgq_msg, link);
+		list_del(&hdr->link);
+		msgq_msg_share(hdr, body);
+
+		spin_lock(&sub->lock);
+		if (sub->cur_msgs >= sub->max_msgs) {
+			dropped = drop_for(sub, body->prio);
+			if (!dropped) {
+				spin_unlock(&sub->lock);
+				list_add(&hdr->link, lost);
+				continue;
+			}
+			list_add(&dropped->link, lost);
+		}
+		fired = queue_msg(sub, hdr);
+		pollers = wake_for_messages(sub, 1);
+		spin_unlock(&sub->lock);
+
+		notify_recv(sub, pollers);
+		msgq_notification_free(fired);
+	}
+	hub->total_sent++;
+}
+
+/* Add @n headers to @hdrs, without the lock: 0, or -ENOMEM. */
+static int fanout_alloc_headers(struct list_head *hdrs, unsigned int n)
+{
+	struct msgq_msg *hdr;
+
+	while (n--) {
+		hdr = msgq_msg_alloc_shared();
+		if (!hdr)
+			return -ENOMEM;
+		list_add(&hdr->link, hdrs);
+	}
+	return 0;
+}
+
+/*
+ * Send to fan-out mailbox @hub: the payload is copied in once, into a body
+ * each subscription shares with the files it carries (@fds, consumed), and
+ * queued in all of them in one hold of @hub's lock, once each has room (see
+ * msgq_mailbox_send()).
+ */
+static int fanout_send(struct msgq_mailbox *hub, struct iov_iter *from,
+		       u32 prio, struct msgq_fds *fds, struct msgq_blocking *b)
+{
+	u32 len = iov_iter_count(from);
+	struct msgq_mailbox *need;
+	struct msgq_msg *body, *hdr, *tmp;
+	unsigned int nr_hdrs = 0, more;
+	LIST_HEAD(lost);
+	LIST_HEAD(hdrs);
+	DEFINE_WAIT(wait);
+	int err;
+
+	body = msgq_msg_alloc(len, 0);
+	if (!body) {
+		err = -ENOMEM;
+		goto out_fds;
+	}
+	err = msgq_msg_copy_in(body, from, len);
+	if (err) {
+		msgq_msg_free(body);
+		goto out_fds;
+	}
+
+	spin_lock(&hub->lock);
+	for (;;) {
+		if (hub->dead) {
+			err = -EIDRM;
+			break;
+		}
+		if (nr_hdrs < hub->nr_subscribers) {
+			more = hub->nr_subscribers - nr_hdrs;
+			spin_unlock(&hub->lock);
+			err = fanout_alloc_headers(&hdrs, more);
+			spin_lock(&hub->lock);
+			if (err)
+				break;
+			nr_hdrs += more;
+			continue;
+		}
+		/* Queued before looking: see "Fan-out" at the top. */
+		prepare_to_wait(&hub->send_wait, &wait, TASK_INTERRUPTIBLE);
+		err = fanout_ready(hub, prio, &need);
+		if (err > 0) {
+			err = 0;
+			break;
+		}
+		if (err) {
+			finish_wait(&hub->send_wait, &wait);
+			/* It may be unsubscribed, not freed, meanwhile. */
+			kref_get(&need->ref);
+			spin_unlock(&hub->lock);
+			err = group_alloc(need);
+			msgq_mailbox_put(need);
+			spin_lock(&hub->lock);
+			if (err)
+				break;
+			continue;
+		}
+		err = may_sleep(b);
+		if (err)
+			break;
+		spin_unlock(&hub->lock);
+		sleep_until(hub, MSGQ_WAIT_ROOM, b);
+		spin_lock(&hub->lock);
+	}
+	finish_wait(&hub->send_wait, &wait);
+	if (err) {
+		spin_unlock(&hub->lock);
+		msgq_msg_free(body);
+		goto out;
+	}
+	/* Stamped as queued: the time, and in the live counts from now. */
+	msgq_msg_stamp(body, len, prio, msgq_msg_clock());
+	body->fds = fds;
+	fds = NULL;
+	fanout_queue(hub, body, &hdrs, &lost);
+	spin_unlock(&hub->lock);
+	msgq_msg_put(body);
+	list_for_each_entry_safe(hdr, tmp, &lost, link)
+		msgq_msg_put(hdr);
+out:
+	list_for_each_entry_safe(hdr, tmp, &hdrs, link)
+		msgq_msg_free(hdr);
+out_fds:
+	if (fds)
+		msgq_fds_put(fds);
+	return err;
+}
+
+/* A batch to a fan-out mailbox: one send after the other, as far as it goes. */
+static int fanout_send_batch(struct msgq_mailbox *hub,
+			     const struct msgq_send_entry *e, unsigned int n,
+			     struct msgq_blocking *b)
+{
+	struct iov_iter from;
+	unsigned int k;
+	int err = 0;
+
+	for (k = 0; k < n; k++) {
+		iov_iter_ubuf(&from, ITER_SOURCE, (void __user *)e[k].buf,
+			      e[k].len);
+		err = fanout_send(hub, &from, e[k].prio, NULL, b);
+		if (err)
+			break;
+	}
+	return k ? (int)k : err;
+}
+
 /**
  * msgq_mailbox_send - queue a message, sleeping for room if needed
  * @mb:   the mailbox
  * @from: the payload, all of it: at most mb->max_msgsize bytes
  * @prio: its priority, below MSGQ_PRIO_MAX
  * @sync: return only once a receiver has taken the message
+ * @fds:  files the message carries, or NULL: the message's (or, on an
+ *        error before it is queued, dropped here)
  * @b:    how the call may block
  *
  * Every send to a rendezvous mailbox (max_msgs 0) is synchronous. A small
  * message is copied, under the lock and once there is room, into a slot
  * from the pool: one lock round and no allocation. A large one, one whose
  * source is not resident, or one that must wait for room is copied in with
- * the lock dropped, before any sleep.
+ * the lock dropped, before any sleep. A send on a subscription goes to its
+ * fan-out mailbox, where it may not be synchronous (-EINVAL).
  */
 int msgq_mailbox_send(struct msgq_mailbox *mb, struct iov_iter *from,
-		      u32 prio, bool sync, struct msgq_blocking *b)
+		      u32 prio, bool sync, struct msgq_fds *fds,
+		      struct msgq_blocking *b)
 {
 	struct msgq_sync waiter = { .task = current };
 	struct msgq_notification *fired;
@@ -875,6 +1203,13 @@ int msgq_mailbox_send(struct msgq_mailbox *mb, struct iov_iter *from,
 	bool wake;
 	int err;
 
+	mb = msgq_mailbox_named(mb);
+	if (mb->fanout && !sync)
+		return fanout_send(mb, from, prio, fds, b);
+	if (mb->fanout) {
+		err = -EINVAL;
+		goto err_free;
+	}
 	sync = sync || !mb->max_msgs;
 	if (len > mb->slot_payload) {
 		err = fill_msg(mb, &msg, from, len);
@@ -923,6 +1258,7 @@ int msgq_mailbox_send(struct msgq_mailbox *mb, struct iov_iter *from,
 	finish_wait(&mb->send_wait, &wait);
 
 	msgq_msg_stamp(msg, len, prio, msgq_msg_clock());
+	msg->fds = fds;
 	fired = queue_msg(mb, msg);
 	if (!sync) {
 		wake = wake_for_messages(mb, 1);
@@ -960,6 +1296,8 @@ err_unlock:
 err_free:
 	if (msg)
 		msgq_msg_free(msg);
+	if (fds)
+		msgq_fds_put(fds);
 	/* A wakeup for room we may have taken goes on to the next sender. */
 	if (err == -ENOMEM)
 		wake_up_poll(&mb->send_wait, EPOLL_SEND);
@@ -1073,6 +1411,9 @@ int msgq_mailbox_send_batch(struct msgq_mailbox *mb,
 	int ret, err = 0;
 	u64 now;
 
+	mb = msgq_mailbox_named(mb);
+	if (mb->fanout)
+		return fanout_send_batch(mb, e, n, b);
 	for (k = 0; k < n; k++)
 		small += e[k].len <= mb->slot_payload;
 	msgs = kvmalloc_array(n + small, sizeof(*msgs), GFP_KERNEL);
@@ -1376,13 +1717,13 @@ retry:
 	pollers = settle_msgs(mb, rcv, taken, done);
 	if (!done && awaited && !mb->dead)
 		goto fault_in;
-	senders = done && !mb->dead && anyone_on(mb, &mb->send_wait);
+	senders = done && !mb->dead && anyone_on(mb, room_wait(mb));
 	spin_unlock(&mb->lock);
 
 	if (pollers)
 		wake_up_poll(&mb->recv_wait, EPOLL_RECV);
 	if (senders)
-		__wake_up(&mb->send_wait, TASK_NORMAL, done,
+		__wake_up(room_wait(mb), TASK_NORMAL, done,
 			  poll_to_key(EPOLL_SEND));
 	for (k = 0; k < taken; k++)
 		if (rcv->taken[k])
@@ -1410,6 +1751,7 @@ out_unlock:
  */
 void msgq_mailbox_kill(struct msgq_mailbox *mb)
 {
+	struct msgq_mailbox *sub;
 	struct msgq_msg *msg, *tmp;
 	LIST_HEAD(dropped);
 
@@ -1431,6 +1773,12 @@ void msgq_mailbox_kill(struct msgq_mailbox *mb)
 	__wake_up(&mb->send_wait, TASK_NORMAL, 0,
 		  poll_to_key(EPOLLHUP | EPOLLERR));
 	kill_fasync(&mb->fasync, SIGIO, POLL_HUP);
+
+	/* A fan-out mailbox's subscriptions die with it. */
+	spin_lock(&mb->lock);
+	list_for_each_entry(sub, &mb->subscribers, subscription)
+		msgq_mailbox_kill(sub);
+	spin_unlock(&mb->lock);
 }
 
 /*
@@ -1441,12 +1789,14 @@ void msgq_mailbox_kill(struct msgq_mailbox *mb)
 __poll_t msgq_mailbox_poll(struct msgq_mailbox *mb, struct file *file,
 			   poll_table *pt)
 {
+	struct msgq_mailbox *to = msgq_mailbox_named(mb), *need;
+	bool sends = file->f_mode & FMODE_WRITE;
 	__poll_t mask = 0;
 
 	if (file->f_mode & FMODE_READ)
 		poll_wait(file, &mb->recv_wait, pt);
-	if (file->f_mode & FMODE_WRITE)
-		poll_wait(file, &mb->send_wait, pt);
+	if (sends)
+		poll_wait(file, &to->send_wait, pt);
 
 	spin_lock(&mb->lock);
 	if (mb->dead) {
@@ -1454,20 +1804,52 @@ __poll_t msgq_mailbox_poll(struct msgq_mailbox *mb, struct file *file,
 	} else {
 		if ((file->f_mode & FMODE_READ) && mb->listed)
 			mask |= EPOLL_RECV;
-		if ((file->f_mode & FMODE_WRITE) && send_fits(mb, !mb->max_msgs))
+		if (sends && !to->fanout && send_fits(mb, !mb->max_msgs))
 			mask |= EPOLL_SEND;
 	}
 	spin_unlock(&mb->lock);
+
+	/* A fan-out mailbox has room when every subscription has. */
+	if (sends && to->fanout && !(mask & EPOLLHUP)) {
+		spin_lock(&to->lock);
+		if (!to->dead && fanout_ready(to, 0, &need) > 0)
+			mask |= EPOLL_SEND;
+		spin_unlock(&to->lock);
+	}
 	return mask;
 }
 
 void msgq_mailbox_state(struct msgq_mailbox *mb, struct msgq_mailbox_state *st)
 {
+	struct msgq_mailbox *hub = msgq_mailbox_named(mb), *sub;
+
+	spin_lock(&hub->lock);
+	st->cur_msgs = hub->cur_msgs;
+	st->cur_bytes = hub->cur_bytes;
+	st->total_sent = hub->total_sent;
+	st->total_received = hub->total_received;
+	st->subscribers = hub->nr_subscribers;
+	st->max_backlog = 0;
+	st->lost = 0;
+	st->dead = hub->dead;
+	list_for_each_entry(sub, &hub->subscribers, subscription) {
+		spin_lock(&sub->lock);
+		if (sub->cur_msgs >= st->max_backlog) {
+			st->max_backlog = sub->cur_msgs;
+			st->cur_msgs = sub->cur_msgs;
+			st->cur_bytes = sub->cur_bytes;
+		}
+		spin_unlock(&sub->lock);
+	}
+	spin_unlock(&hub->lock);
+
+	if (mb == hub)
+		return;
 	spin_lock(&mb->lock);
 	st->cur_msgs = mb->cur_msgs;
 	st->cur_bytes = mb->cur_bytes;
-	st->total_sent = mb->total_sent;
 	st->total_received = mb->total_received;
+	st->lost = mb->lost;
 	st->dead = mb->dead;
 	spin_unlock(&mb->lock);
 }

@@ -9,8 +9,14 @@
  *                        receiver owns it while it copies, a peeker holds
  *                        an extra reference.
  *
+ *   a subscription       a mailbox of its own behind one receiving handle
+ *                        of a fan-out mailbox (@hub), which it references;
+ *                        it is listed in the fan-out mailbox while the
+ *                        handle is open.
+ *
  * Lock order: msgq_registry_lock (mutex, registry.c) -> mailbox->lock
- *             (spinlock) -> wait queue locks. Nothing sleeps under
+ *             (spinlock) -> a subscription's mailbox->lock (a lockdep
+ *             class of its own) -> wait queue locks. Nothing sleeps under
  *             mailbox->lock; the user copies made under it run with page
  *             faults disabled.
  */
@@ -107,6 +113,13 @@ struct msgq_group {
 	struct list_head levels[MSGQ_GROUP_LEVELS];
 };
 
+/* What a send to a mailbox reaches (MSGQ_O_FANOUT, MSGQ_O_FANOUT_DROP). */
+enum msgq_fanout {
+	MSGQ_FANOUT_NONE,	/* one receiver takes each message */
+	MSGQ_FANOUT_BLOCK,	/* every subscription; a full one blocks */
+	MSGQ_FANOUT_DROP,	/* every subscription; a full one loses one */
+};
+
 /* How a notification is delivered (struct msgq_notification). */
 enum msgq_notify_how {
 	MSGQ_NOTIFY_BY_NONE,	/* nothing: the registration alone */
@@ -169,6 +182,11 @@ struct msgq_notification {
  * @fasync:          O_ASYNC handles, signalled when a message arrives
  * @owner:           [lock] the handle that owns an owned mailbox, or NULL
  * @notify:          [lock] the registration of mq_notify(), or NULL
+ * @subscribers:     [lock] a fan-out mailbox's subscriptions, oldest first
+ * @nr_subscribers:  [lock] entries in @subscribers
+ * @subscription:    [@hub's lock] a subscription: in @hub's @subscribers
+ *                   until its handle is closed, then empty
+ * @lost:            [lock] a subscription: messages dropped for room
  * @pool:            [lock] free message slots, see message.c
  * @pool_count:      [lock] slots in @pool, at most @pool_max
  * @ref:             see the top of this file
@@ -181,8 +199,12 @@ struct msgq_notification {
  *                   mailbox holds fewer messages (immutable)
  * @id:              a number no other mailbox has had since the module
  *                   was loaded: fdinfo's msgq-id (immutable)
- * @uid, @gid, @mode: owner and permission bits (immutable)
+ * @uid, @gid, @mode: owner and permission bits (immutable); a subscription's
+ *                   @uid is its opener's, charged for it (limits.c)
  * @owned:           dies with its owner's handle (immutable)
+ * @fanout:          enum msgq_fanout (immutable)
+ * @hub:             a subscription: its fan-out mailbox, referenced; NULL
+ *                   for any other mailbox (immutable)
  * @quota_bytes:     bytes charged to @uid's quota, 0 if none (immutable)
  * @name:            NUL-terminated name (immutable)
  */
@@ -207,6 +229,10 @@ struct msgq_mailbox {
 	struct fasync_struct *fasync;
 	struct file *owner;
 	struct msgq_notification *notify;
+	struct list_head subscribers;
+	u32 nr_subscribers;
+	struct list_head subscription;
+	u64 lost;
 	struct list_head pool;
 	u32 pool_count;
 
@@ -223,9 +249,20 @@ struct msgq_mailbox {
 	kgid_t gid;
 	umode_t mode;
 	bool owned;
+	u8 fanout;
+	struct msgq_mailbox *hub;
 	u64 quota_bytes;
 	char name[];
 };
+
+/*
+ * The mailbox a handle's name, owner and sends belong to: a subscription's
+ * fan-out mailbox, or @mb itself.
+ */
+static inline struct msgq_mailbox *msgq_mailbox_named(struct msgq_mailbox *mb)
+{
+	return mb->hub ?: mb;
+}
 
 /**
  * struct msgq_blocking - how a call may block
@@ -274,25 +311,35 @@ struct msgq_send_entry {
 	u32 prio;
 };
 
-/* A mailbox's state, for its owner's questions (getattr, /proc/msgq). */
+/*
+ * A mailbox's state, for its owner's questions (getattr, /proc/msgq). Of a
+ * fan-out mailbox: @cur_msgs and @cur_bytes are its deepest subscription's,
+ * unless asked of a subscription, which tells its own, and its @lost.
+ */
 struct msgq_mailbox_state {
 	u32 cur_msgs;
 	u64 cur_bytes;
 	u64 total_sent;
 	u64 total_received;
+	u32 subscribers;
+	u32 max_backlog;
+	u64 lost;
 	bool dead;
 };
 
 struct msgq_mailbox *msgq_mailbox_alloc(const char *name, u32 max_msgs,
 					u32 max_msgsize, umode_t mode,
-					bool owned);
+					bool owned, enum msgq_fanout fanout);
+struct msgq_mailbox *msgq_mailbox_subscribe(struct msgq_mailbox *hub);
+void msgq_mailbox_unsubscribe(struct msgq_mailbox *sub);
 void msgq_mailbox_put(struct msgq_mailbox *mb);
 void msgq_mailbox_set_owner(struct msgq_mailbox *mb, struct file *owner);
 bool msgq_mailbox_owned_by(struct msgq_mailbox *mb, struct file *file);
 void msgq_mailbox_kill(struct msgq_mailbox *mb);
 
 int msgq_mailbox_send(struct msgq_mailbox *mb, struct iov_iter *from,
-		      u32 prio, bool sync, struct msgq_blocking *b);
+		      u32 prio, bool sync, struct msgq_fds *fds,
+		      struct msgq_blocking *b);
 int msgq_mailbox_send_batch(struct msgq_mailbox *mb,
 			    const struct msgq_send_entry *e, unsigned int n,
 			    struct msgq_blocking *b);

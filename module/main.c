@@ -11,6 +11,7 @@
 #include <linux/module.h>
 
 #include "dev.h"
+#include "fds.h"
 #include "procfs.h"
 #include "registry.h"
 #include "stats.h"
@@ -49,6 +50,7 @@ static void __exit msgq_exit(void)
 	misc_deregister(&msgq_miscdev);
 	msgq_procfs_exit();
 	msgq_registry_exit();
+	msgq_fds_exit();
 	msgq_stats_exit();
 }
 

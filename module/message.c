@@ -15,6 +15,11 @@
  *           64 KiB message is 16 cheap page allocations rather than one
  *           order-5 allocation (which kmalloc would round up to 128 KiB,
  *           and which fragmentation can make fail).
+ *   shared  a header only, for one subscription of a fan-out mailbox; the
+ *           payload is in a message of one of the shapes above, the body,
+ *           which each sharer references, as skb_clone() shares a socket
+ *           buffer's data: a message sent to N subscriptions is stored
+ *           once, and freed with its last sharer.
  * All memory is charged to the memory cgroup of the sender that allocates
  * it (__GFP_ACCOUNT); a pooled slot stays charged to that first sender's
  * cgroup while later messages reuse it, until the mailbox is freed. The
@@ -129,6 +134,8 @@ int msgq_msg_copy_out(const struct msgq_msg *msg, struct iov_iter *to)
 	size_t off, chunk, n;
 	unsigned int i;
 
+	if (msg->shape == MSGQ_MSG_SHARED)
+		return msgq_msg_copy_out(msg->body[0], to);
 	if (msg->shape != MSGQ_MSG_PAGED) {
 		n = copy_to_iter(msg->data, msg->len, to);
 		return n == msg->len ? 0 : copy_failed(to, n);
@@ -140,6 +147,36 @@ int msgq_msg_copy_out(const struct msgq_msg *msg, struct iov_iter *to)
 			return copy_failed(to, off + n);
 	}
 	return 0;
+}
+
+/* A header to share a body with: msgq_msg_share() fills it. */
+struct msgq_msg *msgq_msg_alloc_shared(void)
+{
+	struct msgq_msg *msg;
+
+	msg = kmalloc(struct_size(msg, body, 1), GFP_KERNEL_ACCOUNT);
+	if (msg)
+		msg->shape = MSGQ_MSG_SHARED;
+	return msg;
+}
+
+/* Make @msg, from msgq_msg_alloc_shared(), a sharer of stamped @body. */
+void msgq_msg_share(struct msgq_msg *msg, struct msgq_msg *body)
+{
+	refcount_set(&msg->ref, 1);
+	msg->pinned = body->pinned;
+	if (msg->pinned)
+		msg->sender = get_pid(body->sender);
+	else
+		msg->tgid = body->tgid;
+	msg->fds = NULL;		/* the body's: msgq_msg_fds() */
+	msg->uid = body->uid;
+	msg->sent_ns = body->sent_ns;
+	msg->sync = NULL;
+	msg->len = body->len;
+	msg->prio = body->prio;
+	refcount_inc(&body->ref);
+	msg->body[0] = body;
 }
 
 void msgq_msg_put(struct msgq_msg *msg)

@@ -25,6 +25,7 @@
 #include <linux/uio.h>
 #include <linux/user_namespace.h>
 
+#include "fds.h"
 #include "stats.h"
 
 struct msgq_sync;
@@ -34,6 +35,7 @@ enum msgq_msg_shape {
 	MSGQ_MSG_SLOT,		/* after the header, pooled per mailbox */
 	MSGQ_MSG_INLINE,	/* after the header */
 	MSGQ_MSG_PAGED,		/* in the pages listed after the header */
+	MSGQ_MSG_SHARED,	/* in another message, @body: fan-out */
 };
 
 /* Largest payload kept in a pooled slot, and free slots kept per mailbox. */
@@ -44,32 +46,42 @@ enum msgq_msg_shape {
  * struct msgq_msg - one message
  * @link:    in its mailbox's priority list or pool, under the mailbox lock
  * @sync:    waiting sender, or NULL; under the mailbox lock
- * @sender:  thread group of a sender outside the initial pid namespace,
- *           for translation at receive; NULL for one inside it
+ * @sender:  if @pinned: thread group of a sender outside the initial pid
+ *           namespace, for translation at receive
+ * @tgid:    if not @pinned: thread-group id of the sender, in the initial
+ *           pid namespace (msgq_msg_tgid() for either)
+ * @fds:     files carried (fds.c), or NULL; the message's until retired
  * @sent_ns: CLOCK_REALTIME at send
  * @ref:     the queue's (or the receiver's) reference plus peekers'
- * @tgid:    thread-group id of the sender in the initial pid namespace
  * @uid:     effective uid of the sender
  * @len:     payload length
  * @prio:    priority
  * @shape:   enum msgq_msg_shape
+ * @pinned:  @sender is set, not @tgid (the header stays 64 bytes: the
+ *           MSGQ_MSG_OVERHEAD of the quota)
  * @data:    payload (slot and inline shapes)
  * @pages:   payload, PAGE_SIZE bytes per page (paged shape)
+ * @body:    the message holding the payload, referenced (shared shape)
  */
 struct msgq_msg {
 	struct list_head link;
 	struct msgq_sync *sync;
-	struct pid *sender;
+	union {
+		struct pid *sender;
+		pid_t tgid;
+	};
+	struct msgq_fds *fds;
 	u64 sent_ns;
 	refcount_t ref;
-	pid_t tgid;
 	kuid_t uid;
 	u32 len;
 	u16 prio;
 	u8 shape;
+	bool pinned;
 	union {
 		DECLARE_FLEX_ARRAY(char, data);
 		DECLARE_FLEX_ARRAY(struct page *, pages);
+		DECLARE_FLEX_ARRAY(struct msgq_msg *, body);
 	};
 };
 
@@ -78,6 +90,18 @@ struct msgq_msg *msgq_msg_alloc(u32 len, u32 slot_payload);
 void msgq_msg_free(struct msgq_msg *msg);
 void msgq_msg_free_list(struct list_head *list);
 void msgq_msg_put(struct msgq_msg *msg);
+
+/* The files @msg carries (a sharer's are its body's), or NULL. */
+static inline struct msgq_fds *msgq_msg_fds(const struct msgq_msg *msg)
+{
+	if (msg->shape == MSGQ_MSG_SHARED)
+		return msg->body[0]->fds;
+	return msg->fds;
+}
+
+/* Fan-out: a message sharing the payload of another, see message.c. */
+struct msgq_msg *msgq_msg_alloc_shared(void);
+void msgq_msg_share(struct msgq_msg *msg, struct msgq_msg *body);
 
 /*
  * Copies go through an iov_iter, so read(2), readv(2), io_uring and the
@@ -110,31 +134,54 @@ static inline void msgq_msg_stamp(struct msgq_msg *msg, u32 len, u32 prio,
 
 	refcount_set(&msg->ref, 1);
 	/* See "The sender" in message.c. */
-	msg->sender = tgid->level ? get_pid(tgid) : NULL;
-	msg->tgid = current->tgid;
+	msg->pinned = tgid->level;
+	if (msg->pinned)
+		msg->sender = get_pid(tgid);
+	else
+		msg->tgid = current->tgid;
 	msg->uid = current_euid();
 	msg->sent_ns = now;
 	msg->sync = NULL;
+	msg->fds = NULL;
 	msg->len = len;
 	msg->prio = prio;
 	msgq_stats_msgs(1, len);
 }
 
-/* The message is gone: forget its sender and stop counting it. */
+/*
+ * The message is gone: forget its sender, close the files it carries (an
+ * fput() may be made under the mailbox lock: the last one is deferred to
+ * task work) and stop counting it. A shared one was never counted and
+ * carries no files: its body does, until its last sharer goes.
+ */
 static inline void msgq_msg_retire(struct msgq_msg *msg)
 {
-	msgq_stats_msgs(-1, -(long)msg->len);
-	if (msg->sender)
+	if (msg->pinned)
 		put_pid(msg->sender);
+	if (msg->shape == MSGQ_MSG_SHARED) {
+		msgq_msg_put(msg->body[0]);
+		return;
+	}
+	msgq_stats_msgs(-1, -(long)msg->len);
+	if (unlikely(msg->fds)) {
+		msgq_fds_put(msg->fds);
+		msg->fds = NULL;
+	}
 }
 
 /* The sender's thread-group id in the caller's pid namespace, or 0. */
 static inline pid_t msgq_msg_sender_vnr(const struct msgq_msg *msg)
 {
-	if (msg->sender)
+	if (msg->pinned)
 		return pid_vnr(msg->sender);
 	/* Outside the initial namespace its tasks are invisible. */
 	return task_tgid(current)->level ? 0 : msg->tgid;
+}
+
+/* The sender's thread-group id in the initial pid namespace. */
+static inline pid_t msgq_msg_tgid(const struct msgq_msg *msg)
+{
+	return msg->pinned ? pid_nr(msg->sender) : msg->tgid;
 }
 
 /* The sender's euid in the caller's user namespace. */

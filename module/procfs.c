@@ -21,20 +21,28 @@ static void show_mailbox(struct msgq_mailbox *mb, void *arg)
 	struct seq_file *m = arg;
 	struct msgq_mailbox_state st;
 
+	static const char *const fanout[] = {
+		[MSGQ_FANOUT_NONE] = "",
+		[MSGQ_FANOUT_BLOCK] = "fanout",
+		[MSGQ_FANOUT_DROP] = "fanout-drop",
+	};
+
 	msgq_mailbox_state(mb, &st);
-	seq_printf(m, "%s %u %u %u %llu %llu %llu %04o %u %u %s\n", mb->name,
-		   mb->max_msgs, mb->max_msgsize, st.cur_msgs, st.cur_bytes,
-		   st.total_sent, st.total_received, mb->mode,
+	seq_printf(m, "%s %u %u %u %llu %llu %llu %04o %u %u %s%s%s %u\n",
+		   mb->name, mb->max_msgs, mb->max_msgsize, st.cur_msgs,
+		   st.cur_bytes, st.total_sent, st.total_received, mb->mode,
 		   from_kuid_munged(user_ns, mb->uid),
 		   from_kgid_munged(user_ns, mb->gid),
-		   mb->owned ? "owned" : "-");
+		   mb->owned ? "owned" : "", mb->owned && mb->fanout ? "," : "",
+		   mb->owned || mb->fanout ? fanout[mb->fanout] : "-",
+		   st.subscribers);
 }
 
 static int listing_show(struct seq_file *m, void *v)
 {
 	struct ipc_namespace *ipc_ns = msgq_ipc_ns_get_current();
 
-	seq_puts(m, "name max_msgs max_msgsize cur_msgs cur_bytes total_sent total_received mode uid gid flags\n");
+	seq_puts(m, "name max_msgs max_msgsize cur_msgs cur_bytes total_sent total_received mode uid gid flags subscribers\n");
 	msgq_registry_for_each(ipc_ns, show_mailbox, m);
 	msgq_ipc_ns_put(ipc_ns);
 	return 0;

@@ -289,7 +289,7 @@ struct msgq_mailbox *msgq_registry_create(struct ipc_namespace *ipc_ns,
 	int err;
 
 	mb = msgq_mailbox_alloc(name, max_msgs, max_msgsize, spec->mode,
-				spec->owned);
+				spec->owned, spec->fanout);
 	if (!mb)
 		return ERR_PTR(-ENOMEM);
 	*created = false;

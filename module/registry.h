@@ -19,6 +19,7 @@ struct ipc_namespace;
  *               MAY_WRITE (send), checked against an existing mailbox
  * @excl:        fail with EEXIST if the name exists
  * @owned:       the mailbox dies with the caller's handle (implies @excl)
+ * @fanout:      enum msgq_fanout of a new mailbox
  */
 struct msgq_mailbox_spec {
 	const char *name;
@@ -28,6 +29,7 @@ struct msgq_mailbox_spec {
 	int may;
 	bool excl;
 	bool owned;
+	u8 fanout;
 };
 
 struct ipc_namespace *msgq_ipc_ns_get_current(void);

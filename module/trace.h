@@ -86,7 +86,7 @@ DECLARE_EVENT_CLASS(msgq_msg_class,
 				   __entry->len = msg->len;
 				   __entry->prio = msg->prio;
 				   __entry->depth = mb->cur_msgs;
-				   __entry->sender = msg->tgid),
+				   __entry->sender = msgq_msg_tgid(msg)),
 		    TP_printk("name=%s len=%u prio=%u depth=%u sender=%d",
 			      __get_str(name), __entry->len, __entry->prio,
 			      __entry->depth, __entry->sender));

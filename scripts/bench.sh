@@ -109,6 +109,10 @@ scripts/scan-log.sh --no-tests "$out/guest.log" >"$out/verdict.txt" || verdict=$
 # the rounds. The figures across two vCPUs stay in the table only: under
 # TCG on a shared host they measure the emulator (README, Performance).
 # "msgq fast" is msgq in batches of 32, and for ping-pong msgq_sendrecv().
+# The 1->8 rows: one sender, 8 subscribers (bench/fanout.c), all on vCPU 0.
+# The 16 MiB rows: a 16 MiB payload from one process to another, msgq and
+# AF_UNIX passing a memfd, POSIX mq (and msgq in "copied") copying it in
+# 1 MiB messages (bench/handoff.c).
 # On the ping-pong rows a solid grey line across the bars: the futex floor
 # (mechanism futex-floor, a bare FUTEX_WAKE/FUTEX_WAIT ping-pong, no IPC),
 # at its paired ratio to POSIX mq.
@@ -193,7 +197,7 @@ if command -v gnuplot >/dev/null; then
 	if ($has_speed) {
 	set size 1,0.56
 	set origin 0,0.38
-	set title "Speed relative to POSIX mq in the same boot (bars: median; whiskers: min..max over the rounds; both processes on one vCPU but 4x4)"
+	set title "Speed relative to POSIX mq in the same boot (bars: median; whiskers: min..max over the rounds; both processes on one vCPU but 4x4; 1->8: one sender, 8 subscribers, all on one vCPU)"
 	set logscale y 2
 	set yrange [$ymin:$ymax]
 	set ytics ("1/64" 0.015625, "1/32" 0.03125, "1/16" 0.0625, "1/8" 0.125, "1/4" 0.25, "1/2" 0.5, "1" 1, "2" 2, "3" 3, "4" 4, "8" 8, "16" 16, "32" 32, "64" 64)

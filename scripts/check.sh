@@ -103,7 +103,8 @@ done
 # library (time64, timeout), the UAPI structs' layout and pointers as
 # __u64 (uapi, messages, batch, sendrecv, writeback, names), readv and
 # writev with the 32-bit struct iovec (iov), and the module's
-# compat_ioctl path, restarts after a signal included (signal), and the
+# compat_ioctl path, restarts after a signal included (signal), the
+# descriptor arrays of a send and a receive as __u64 (fds), and the
 # <mqueue.h> conformance suite in both columns (posix_test, with
 # posix_test-msgq-m32/-t64 against the 32-bit libmsgq-posix).
 # About 14 s per flavour in a stock guest. Not the whole suite: that would
@@ -114,7 +115,7 @@ done
 # runner whether its kernel runs them (IA32_EMULATION; SKIPs without).
 flavour_tests="time64_test timeout_test uapi_test messages_test batch_test
 sendrecv_test writeback_test names_test iov_test signal_test stall_test
-trace_test fdinfo_test posix_test"
+trace_test fdinfo_test posix_test fds_test fanout_test"
 make -s -C lib M32=1
 for f in m32 t64; do
 	only=
@@ -172,7 +173,8 @@ if want evloop_test; then
 fi
 # Examples that check themselves: run after the selftests, one TAP line each.
 mkdir -p "$payload/examples"
-cp "$build/examples/epoll_loop" "$build/examples/uring_echo" "$payload/examples/"
+cp "$build/examples/epoll_loop" "$build/examples/uring_echo" \
+	"$build/examples/memfd_handoff" "$payload/examples/"
 # The benchmark's smoke run (seconds, every path): one more test program.
 # Its tracepoint variants (bench/variant.sh) reload msgq.ko, and a build of
 # it without tracepoints: run_target puts both in payload/modules.

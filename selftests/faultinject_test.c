@@ -51,6 +51,7 @@
 #include "msgq_test.h"
 
 #include <sched.h>
+#include <sys/eventfd.h>
 
 #define u64_to_ptr(u)	((void *)(uintptr_t)(u))
 
@@ -368,6 +369,7 @@ struct fi_case {
 	fi_check_fn check;
 	/* operands */
 	int fd;				/* the handle operated on */
+	int fd2;			/* fan-out: a second subscription */
 	unsigned int flags;
 	const char *name;
 	unsigned int max_msgs, max_msgsize;
@@ -898,6 +900,110 @@ TEST_F_TIMEOUT(fi, send_large, FI_TIMEOUT)
 	run_send(_metadata, self, LARGE_LEN, 9, false, false, "send 256 KiB");
 }
 
+/*
+ * A fan-out mailbox, self->fd a read-write subscription, c->fd2 another:
+ * a success reached both, a failure neither (all or nothing).
+ */
+static void check_fanout_send(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(fi) *self, struct fi_case *c,
+			      const struct fi_try *t, unsigned long step)
+{
+	struct msgq_attr a, b;
+
+	ASSERT_EQ(0, msgq_getattr(c->fd, &a));
+	ASSERT_EQ(0, msgq_getattr(c->fd2, &b));
+	if (t->ret < 0) {
+		EXPECT_EQ(0U, a.cur_msgs) TH_LOG("%s, fault %lu", c->what, step);
+		EXPECT_EQ(0U, b.cur_msgs) TH_LOG("%s, fault %lu", c->what, step);
+		EXPECT_EQ(c->before.total_sent, a.total_sent);
+		return;
+	}
+	EXPECT_EQ(c->before.total_sent + 1, a.total_sent);
+	expect_next(_metadata, c->fd, c->buf, c->len, c->prio, false, c->what);
+	expect_next(_metadata, c->fd2, c->buf, c->len, c->prio, false,
+		    c->what);
+}
+
+static void run_fanout_send(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(fi) *self, size_t len,
+			    unsigned int prio, const char *what)
+{
+	struct fi_case c = {
+		.what = what, .call = call_send, .check = check_fanout_send,
+		.len = len, .prio = prio,
+	};
+
+	self->fd = msgq_create_at(self->dev, self->name,
+				  MSGQ_O_RDWR | MSGQ_O_EXCL | MSGQ_O_CLOEXEC |
+				  MSGQ_O_FANOUT, 0600, 4, BIG_MSGSIZE);
+	ASSERT_LE(0, self->fd) TH_LOG("create: %s", strerror(errno));
+	c.fd = self->fd;
+	c.fd2 = msgq_open_at(self->dev, self->name,
+			     MSGQ_O_RECV | MSGQ_O_CLOEXEC);
+	ASSERT_LE(0, c.fd2);
+	c.buf = pattern_buf(len, (unsigned int)len);
+	ASSERT_NE(NULL, c.buf);
+	c.s.buf = ptr_to_u64(c.buf);
+	c.s.len = len;
+	c.s.prio = prio;
+	fi_run(_metadata, self, &c);
+	free(c.buf);
+	close(c.fd2);
+}
+
+/* a fan-out send: one body, a header per subscription, a group for 1000 */
+TEST_F_TIMEOUT(fi, fanout_send, FI_TIMEOUT)
+{
+	run_fanout_send(_metadata, self, SMALL_LEN, 1000,
+			"fan-out send 200 bytes");
+}
+
+TEST_F_TIMEOUT(fi, fanout_send_paged, FI_TIMEOUT)
+{
+	run_fanout_send(_metadata, self, 3 * 4096 + 5, 3,
+			"fan-out send 3 pages");
+}
+
+static long call_subscribe(FIXTURE_DATA(fi) *self, struct fi_case *c)
+{
+	return msgq_open_at(self->dev, self->name, MSGQ_O_RECV | MSGQ_O_CLOEXEC);
+}
+
+/* A subscription made gets what is sent next; a failed one left nothing. */
+static void check_subscribe(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(fi) *self, struct fi_case *c,
+			    const struct fi_try *t, unsigned long step)
+{
+	struct msgq_attr a;
+
+	ASSERT_EQ(0, msgq_getattr(c->fd, &a));
+	if (t->ret < 0) {
+		EXPECT_EQ(c->before.subscribers, a.subscribers)
+			TH_LOG("%s, fault %lu", c->what, step);
+		return;
+	}
+	EXPECT_EQ(c->before.subscribers + 1, a.subscribers);
+	ASSERT_EQ(0, msgq_send(c->fd, "x", 1, 2));
+	expect_next(_metadata, t->ret, "x", 1, 2, false, c->what);
+	ASSERT_EQ(0, close(t->ret));
+	ASSERT_EQ(c->before.subscribers, attr_of(c->fd).subscribers);
+}
+
+TEST_F_TIMEOUT(fi, fanout_subscribe, FI_TIMEOUT)
+{
+	struct fi_case c = {
+		.what = "subscribe", .call = call_subscribe,
+		.check = check_subscribe,
+	};
+
+	self->fd = msgq_create_at(self->dev, self->name,
+				  MSGQ_O_SEND | MSGQ_O_EXCL | MSGQ_O_CLOEXEC |
+				  MSGQ_O_FANOUT, 0600, 4, 16);
+	ASSERT_LE(0, self->fd) TH_LOG("create: %s", strerror(errno));
+	c.fd = self->fd;
+	fi_run(_metadata, self, &c);
+}
+
 /* the same, kvmalloc() made to take vmalloc(): its allocations fail */
 TEST_F_TIMEOUT(fi, send_large_vmalloc, FI_TIMEOUT)
 {
@@ -1398,6 +1504,164 @@ TEST_F_TIMEOUT(fi, proc_read, FI_TIMEOUT)
 	close(c.procfd);
 	free(c.rbuf);
 	drop_listing(_metadata, self);
+}
+
+/* ------------------------------------------------------------------ */
+/* Descriptors carried (fds.c) */
+
+/*
+ * The end of a pipe whose write end @wfd was carried: once every holder
+ * closed it, the read end sees EOF, so no attempt leaked a file reference.
+ */
+static void expect_pipe_eof(struct __test_metadata *_metadata, int rfd,
+			    const char *what)
+{
+	struct pollfd p = { .fd = rfd, .events = POLLIN };
+	char c;
+
+	ASSERT_EQ(1, poll(&p, 1, 5000)) TH_LOG("%s: a reference to the pipe's write end leaked",
+					      what);
+	ASSERT_EQ(0, read(rfd, &c, 1)) TH_LOG("%s: no EOF", what);
+}
+
+/* A failure queued nothing; a success queued the message and its two files. */
+static void check_send_fds(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(fi) *self, struct fi_case *c,
+			   const struct fi_try *t, unsigned long step)
+{
+	unsigned int nfds = 2;
+	int fds[2] = { -1, -1 };
+	char got[64];
+	struct msgq_attr a;
+
+	ASSERT_EQ(0, msgq_getattr(c->fd, &a));
+	if (t->ret < 0) {
+		expect_attr_same(_metadata, &c->before, &a, c->what, step);
+		return;
+	}
+	EXPECT_EQ(c->before.cur_msgs + 1, a.cur_msgs);
+	ASSERT_EQ((ssize_t)c->len, msgq_recv_fds(c->fd, got, sizeof(got),
+						  NULL, fds, &nfds, NULL));
+	ASSERT_EQ(2U, nfds);
+	ASSERT_LE(0, fds[0]);
+	ASSERT_LE(0, fds[1]);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+TEST_F_TIMEOUT(fi, send_fds, FI_TIMEOUT)
+{
+	struct fi_case c = {
+		.what = "send carrying 2 descriptors", .call = call_send,
+		.check = check_send_fds, .len = 5,
+	};
+	int p[2], fds[2];
+
+	make_mailbox(_metadata, self, 4, 64);
+	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
+	fds[0] = p[1];
+	fds[1] = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, fds[1]);
+	c.fd = self->fd;
+	c.s.buf = ptr_to_u64("fds!");
+	c.s.len = 5;
+	c.s.fds = ptr_to_u64(fds);
+	c.s.nfds = 2;
+	fi_run(_metadata, self, &c);
+	close(fds[1]);
+	close(p[1]);
+	expect_pipe_eof(_metadata, p[0], c.what);
+	close(p[0]);
+}
+
+/*
+ * A message carrying two descriptors queued; a failure (the descriptor
+ * table could not grow) took nothing and it is still first in line; a
+ * success installed both, and the message is sent again.
+ */
+static void check_recv_fds(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(fi) *self, struct fi_case *c,
+			   const struct fi_try *t, unsigned long step)
+{
+	int *fds = u64_to_ptr(c->r.fds);
+	struct msgq_attr a;
+
+	ASSERT_EQ(0, msgq_getattr(c->fd, &a));
+	if (t->ret < 0) {
+		expect_attr_same(_metadata, &c->before, &a, c->what, step);
+		EXPECT_EQ(1U, a.cur_msgs);
+		c->r.nfds = 2;
+		return;
+	}
+	EXPECT_EQ(0U, a.cur_msgs);
+	ASSERT_EQ(2U, c->r.nfds);
+	ASSERT_EQ(0U, c->r.fd_flags & MSGQ_FD_CTRUNC);
+	ASSERT_LE(0, fds[0]);
+	ASSERT_LE(0, fds[1]);
+	close(fds[0]);
+	close(fds[1]);
+	c->r.nfds = 2;
+	ASSERT_EQ(0, msgq_send_args(c->fd, &c->s));
+}
+
+static void run_recv_fds(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(fi) *self, size_t len, const char *what)
+{
+	struct fi_case c = {
+		.what = what, .call = call_recv, .check = check_recv_fds,
+		.len = len,
+	};
+	int p[2], sfds[2], rfds[2], i;
+
+	make_mailbox(_metadata, self, 4, BIG_MSGSIZE);
+	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
+	sfds[0] = p[1];
+	sfds[1] = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, sfds[1]);
+	c.buf = pattern_buf(len, 3);
+	ASSERT_NE(NULL, c.buf);
+	c.s.buf = ptr_to_u64(c.buf);
+	c.s.len = len;
+	c.s.fds = ptr_to_u64(sfds);
+	c.s.nfds = 2;
+	ASSERT_EQ(0, msgq_send_args(self->fd, &c.s));
+	c.fd = self->fd;
+	c.rcap = len + 64;
+	c.rbuf = malloc(c.rcap);
+	ASSERT_NE(NULL, c.rbuf);
+	c.r.fds = ptr_to_u64(rfds);
+	c.r.nfds = 2;
+	c.r.flags = MSGQ_F_NONBLOCK;
+	/* A full first table, so that the new descriptors must grow it. */
+	for (i = 0; i < 64; i++) {
+		if (fcntl(i, F_GETFD) < 0)
+			ASSERT_EQ(i, dup2(self->dev, i));
+	}
+	fi_run(_metadata, self, &c);
+	ASSERT_EQ(1, mbox_depth(self->fd));
+	close(self->fd);
+	self->fd = -1;
+	msgq_unlink_at(self->dev, self->name);
+	close(sfds[1]);
+	close(p[1]);
+	expect_pipe_eof(_metadata, p[0], c.what);
+	close(p[0]);
+	free(c.rbuf);
+	free(c.buf);
+}
+
+/* copied under the mailbox lock: the numbers are reserved in fault_in */
+TEST_F_TIMEOUT(fi, recv_fds_small, FI_TIMEOUT)
+{
+	run_recv_fds(_metadata, self, SMALL_LEN,
+		     "receive 200 bytes and 2 descriptors");
+}
+
+/* taken off the queue to copy: reserved in the deliver callback */
+TEST_F_TIMEOUT(fi, recv_fds_large, FI_TIMEOUT)
+{
+	run_recv_fds(_metadata, self, LARGE_LEN,
+		     "receive 256 KiB and 2 descriptors");
 }
 
 /* ------------------------------------------------------------------ */

@@ -8,7 +8,9 @@
  * - FUZZERS processes throw random ioctl numbers (msgq's magic with random
  *   nr/size/direction, and fully random ones), random struct contents, bad,
  *   unmapped, read-only and page-straddling pointers, random names, sizes,
- *   priorities, flags, clocks and timeouts, read/write/poll/dup/close, and
+ *   priorities, flags, clocks and timeouts, descriptors to carry (open,
+ *   refused, closed, too many) and room to receive them,
+ *   read/write/poll/dup/close, and
  *   children killed in the middle of blocking calls, at /dev/msgq and at
  *   mailbox handles. Two run as unprivileged users, one as root (it keeps
  *   away from the traffic's names), one as an unprivileged user that then
@@ -476,6 +478,7 @@ struct fuzzer {
 	char badnames[6][MSGQ_NAME_MAX + 8];
 	char *unterminated;	/* runs into the guard page */
 	unsigned long sent_bytes;
+	int pipe[2];		/* descriptors for sends to carry */
 };
 
 /* Is [@p, @p + @size) inside the RW region? (no overflow on bad @p) */
@@ -665,6 +668,40 @@ static bool fd_errno(int e)
 	return ERRNO_OK(e, EBADF, ENOTTY, EINVAL, EFAULT);
 }
 
+/*
+ * Descriptors for a send to carry: mostly open ones of every kind the
+ * fuzzer has (handles, which are refused, /dev/msgq, a pipe), sometimes
+ * random numbers. The array lives in @f's memory or at a bad pointer.
+ */
+static __u64 fz_fds(struct fuzzer *f, __u32 *nfds)
+{
+	unsigned int i, n = chance(90) ? rndn(MSGQ_FDS_MAX + 1) :
+				       rndn(MSGQ_FDS_MAX + 4);
+	int *fds = fz_arg(f, (MSGQ_FDS_MAX + 4) * sizeof(int));
+	bool is_dev;
+
+	*nfds = chance(2) ? fz_u32() : n;
+	if (!in_rw(f, fds, n * sizeof(int)))
+		return ptr_to_u64(fds);
+	for (i = 0; i < n; i++)
+		fds[i] = chance(50) ? f->pipe[rndn(2)] : fz_fd(f, &is_dev);
+	return ptr_to_u64(fds);
+}
+
+/* Close what a receive installed, where its numbers are readable. */
+static void fz_close_received(struct fuzzer *f, const struct msgq_recv *rv)
+{
+	const int *fds = (const int *)(uintptr_t)rv->fds;
+	unsigned int i;
+
+	if (!rv->nfds || rv->nfds > MSGQ_FDS_MAX ||
+	    !in_rw(f, fds, rv->nfds * sizeof(int)))
+		return;
+	for (i = 0; i < rv->nfds; i++)
+		if (fds[i] > 2 && fds[i] != f->pipe[0] && fds[i] != f->pipe[1])
+			close(fds[i]);
+}
+
 /* ---- the operations ---- */
 
 static void fz_create(struct fuzzer *f)
@@ -815,8 +852,10 @@ static void fz_send(struct fuzzer *f)
 		if (chance(70))
 			s->flags |= MSGQ_F_NONBLOCK;
 		fz_timeout(&s->flags, &s->clockid, &s->timeout);
-		if (chance(4))
-			s->__reserved[rndn(2)] = rnd();
+		if (chance(10))
+			s->fds = fz_fds(f, &s->nfds);
+		if (chance(2))
+			s->fd_flags = fz_u32();
 	}
 	r = ioctl(fd, MSGQ_IOC_SEND, s);
 	e = errno;
@@ -856,8 +895,15 @@ static void fz_recv(struct fuzzer *f)
 		fz_timeout(&rv->flags, &rv->clockid, &rv->timeout);
 		if (chance(4))
 			rv->__pad = fz_u32();
-		if (chance(4))
-			rv->__reserved[rndn(2)] = rnd();
+		if (chance(20)) {
+			rv->nfds = chance(90) ? rndn(MSGQ_FDS_MAX + 4) :
+						fz_u32();
+			rv->fds = ptr_to_u64(fz_arg(f, rv->nfds < 64 ?
+						    rv->nfds * sizeof(int) :
+						    256));
+		}
+		if (chance(10))
+			rv->fd_flags = chance(80) ? MSGQ_FD_CLOEXEC : fz_u32();
 	}
 	r = ioctl(fd, MSGQ_IOC_RECV, rv);
 	e = errno;
@@ -867,14 +913,18 @@ static void fz_recv(struct fuzzer *f)
 		if (is_dev)
 			violation(f->me, "RECV on /dev/msgq succeeded");
 		if (r || (whole && (rv->len > cap ||
-				    rv->prio >= MSGQ_PRIO_MAX || rv->__pad)))
-			violation(f->me, "RECV: returned %ld, len %u cap %u prio %u pad %u",
-				  r, rv->len, cap, rv->prio, rv->__pad);
+				    rv->prio >= MSGQ_PRIO_MAX || rv->__pad ||
+				    rv->nfds > MSGQ_FDS_MAX)))
+			violation(f->me, "RECV: returned %ld, len %u cap %u prio %u pad %u nfds %u",
+				  r, rv->len, cap, rv->prio, rv->__pad,
+				  rv->nfds);
+		if (whole)
+			fz_close_received(f, rv);
 		return;
 	}
 	if (r != -1 || !(fd_errno(e) ||
 			 ERRNO_OK(e, EAGAIN, ETIMEDOUT, EINTR, EMSGSIZE,
-				  EIDRM)))
+				  EIDRM, EMFILE)))
 		violation(f->me, "RECV: %ld, errno %d (%s)", r, e, strerror(e));
 }
 
@@ -968,7 +1018,14 @@ static void fz_getattr(struct fuzzer *f)
 					violation(f->me, "GETATTR: __reserved[%zu] = %#llx",
 						  i, (unsigned long long)a->__reserved[i]);
 			if (a->flags & ~(__u32)(MSGQ_ATTR_OWNED | MSGQ_ATTR_DEAD |
-						MSGQ_ATTR_UNLINKED) ||
+						MSGQ_ATTR_UNLINKED |
+						MSGQ_ATTR_FANOUT |
+						MSGQ_ATTR_FANOUT_DROP) ||
+			    (!(a->flags & MSGQ_ATTR_FANOUT) &&
+			     (a->flags & MSGQ_ATTR_FANOUT_DROP ||
+			      a->subscribers || a->max_backlog || a->lost)) ||
+			    a->lost > a->total_sent ||
+			    a->max_backlog > a->max_msgs ||
 			    a->handle_flags & ~(__u32)(MSGQ_O_RDWR |
 						       MSGQ_O_NONBLOCK) ||
 			    !(a->handle_flags & MSGQ_O_RDWR) ||
@@ -1220,6 +1277,8 @@ static void fuzzer_setup(struct fuzzer *f, int me)
 	memcpy(f->ro, "ro-name", 8);
 	mprotect(f->ro, f->page, PROT_READ);
 	munmap(f->unmapped, f->page);
+	if (pipe2(f->pipe, O_NONBLOCK | O_CLOEXEC))
+		_exit(3);
 
 	for (i = 0; i < POOL_OWN; i++)
 		snprintf(f->names[i], sizeof(f->names[i]), "fz%d-%u", me, i);

@@ -602,7 +602,7 @@ TEST_F(msgq, recv_half_einval_nothing_sent)
 			a.recv.flags = 0x80000000U;
 			break;
 		case 2:
-			a.recv.__reserved[1] = 1;
+			a.recv.fd_flags = 0x80U;
 			break;
 		case 3:
 			a.recv.__pad = 1;
@@ -725,7 +725,7 @@ TEST_F(msgq, send_half_errors_nothing_received)
 	ASSERT_EQ(0U, a.flags);
 
 	sr_init(&a, self->fd2, &out, sizeof(out), 0, &in, sizeof(in));
-	a.send.__reserved[0] = 1;
+	a.send.fd_flags = 1;
 	ASSERT_ERRNO(EINVAL, sr(self->fd, &a));
 	ASSERT_EQ(0U, a.flags);
 

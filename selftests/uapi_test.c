@@ -132,19 +132,31 @@ TEST_F(msgq, send_unknown_flags_einval)
 	ASSERT_EQ(0, mbox_depth(self->fd));
 }
 
-/* MSGQ_IOC_SEND: __reserved must be zero */
-TEST_F(msgq, send_reserved_einval)
+/* MSGQ_IOC_SEND: fd_flags must be zero, nfds at most MSGQ_FDS_MAX */
+TEST_F(msgq, send_fd_fields_einval)
 {
 	struct msgq_send s = { .buf = ptr_to_u64("x"), .len = 1 };
+	int fds[MSGQ_FDS_MAX + 1];
+	unsigned int i;
 
 	MBOX_CREATE(4, 16);
-	s.__reserved[0] = 1;
+	for (i = 0; i < 32; i++) {
+		s.fd_flags = 1U << i;
+		ASSERT_ERRNO(EINVAL, msgq_send_args(self->fd, &s),
+			     "fd_flags bit %u", i);
+	}
+	s.fd_flags = 0;
+	for (i = 0; i <= MSGQ_FDS_MAX; i++)
+		fds[i] = 0;
+	s.fds = ptr_to_u64(fds);
+	s.nfds = MSGQ_FDS_MAX + 1;
 	ASSERT_ERRNO(EINVAL, msgq_send_args(self->fd, &s));
-	s.__reserved[0] = 0;
-	s.__reserved[1] = 1;
+	s.nfds = 0x80000000U;
 	ASSERT_ERRNO(EINVAL, msgq_send_args(self->fd, &s));
 	ASSERT_EQ(0, mbox_depth(self->fd));
-	s.__reserved[1] = 0;
+	/* no descriptors: the pointer is not looked at */
+	s.nfds = 0;
+	s.fds = ptr_to_u64((void *)16);
 	ASSERT_EQ(0, msgq_send_args(self->fd, &s));
 	ASSERT_EQ(1, mbox_depth(self->fd));
 }
@@ -170,23 +182,33 @@ TEST_F(msgq, recv_unknown_flags_einval)
 	ASSERT_EQ(1, mbox_depth(self->fd));
 }
 
-/* MSGQ_IOC_RECV: __pad and __reserved must be zero */
-TEST_F(msgq, recv_pad_reserved_einval)
+/*
+ * MSGQ_IOC_RECV: __pad must be zero, fd_flags only MSGQ_FD_CLOEXEC (and
+ * MSGQ_FD_CTRUNC, an output a reused struct may still hold)
+ */
+TEST_F(msgq, recv_pad_fd_flags_einval)
 {
 	char buf[16];
 	struct msgq_recv r = { .buf = ptr_to_u64(buf), .cap = sizeof(buf) };
+	unsigned int bit;
 
 	MBOX_CREATE(4, 16);
 	ASSERT_EQ(0, msgq_send(self->fd, "x", 1, 0));
 	r.__pad = 1;
 	ASSERT_ERRNO(EINVAL, msgq_recv_args(self->fd, &r));
 	r.__pad = 0;
-	r.__reserved[0] = 1;
-	ASSERT_ERRNO(EINVAL, msgq_recv_args(self->fd, &r));
-	r.__reserved[0] = 0;
-	r.__reserved[1] = 1;
-	ASSERT_ERRNO(EINVAL, msgq_recv_args(self->fd, &r));
+	for (bit = 0; bit < 32; bit++) {
+		if ((MSGQ_FD_CLOEXEC | MSGQ_FD_CTRUNC) & (1U << bit))
+			continue;
+		r.fd_flags = 1U << bit;
+		ASSERT_ERRNO(EINVAL, msgq_recv_args(self->fd, &r),
+			     "fd_flags bit %u", bit);
+	}
 	ASSERT_EQ(1, mbox_depth(self->fd));
+	r.fd_flags = MSGQ_FD_CLOEXEC | MSGQ_FD_CTRUNC;
+	ASSERT_EQ(1, msgq_recv_args(self->fd, &r));
+	ASSERT_EQ(0U, r.nfds);
+	ASSERT_EQ(MSGQ_FD_CLOEXEC, r.fd_flags);
 }
 
 /* an ioctl number msgq does not know: ENOTTY, on both kinds of handle */

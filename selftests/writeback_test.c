@@ -171,7 +171,9 @@ static void recv_args_poisoned(struct msgq_recv *r, void *buf, __u32 cap,
 	r->clockid = 0;
 	r->__pad = 0;
 	memset(&r->timeout, 0, sizeof(r->timeout));
-	memset(r->__reserved, 0, sizeof(r->__reserved));
+	r->fds = 0;
+	r->nfds = 0;
+	r->fd_flags = 0;
 }
 
 /* Check a struct msgq_recv after receiving @len bytes at @prio. */
@@ -188,7 +190,9 @@ static void recv_args_poisoned(struct msgq_recv *r, void *buf, __u32 cap,
 	EXPECT_TRUE(recent_ns((r).sent_ns)) TH_LOG("sent_ns %llu",	\
 					(unsigned long long)(r).sent_ns);\
 	EXPECT_TRUE(all_zero(&(r).timeout, sizeof((r).timeout)));	\
-	EXPECT_TRUE(all_zero((r).__reserved, sizeof((r).__reserved)));	\
+	EXPECT_EQ(0ULL, (r).fds);					\
+	EXPECT_EQ(0U, (r).nfds);					\
+	EXPECT_EQ(0U, (r).fd_flags);					\
 } while (0)
 
 /*
@@ -304,7 +308,9 @@ TEST_F(msgq, recv_emsgsize_writes_len_only)
 	EXPECT_EQ(16U, r.len);
 	EXPECT_EQ(-1, first_unpoisoned(buf + 4, sizeof(buf) - 4));
 	EXPECT_EQ(0U, r.__pad);
-	EXPECT_TRUE(all_zero(r.__reserved, sizeof(r.__reserved)));
+	EXPECT_EQ(0ULL, r.fds);
+	EXPECT_EQ(0U, r.nfds);
+	EXPECT_EQ(0U, r.fd_flags);
 	/* the other outputs: either untouched or the message's own */
 	EXPECT_TRUE(r.prio == POISON32 || r.prio == 0);
 	EXPECT_TRUE(r.uid == POISON32 || r.uid == (__u32)geteuid());

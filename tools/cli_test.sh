@@ -160,6 +160,26 @@ expect_err "send of a message over max-size: exit 1" 1 "at most 1024"
 run send cli-none x; expect_err "send to a missing mailbox: exit 1" 1 "no such mailbox"
 run recv cli-none --nonblock; expect_err "recv from a missing mailbox: exit 1" 1 "no such mailbox"
 
+# ---- send --fd ----
+run send cli-a --fd 3 carried 3</dev/null; expect "send --fd 3" 0
+run recv cli-a; expect_out "recv: the payload of a message that carried a descriptor" 0 "carried\n"
+# The message holds the pipe's write end: its reader sees EOF only once
+# the message is received (msgq recv closes what it does not ask for).
+rm -f "$tmp/eof"
+{ "$MSGQ" send cli-a --fd 3 held 3>&1 >/dev/null | { cat >/dev/null; echo eof >"$tmp/eof"; }; } &
+sleep 0.5
+[ ! -e "$tmp/eof" ] && ok "send --fd: the queued message holds the file" ||
+	not_ok "send --fd: the queued message holds the file"
+run recv cli-a; expect_out "recv the message holding the pipe" 0 "held\n"
+wait
+[ -e "$tmp/eof" ] && ok "send --fd: received, the file is let go" ||
+	not_ok "send --fd: received, the file is let go"
+run send cli-a --fd 97 x; expect_err "send --fd of a closed descriptor: exit 1" 1 "cannot be carried"
+run send cli-a --fd 3 x 3</dev/msgq; expect_err "send --fd of /dev/msgq: refused" 1 "cannot be carried"
+run send cli-a --fd x x; expect_err "send --fd x: usage error" 2 "descriptor number"
+[ "$(stat_field cli-a cur_msgs)" = 0 ] && ok "send --fd: refusals queue nothing" ||
+	not_ok "send --fd: refusals queue nothing"
+
 # ---- peek ----
 "$MSGQ" send cli-a --prio 3 peeked
 run recv cli-a --peek --show-prio; expect_out "recv --peek shows the next message" 0 "3\tpeeked\n"
@@ -217,10 +237,10 @@ wait $bg
 
 # ---- ls ----
 run ls
-if [ $rc = 0 ] && head -n1 "$out" | grep -q '^NAME  *MSGS  *MAX  *BYTES  *MSGSIZE  *SENT  *RECEIVED  *MODE  *UID  *GID  *FLAGS$'
+if [ $rc = 0 ] && head -n1 "$out" | grep -q '^NAME  *MSGS  *MAX  *BYTES  *MSGSIZE  *SENT  *RECEIVED  *MODE  *UID  *GID  *FLAGS  *SUBS$'
 then ok "ls: header"; else not_ok "ls: header" "exit $rc"; fi
 row=$(awk '$1 == "cli-full"' "$out" | tr -s ' ')
-[ "$row" = "cli-full 2 2 $(stat_field cli-full cur_bytes) 8192 3 1 $(stat_field cli-full mode) 0 0 -" ] &&
+[ "$row" = "cli-full 2 2 $(stat_field cli-full cur_bytes) 8192 3 1 $(stat_field cli-full mode) 0 0 - 0" ] &&
 	ok "ls: a mailbox's row" || not_ok "ls: a mailbox's row" "row: $row"
 names=$(awk 'NR > 1 { print $1 }' "$out" | sort | tr '\n' ' ')
 proc=$(awk 'NR > 1 { print $1 }' /proc/msgq | sort | tr '\n' ' ')
@@ -231,7 +251,7 @@ cols=$(awk -v w="$w" 'NR > 1 && substr($0, w, 7) !~ /^ *[0-9]+ *$/' "$out" | wc 
 [ "$cols" = 0 ] && ok "ls: columns aligned" || not_ok "ls: columns aligned"
 unshare -i "$MSGQ" ls >"$out" 2>"$err"; rc=$?
 expect_out "ls in a new IPC namespace: the header only" 0 \
-	"NAME MSGS MAX BYTES MSGSIZE SENT RECEIVED MODE UID GID FLAGS\n"
+	"NAME MSGS MAX BYTES MSGSIZE SENT RECEIVED MODE UID GID FLAGS SUBS\n"
 unshare -i "$MSGQ" stat cli-a >"$out" 2>"$err"; rc=$?
 expect_err "stat in a new IPC namespace: not there" 1 "no such mailbox"
 
@@ -333,6 +353,33 @@ run who cli-who
 	not_ok "who: nobody once it exits" "exit $rc"
 run who cli-nonesuch; expect_err "who of a missing name: exit 1" 1 "no such mailbox"
 "$MSGQ" rm cli-who
+
+# ---- fan-out ----
+run create cli-fan --fanout=sideways
+expect_err "create --fanout=sideways: usage error" 2 "block' or 'drop"
+run create cli-fan --fanout --max-msgs 4
+expect "create --fanout" 0
+[ "$(stat_field cli-fan flags)" = fanout ] && [ "$(stat_field cli-fan subscribers)" = 0 ] &&
+	ok "stat: fanout, no subscribers" || not_ok "stat: fanout, no subscribers"
+"$MSGQ" recv cli-fan --count 2 >"$out.1" 2>&1 & r1=$!
+"$MSGQ" recv cli-fan --count 2 >"$out.2" 2>&1 & r2=$!
+i=0
+while [ "$(stat_field cli-fan subscribers)" != 2 ] && [ $i -lt 100 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+[ "$(stat_field cli-fan subscribers)" = 2 ] && ok "stat: two receivers, two subscribers" ||
+	not_ok "stat: two receivers, two subscribers"
+"$MSGQ" send cli-fan first second
+wait $r1; rc1=$?; wait $r2; rc2=$?
+[ $rc1 = 0 ] && [ $rc2 = 0 ] && [ "$(cat "$out.1")" = "$(printf 'first\nsecond')" ] &&
+	[ "$(cat "$out.2")" = "$(printf 'first\nsecond')" ] &&
+	ok "fan-out: both receivers get both messages" ||
+	not_ok "fan-out: both receivers get both messages" "exit $rc1 $rc2"
+rm -f "$out.1" "$out.2"
+run create cli-fand --fanout=drop
+[ "$(stat_field cli-fand flags)" = fanout,drop ] && ok "create --fanout=drop" ||
+	not_ok "create --fanout=drop"
+"$MSGQ" rm cli-fan cli-fand
 
 # ---- rm ----
 run rm cli-a cli-b; expect_out "rm two names" 0 ""

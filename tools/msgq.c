@@ -3,7 +3,8 @@
  * msgq: the command-line tool for msgq mailboxes, over libmsgq.
  *
  *   msgq create NAME [--max-msgs N] [--max-size N] [--mode OCTAL] [--excl]
- *   msgq send NAME [--prio P] [--nonblock] [--timeout MS] [MESSAGE...]
+ *   msgq send NAME [--prio P] [--nonblock] [--timeout MS] [--fd N]...
+ *                  [MESSAGE...]
  *   msgq recv NAME [--count N] [--timeout MS] [--nonblock] [--peek]
  *                  [--show-prio]
  *   msgq stat NAME
@@ -202,6 +203,7 @@ static const char main_help[] =
 
 static const char create_help[] =
 "Usage: msgq create NAME [--max-msgs N] [--max-size N] [--mode OCTAL] [--excl]\n"
+"                   [--fanout[=block|drop]]\n"
 "Create the mailbox NAME. If it exists already, it is left as it is (its\n"
 "limits and mode are not changed) unless --excl is given.\n"
 "\n"
@@ -211,10 +213,15 @@ static const char create_help[] =
 "                      suffixes; at most 1M)\n"
 "  -m, --mode OCTAL    permission bits, exactly (default 0666 less the umask)\n"
 "  -x, --excl          fail (exit 1) if NAME exists\n"
+"  -f, --fanout[=block|drop]\n"
+"                      a fan-out mailbox: every receiving handle gets\n"
+"                      every message sent while it is open; one with N\n"
+"                      messages waiting blocks senders (block, the\n"
+"                      default) or loses its oldest one (drop)\n"
 "  -h, --help          show this help\n";
 
 static const char send_help[] =
-"Usage: msgq send NAME [--prio P] [--nonblock] [--timeout MS] [MESSAGE...]\n"
+"Usage: msgq send NAME [--prio P] [--nonblock] [--timeout MS] [--fd N]... [MESSAGE...]\n"
 "Send each MESSAGE argument as one message; without any, send each line of\n"
 "standard input (without its newline) as one message.\n"
 "\n"
@@ -222,6 +229,8 @@ static const char send_help[] =
 "                      first\n"
 "  -N, --nonblock      do not wait for room: exit 3 when the mailbox is full\n"
 "  -t, --timeout MS    wait at most MS milliseconds in all, then exit 3\n"
+"  -f, --fd N          carry the open file descriptor N with each message\n"
+"                      (repeatable, up to 16), e.g. --fd 3 3<FILE\n"
 "  -h, --help          show this help\n"
 "\n"
 "Without --nonblock or --timeout, waits as long as the mailbox is full.\n";
@@ -312,9 +321,11 @@ static int cmd_create(int argc, char **argv)
 		{ "max-size", required_argument, NULL, 's' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "excl", no_argument, NULL, 'x' },
+		{ "fanout", optional_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
+	unsigned int fanout = 0;
 	unsigned long long max_msgs = DEFAULT_MAX_MSGS;
 	unsigned long long max_size = DEFAULT_MAX_SIZE;
 	mode_t mode = 0666;
@@ -322,7 +333,7 @@ static int cmd_create(int argc, char **argv)
 	const char *name;
 	int c, fd;
 
-	while ((c = getopt_long(argc, argv, "n:s:m:xh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:s:m:xf::h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			if (!parse_uint(optarg, MSGQ_MAX_MSGS_LIMIT, false,
@@ -345,6 +356,15 @@ static int cmd_create(int argc, char **argv)
 		case 'x':
 			excl = true;
 			break;
+		case 'f':
+			if (!optarg || !strcmp(optarg, "block"))
+				fanout = MSGQ_O_FANOUT;
+			else if (!strcmp(optarg, "drop"))
+				fanout = MSGQ_O_FANOUT | MSGQ_O_FANOUT_DROP;
+			else
+				return usage_error("--fanout: 'block' or 'drop', not '%s'",
+						   optarg);
+			break;
 		case 'h':
 			fputs(create_help, stdout);
 			return EXIT_SUCCESS;
@@ -364,8 +384,8 @@ static int cmd_create(int argc, char **argv)
 	 * Always exclusive underneath: an existing mailbox needs no handle
 	 * (opening it would need permission on it) to be left alone.
 	 */
-	fd = msgq_create(name, MSGQ_O_SEND | MSGQ_O_EXCL | MSGQ_O_CLOEXEC, mode,
-			 (unsigned int)max_msgs, (size_t)max_size);
+	fd = msgq_create(name, MSGQ_O_SEND | MSGQ_O_EXCL | MSGQ_O_CLOEXEC |
+			 fanout, mode, (unsigned int)max_msgs, (size_t)max_size);
 	if (fd >= 0) {
 		msgq_close(fd);
 		return EXIT_SUCCESS;
@@ -381,9 +401,15 @@ static int cmd_create(int argc, char **argv)
 
 /* ---- send ------------------------------------------------------------ */
 
+/* Descriptors each message carries (--fd). */
+struct send_fds {
+	int fds[MSGQ_FDS_MAX];
+	unsigned int n;
+};
+
 static int send_one(int fd, const char *name, const void *buf, size_t len,
 		    unsigned int prio, const struct wait_opts *w,
-		    unsigned long done)
+		    const struct send_fds *f, unsigned long done)
 {
 	struct msgq_send s = { 0 };
 
@@ -393,6 +419,8 @@ static int send_one(int fd, const char *name, const void *buf, size_t len,
 		s.buf = (__u64)(uintptr_t)buf;
 		s.len = (__u32)len;
 		s.prio = prio;
+		s.fds = (__u64)(uintptr_t)f->fds;
+		s.nfds = f->n;
 		wait_flags(w, &s.flags, &s.clockid, &s.timeout);
 		if (msgq_send_args(fd, &s) == 0)
 			return EXIT_SUCCESS;
@@ -415,6 +443,13 @@ static int send_one(int fd, const char *name, const void *buf, size_t len,
 			      strerror(EMSGSIZE));
 		return EXIT_FAILURE;
 	}
+	case EBADF:
+		if (f->n) {
+			errmsg("%s: a --fd is not open, or cannot be carried (a msgq handle, an AF_UNIX socket, an io_uring)",
+			       name);
+			return EXIT_FAILURE;
+		}
+		return fail(name, "send", errno);
 	default:
 		return fail(name, "send", errno);
 	}
@@ -426,16 +461,18 @@ static int cmd_send(int argc, char **argv)
 		{ "prio", required_argument, NULL, 'p' },
 		{ "nonblock", no_argument, NULL, 'N' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "fd", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	unsigned long long prio = 0, ms;
+	unsigned long long prio = 0, ms, fdn;
 	struct wait_opts w = { 0 };
+	struct send_fds f = { .n = 0 };
 	unsigned long done = 0;
 	const char *name;
 	int c, fd, rc = EXIT_SUCCESS;
 
-	while ((c = getopt_long(argc, argv, "p:Nt:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:Nt:f:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (!parse_uint(optarg, MSGQ_PRIO_MAX - 1, false, &prio))
@@ -452,6 +489,15 @@ static int cmd_send(int argc, char **argv)
 						   optarg);
 			w.timed = true;
 			w.deadline = deadline_after(ms);
+			break;
+		case 'f':
+			if (!parse_uint(optarg, (unsigned long long)INT32_MAX,
+					false, &fdn))
+				return usage_error("--fd: not a descriptor number: '%s'",
+						   optarg);
+			if (f.n == MSGQ_FDS_MAX)
+				return usage_error("--fd: at most %d", MSGQ_FDS_MAX);
+			f.fds[f.n++] = (int)fdn;
 			break;
 		case 'h':
 			fputs(send_help, stdout);
@@ -472,7 +518,7 @@ static int cmd_send(int argc, char **argv)
 		for (; optind < argc && rc == EXIT_SUCCESS; optind++, done++)
 			rc = send_one(fd, name, argv[optind],
 				      strlen(argv[optind]), (unsigned int)prio,
-				      &w, done);
+				      &w, &f, done);
 	} else {
 		char *line = NULL;
 		size_t cap = 0;
@@ -483,7 +529,7 @@ static int cmd_send(int argc, char **argv)
 			if (n > 0 && line[n - 1] == '\n')
 				n--;
 			rc = send_one(fd, name, line, (size_t)n,
-				      (unsigned int)prio, &w, done++);
+				      (unsigned int)prio, &w, &f, done++);
 		}
 		if (rc == EXIT_SUCCESS && ferror(stdin)) {
 			errmsg("standard input: %s", strerror(errno));
@@ -617,6 +663,8 @@ static void put_flags(unsigned int flags)
 		{ MSGQ_ATTR_OWNED, "owned" },
 		{ MSGQ_ATTR_DEAD, "dead" },
 		{ MSGQ_ATTR_UNLINKED, "unlinked" },
+		{ MSGQ_ATTR_FANOUT, "fanout" },
+		{ MSGQ_ATTR_FANOUT_DROP, "drop" },
 	};
 	const char *sep = "";
 	size_t i;
@@ -642,10 +690,13 @@ static int cmd_stat(int argc, char **argv)
 				   "too many arguments");
 	name = argv[i];
 
-	/* Either right will do to read the attributes. */
-	fd = msgq_open(name, MSGQ_O_RECV | MSGQ_O_CLOEXEC);
+	/*
+	 * Either right will do to read the attributes; sending first, as a
+	 * receiving handle of a fan-out mailbox is a subscription of its own.
+	 */
+	fd = msgq_open(name, MSGQ_O_SEND | MSGQ_O_CLOEXEC);
 	if (fd < 0 && errno == EACCES)
-		fd = msgq_open(name, MSGQ_O_SEND | MSGQ_O_CLOEXEC);
+		fd = msgq_open(name, MSGQ_O_RECV | MSGQ_O_CLOEXEC);
 	if (fd < 0)
 		return fail(name, "open", errno);
 	if (msgq_getattr(fd, &a) < 0) {
@@ -668,6 +719,12 @@ static int cmd_stat(int argc, char **argv)
 	printf("gid:            %u\n", a.gid);
 	printf("flags:          ");
 	put_flags(a.flags);
+	if (a.flags & MSGQ_ATTR_FANOUT) {
+		/* Not counting our own subscription, if we had to make one. */
+		printf("subscribers:    %u\n", a.subscribers -
+		       !!(a.handle_flags & MSGQ_O_RECV));
+		printf("max_backlog:    %u\n", a.max_backlog);
+	}
 	return EXIT_SUCCESS;
 }
 
@@ -692,6 +749,7 @@ static const struct column ls_columns[] = {
 	{ "UID", "uid", false },
 	{ "GID", "gid", false },
 	{ "FLAGS", "flags", true },
+	{ "SUBS", "subscribers", false },
 };
 
 static const struct column limits_columns[] = {

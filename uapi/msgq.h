@@ -61,7 +61,12 @@
  * max(max_msgs, 1) * (max_msgsize + MSGQ_MSG_OVERHEAD) bytes of its
  * creator's quota (msgq(4), "Limits"): the mailbox with its name, and each
  * message it can hold with a header, as RLIMIT_MSGQUEUE counts a header per
- * POSIX message; a rendezvous mailbox counts as holding one.
+ * POSIX message; a rendezvous mailbox counts as holding one. A fan-out
+ * mailbox holds no message itself and reserves MSGQ_MAILBOX_OVERHEAD; each
+ * subscription to it (a handle opened with MSGQ_O_RECV) reserves as much as
+ * a mailbox of the same limits, of its opener's quota, for the messages it
+ * can hold: the subscriptions share payloads, but each can hold messages
+ * the others have taken.
  */
 #define MSGQ_MSG_OVERHEAD	64
 #define MSGQ_MAILBOX_OVERHEAD	2048
@@ -80,9 +85,30 @@
 #define MSGQ_O_CLOEXEC		0x08U	/* handle starts FD_CLOEXEC */
 #define MSGQ_O_EXCL		0x10U	/* create: EEXIST if it exists */
 #define MSGQ_O_OWNED		0x20U	/* create: dies with this handle */
+#define MSGQ_O_FANOUT		0x40U	/* create: a fan-out mailbox */
+#define MSGQ_O_FANOUT_DROP	0x80U	/* create: ... dropping, not blocking */
 #define MSGQ_O_RDWR		(MSGQ_O_SEND | MSGQ_O_RECV)
 #define MSGQ_OPEN_FLAGS		(MSGQ_O_RDWR | MSGQ_O_NONBLOCK | MSGQ_O_CLOEXEC)
-#define MSGQ_CREATE_FLAGS	(MSGQ_OPEN_FLAGS | MSGQ_O_EXCL | MSGQ_O_OWNED)
+#define MSGQ_CREATE_FLAGS	(MSGQ_OPEN_FLAGS | MSGQ_O_EXCL | MSGQ_O_OWNED | \
+				 MSGQ_O_FANOUT | MSGQ_O_FANOUT_DROP)
+
+/*
+ * Fan-out mailboxes (MSGQ_O_FANOUT): every handle opened with MSGQ_O_RECV
+ * is a subscription, and every subscription gets every message sent after
+ * it was opened, in the mailbox's priority order, until it is closed. A
+ * message is stored once, shared by the subscriptions that still hold it.
+ * max_msgs bounds each subscription's backlog: a send waits (or fails with
+ * EAGAIN) while one is full, or with MSGQ_O_FANOUT_DROP never waits, and a
+ * full subscription loses instead, of the messages it holds and the new
+ * one, one of the lowest priority, the oldest among equals (the new one if
+ * all it holds are being received), counted in its struct msgq_attr.lost.
+ * Any user who may receive can subscribe: with the default policy, one
+ * that never receives stops every sender. Without MSGQ_O_EXCL, a create of
+ * an existing name opens that mailbox, fan-out or not. A message sent while
+ * nobody subscribes reaches nobody. MSGQ_F_SYNC and rendezvous (max_msgs 0)
+ * are EINVAL on a fan-out mailbox: a broadcast has no one receiver to wait
+ * for. Every other call works on a subscription as on a mailbox of its own.
+ */
 
 /**
  * struct msgq_create - MSGQ_IOC_CREATE: create (or open) a named mailbox
@@ -128,7 +154,9 @@ struct msgq_create {
  * @__reserved: must be zero
  *
  * Returns a new mailbox handle. Errors: ENOENT, EACCES (receiving needs read
- * permission, sending write permission), ENAMETOOLONG, EINVAL.
+ * permission, sending write permission), ENAMETOOLONG, EINVAL, and for a
+ * subscription to a fan-out mailbox EMFILE (past the opener's byte quota,
+ * see "Accounting") and ENOMEM.
  */
 struct msgq_open {
 	__u64 name;
@@ -187,6 +215,38 @@ struct msgq_timespec {
  * timeout always fails with EINTR, as a restart could not honour it.
  */
 
+/*
+ * Passing file descriptors: MSGQ_IOC_SEND (and the send half of
+ * MSGQ_IOC_SEND_RECV, synchronous and rendezvous sends included) may carry
+ * up to MSGQ_FDS_MAX open file descriptors with the message, as SCM_RIGHTS
+ * does on an AF_UNIX socket. The message holds a reference to each open
+ * file until it is received or dropped (unlink of the last handle, the
+ * owner's death), whatever the sender does with its descriptors meanwhile.
+ * Descriptors that could make a file hold itself through a queue are
+ * refused with EBADF (as io_uring refuses to register its own ring): msgq
+ * handles and /dev/msgq handles, AF_UNIX sockets and io_uring instances;
+ * so are closed descriptors and O_PATH ones. Nothing is queued on an error.
+ * The descriptors cost nothing of the byte quota; the files a user (the
+ * sender's real uid) has in messages count against the sender's
+ * RLIMIT_NOFILE, as AF_UNIX counts its files in flight: ETOOMANYREFS
+ * beyond, unless the sender has CAP_SYS_RESOURCE or CAP_SYS_ADMIN.
+ *
+ * MSGQ_IOC_RECV (and the receive half of MSGQ_IOC_SEND_RECV) installs new
+ * descriptors for them in the receiver, through the LSM's file_receive
+ * check, with FD_CLOEXEC if MSGQ_FD_CLOEXEC is set, and writes their
+ * numbers to @fds and their count to @nfds. A receive whose descriptor
+ * table cannot take them fails with EMFILE and leaves the message first in
+ * line. The descriptors for which @nfds has no room, and those of a
+ * receive by read(2), readv(2), io_uring or MSGQ_IOC_RECV_BATCH, are
+ * closed and the message delivered without them, as AF_UNIX does without
+ * room for the control message; MSGQ_IOC_RECV says so with MSGQ_FD_CTRUNC.
+ * A peek (MSGQ_F_PEEK) installs descriptors of its own for the same files.
+ * MSGQ_IOC_SEND_BATCH carries no descriptors.
+ */
+#define MSGQ_FDS_MAX		16
+#define MSGQ_FD_CLOEXEC		0x01U	/* recv in: new descriptors FD_CLOEXEC */
+#define MSGQ_FD_CTRUNC		0x02U	/* recv out: descriptors were dropped */
+
 /**
  * struct msgq_send - MSGQ_IOC_SEND: send one message
  * @buf:        in: pointer to the message
@@ -195,7 +255,10 @@ struct msgq_timespec {
  * @flags:      in: MSGQ_SEND_FLAGS
  * @clockid:    in: clock of an absolute timeout
  * @timeout:    in: see "Timeouts"
- * @__reserved: must be zero
+ * @fds:        in: pointer to an array of @nfds __s32 file descriptors to
+ *              carry with the message (see "Passing file descriptors")
+ * @nfds:       in: entries in @fds, 0..MSGQ_FDS_MAX; 0 ignores @fds
+ * @fd_flags:   must be zero
  *
  * Waits while the mailbox is full. With MSGQ_F_SYNC, returns only once a
  * receiver has dequeued this message; if the wait is cut short (signal,
@@ -209,7 +272,10 @@ struct msgq_timespec {
  * non-blocking MSGQ_F_SYNC send to any mailbox.
  *
  * Errors: EAGAIN (full, non-blocking), ETIMEDOUT, EINTR, EMSGSIZE, EBADF
- * (handle not opened for sending), EIDRM (the owned mailbox is gone).
+ * (handle not opened for sending; or an entry of @fds that is not open or
+ * cannot be carried), EINVAL (@nfds above MSGQ_FDS_MAX), ETOOMANYREFS (the
+ * sender's files in messages would pass its RLIMIT_NOFILE), EIDRM (the owned
+ * mailbox is gone).
  */
 struct msgq_send {
 	__u64 buf;
@@ -218,7 +284,9 @@ struct msgq_send {
 	__u32 flags;
 	__u32 clockid;
 	struct msgq_timespec timeout;
-	__u64 __reserved[2];
+	__u64 fds;
+	__u32 nfds;
+	__u32 fd_flags;
 };
 
 /**
@@ -234,7 +302,12 @@ struct msgq_send {
  * @uid:        out: sender's euid in the receiver's user namespace
  * @sent_ns:    out: CLOCK_REALTIME time of the send, in nanoseconds
  * @timeout:    in: see "Timeouts"
- * @__reserved: must be zero
+ * @fds:        in: pointer to an array of @nfds __s32, where the numbers
+ *              of the descriptors received are written
+ * @nfds:       in: entries in @fds (any number; at most MSGQ_FDS_MAX are
+ *              used); out: descriptors received (set it before each call)
+ * @fd_flags:   in: MSGQ_FD_CLOEXEC; out: MSGQ_FD_CTRUNC if the message
+ *              carried descriptors that were not received (ignored in)
  *
  * Takes the oldest message of the highest priority present, or with
  * MSGQ_F_PEEK copies it and leaves it in place. A buffer smaller than that
@@ -242,7 +315,8 @@ struct msgq_send {
  * either way the message stays first in line. Waits while empty.
  *
  * Errors: EAGAIN, ETIMEDOUT, EINTR, EMSGSIZE, EFAULT, EBADF (handle not
- * opened for receiving), EIDRM.
+ * opened for receiving), EIDRM, EMFILE (the message carries descriptors
+ * and the caller's table has no room for them: it stays first in line).
  */
 struct msgq_recv {
 	__u64 buf;
@@ -256,13 +330,17 @@ struct msgq_recv {
 	__u32 __pad;
 	__u64 sent_ns;
 	struct msgq_timespec timeout;
-	__u64 __reserved[2];
+	__u64 fds;
+	__u32 nfds;
+	__u32 fd_flags;
 };
 
 /* Bits of struct msgq_attr.flags */
 #define MSGQ_ATTR_OWNED		0x01U	/* created with MSGQ_O_OWNED */
 #define MSGQ_ATTR_DEAD		0x02U	/* owner gone: EIDRM */
 #define MSGQ_ATTR_UNLINKED	0x04U	/* the name was removed */
+#define MSGQ_ATTR_FANOUT	0x08U	/* created with MSGQ_O_FANOUT */
+#define MSGQ_ATTR_FANOUT_DROP	0x10U	/* created with MSGQ_O_FANOUT_DROP */
 
 /**
  * struct msgq_attr - MSGQ_IOC_GETATTR: limits and state of a mailbox
@@ -277,7 +355,15 @@ struct msgq_recv {
  * @uid:            owner uid, in the caller's user namespace
  * @gid:            owner gid, in the caller's user namespace
  * @handle_flags:   this handle's MSGQ_O_SEND/RECV/NONBLOCK bits
+ * @subscribers:    fan-out: subscriptions open now (0 otherwise)
+ * @max_backlog:    fan-out: the deepest subscription's messages
+ * @lost:           fan-out: messages this handle's subscription lost
  * @__reserved:     zeroed
+ *
+ * On a subscription (a receiving handle of a fan-out mailbox), @cur_msgs,
+ * @cur_bytes and @total_received are the subscription's own; on another
+ * handle of a fan-out mailbox, @cur_msgs and @cur_bytes are those of the
+ * deepest subscription and @total_received is 0.
  */
 struct msgq_attr {
 	__u32 max_msgs;
@@ -291,7 +377,10 @@ struct msgq_attr {
 	__u32 uid;
 	__u32 gid;
 	__u32 handle_flags;
-	__u64 __reserved[4];
+	__u32 subscribers;
+	__u32 max_backlog;
+	__u64 lost;
+	__u64 __reserved[2];
 };
 
 /* Largest number of messages in one batch. */

@@ -199,6 +199,29 @@ int msgq_send_args(int fd, struct msgq_send *args);
 ssize_t msgq_recv_args(int fd, struct msgq_recv *args);
 
 /*
+ * msgq_send_fds - send a message carrying @nfds (0..MSGQ_FDS_MAX) open file
+ * descriptors @fds, as SCM_RIGHTS does (msgq(4), "Passing file
+ * descriptors"): the receiver gets descriptors of its own for the same
+ * open files; the caller may close its own at once. Returns 0 or -1 with
+ * errno (EBADF: an entry not open, or one that cannot be carried: a msgq
+ * handle, an AF_UNIX socket, an io_uring instance).
+ */
+int msgq_send_fds(int fd, const void *buf, size_t len, unsigned int prio,
+		  const int *fds, unsigned int nfds);
+
+/*
+ * msgq_recv_fds - receive a message and the descriptors it carries. @fds
+ * has room for *@nfds entries; on return *@nfds holds how many were
+ * received. @fd_flags (may be NULL): in, MSGQ_FD_CLOEXEC for descriptors
+ * that close on exec; out, MSGQ_FD_CTRUNC if the message carried more
+ * descriptors than @fds had room for (the rest are closed). Returns the
+ * message length, or -1 with errno: EMFILE if the descriptor table cannot
+ * take them (the message stays first in line).
+ */
+ssize_t msgq_recv_fds(int fd, void *buf, size_t cap, unsigned int *prio,
+		      int *fds, unsigned int *nfds, unsigned int *fd_flags);
+
+/*
  * msgq_send_batch - send msgs[0..count-1] in order in one call (one lock
  * round, one wakeup), like sendmmsg(2). Each entry gives buf, len and prio
  * (the other fields zero). @flags: MSGQ_F_NONBLOCK; for timeouts use

@@ -30,7 +30,7 @@ from . import _msgq
 from ._msgq import (  # noqa: F401  (re-exported)
     Attr, Message, MessageTooLarge, MailboxGone,
     PRIO_MAX, NAME_MAX, MAX_MSGS_LIMIT, MAX_MSGSIZE_LIMIT, BATCH_MAX,
-    ATTR_OWNED, ATTR_DEAD, ATTR_UNLINKED,
+    ATTR_OWNED, ATTR_DEAD, ATTR_UNLINKED, ATTR_FANOUT, ATTR_FANOUT_DROP,
     O_SEND, O_RECV, O_NONBLOCK,
 )
 
@@ -38,8 +38,8 @@ __all__ = [
     "create", "open", "unlink", "list", "Mailbox", "Message", "Attr",
     "MailboxInfo", "MessageTooLarge", "MailboxGone", "PRIO_MAX",
     "NAME_MAX", "MAX_MSGS_LIMIT", "MAX_MSGSIZE_LIMIT", "BATCH_MAX",
-    "ATTR_OWNED", "ATTR_DEAD", "ATTR_UNLINKED", "O_SEND", "O_RECV",
-    "O_NONBLOCK",
+    "ATTR_OWNED", "ATTR_DEAD", "ATTR_UNLINKED", "ATTR_FANOUT",
+    "ATTR_FANOUT_DROP", "O_SEND", "O_RECV", "O_NONBLOCK",
 ]
 
 def _flags(send, recv, nonblock):
@@ -65,7 +65,7 @@ def _adopt(fd, name):
 
 def create(name, max_msgs=10, max_msgsize=8192, mode=0o600, *,
            exclusive=False, owned=False, send=True, recv=True,
-           nonblock=False):
+           nonblock=False, fanout=None):
     """Create the mailbox name and return a Mailbox for it (msgq_create(3)).
 
     max_msgs: capacity in messages (0: a rendezvous mailbox, where a send
@@ -75,13 +75,23 @@ def create(name, max_msgs=10, max_msgsize=8192, mode=0o600, *,
     it). owned=True: the mailbox is removed when this handle is closed;
     calls on other handles then raise MailboxGone. send/recv: the rights
     of the handle; nonblock: every call on it fails with BlockingIOError
-    rather than wait.
+    rather than wait. fanout="block" or "drop" makes a fan-out mailbox
+    (msgq(4)): every handle opened to receive gets every message sent
+    while it is open; one holding max_msgs messages blocks senders, or
+    with "drop" loses its oldest message of the lowest priority, the new
+    one included.
     """
     flags = _flags(send, recv, nonblock)
     if exclusive:
         flags |= _msgq.O_EXCL
     if owned:
         flags |= _msgq.O_OWNED
+    if fanout == "drop":
+        flags |= _msgq.O_FANOUT | _msgq.O_FANOUT_DROP
+    elif fanout == "block":
+        flags |= _msgq.O_FANOUT
+    elif fanout is not None:
+        raise ValueError("fanout: 'block', 'drop' or None")
     return _adopt(_msgq.create(name, flags, mode, max_msgs, max_msgsize),
                   name)
 
@@ -112,6 +122,8 @@ class MailboxInfo(_NamedTuple):
     uid: int
     gid: int
     owned: bool
+    fanout: str = ""
+    subscribers: int = 0
 
 
 def list():
@@ -120,14 +132,22 @@ def list():
     loaded."""
     out = []
     with _os.fdopen(_os.open("/proc/msgq", _os.O_RDONLY), "r") as f:
-        next(f, None)  # the header line
+        header = next(f, "").split()
         for line in f:
-            w = line.split()
-            if len(w) != 11:
+            v = dict(zip(header, line.split()))
+            if len(v) != len(header):
                 continue
-            out.append(MailboxInfo(w[0], *(int(x) for x in w[1:7]),
-                                   int(w[7], 8), int(w[8]), int(w[9]),
-                                   w[10] == "owned"))
+            flags = v["flags"].split(",")
+            fanout = [x for x in flags if x.startswith("fanout")]
+            out.append(MailboxInfo(
+                v["name"], *(int(v[k]) for k in (
+                    "max_msgs", "max_msgsize", "cur_msgs", "cur_bytes",
+                    "total_sent", "total_received")),
+                int(v["mode"], 8), int(v["uid"]), int(v["gid"]),
+                "owned" in flags,
+                "drop" if "fanout-drop" in fanout else
+                "block" if fanout else "",
+                int(v.get("subscribers", 0))))
     return sorted(out)
 
 

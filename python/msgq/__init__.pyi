@@ -18,6 +18,8 @@ BATCH_MAX: int
 ATTR_OWNED: int
 ATTR_DEAD: int
 ATTR_UNLINKED: int
+ATTR_FANOUT: int
+ATTR_FANOUT_DROP: int
 O_SEND: int
 O_RECV: int
 O_NONBLOCK: int
@@ -60,6 +62,12 @@ class Attr(Tuple[int, ...]):
     def gid(self) -> int: ...
     @property
     def handle_flags(self) -> int: ...
+    @property
+    def subscribers(self) -> int: ...
+    @property
+    def max_backlog(self) -> int: ...
+    @property
+    def lost(self) -> int: ...
 
 class MailboxInfo(NamedTuple):
     name: str
@@ -73,6 +81,8 @@ class MailboxInfo(NamedTuple):
     uid: int
     gid: int
     owned: bool
+    fanout: str = ""
+    subscribers: int = 0
 
 class Mailbox:
     name: Optional[str]
@@ -112,7 +122,8 @@ class Mailbox:
 def create(name: str, max_msgs: int = 10, max_msgsize: int = 8192,
            mode: int = 0o600, *, exclusive: bool = False,
            owned: bool = False, send: bool = True, recv: bool = True,
-           nonblock: bool = False) -> Mailbox: ...
+           nonblock: bool = False,
+           fanout: Optional[str] = None) -> Mailbox: ...
 def open(name: str, send: bool = True, recv: bool = True,
          nonblock: bool = False) -> Mailbox: ...
 def unlink(name: str) -> None: ...

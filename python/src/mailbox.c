@@ -556,6 +556,9 @@ static PyObject *mb_get_attr(Mailbox *self, void *closure)
 	PyStructSequence_SetItem(t, i++, PyLong_FromUnsignedLong(a.uid));
 	PyStructSequence_SetItem(t, i++, PyLong_FromUnsignedLong(a.gid));
 	PyStructSequence_SetItem(t, i++, PyLong_FromUnsignedLong(a.handle_flags));
+	PyStructSequence_SetItem(t, i++, PyLong_FromUnsignedLong(a.subscribers));
+	PyStructSequence_SetItem(t, i++, PyLong_FromUnsignedLong(a.max_backlog));
+	PyStructSequence_SetItem(t, i++, PyLong_FromUnsignedLongLong(a.lost));
 	if (PyErr_Occurred()) {
 		Py_DECREF(t);
 		return NULL;

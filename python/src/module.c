@@ -186,7 +186,8 @@ static PyStructSequence_Field attr_fields[] = {
 	{ "max_msgs", "capacity in messages (0: a rendezvous mailbox)" },
 	{ "max_msgsize", "largest message in bytes" },
 	{ "cur_msgs", "messages queued now" },
-	{ "flags", "ATTR_OWNED | ATTR_DEAD | ATTR_UNLINKED bits" },
+	{ "flags", "ATTR_OWNED | ATTR_DEAD | ATTR_UNLINKED | ATTR_FANOUT | "
+		   "ATTR_FANOUT_DROP bits" },
 	{ "cur_bytes", "bytes of payload queued now" },
 	{ "total_sent", "messages ever enqueued" },
 	{ "total_received", "messages ever dequeued by a receiver" },
@@ -194,6 +195,9 @@ static PyStructSequence_Field attr_fields[] = {
 	{ "uid", "owner uid" },
 	{ "gid", "owner gid" },
 	{ "handle_flags", "this handle's O_SEND | O_RECV | O_NONBLOCK bits" },
+	{ "subscribers", "fan-out: subscriptions open now" },
+	{ "max_backlog", "fan-out: messages of the deepest subscription" },
+	{ "lost", "fan-out: messages this handle's subscription lost" },
 	{ NULL, NULL }
 };
 
@@ -201,7 +205,7 @@ static PyStructSequence_Desc attr_desc = {
 	"msgq.Attr",
 	"Attr: limits and state of a mailbox (struct msgq_attr), a named "
 	"tuple.",
-	attr_fields, 11
+	attr_fields, 14
 };
 
 PyDoc_STRVAR(module_doc,
@@ -226,9 +230,13 @@ static int add_constants(PyObject *m)
 		{ "O_CLOEXEC", MSGQ_O_CLOEXEC },
 		{ "O_EXCL", MSGQ_O_EXCL },
 		{ "O_OWNED", MSGQ_O_OWNED },
+		{ "O_FANOUT", MSGQ_O_FANOUT },
+		{ "O_FANOUT_DROP", MSGQ_O_FANOUT_DROP },
 		{ "ATTR_OWNED", MSGQ_ATTR_OWNED },
 		{ "ATTR_DEAD", MSGQ_ATTR_DEAD },
 		{ "ATTR_UNLINKED", MSGQ_ATTR_UNLINKED },
+		{ "ATTR_FANOUT", MSGQ_ATTR_FANOUT },
+		{ "ATTR_FANOUT_DROP", MSGQ_ATTR_FANOUT_DROP },
 	};
 	size_t i;
 

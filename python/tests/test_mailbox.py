@@ -196,6 +196,23 @@ def test_list(name):
     assert name not in {i.name for i in msgq.list()}
 
 
+def test_fanout_every_subscriber_gets_every_message(name):
+    with msgq.create(name, max_msgs=4, max_msgsize=16, exclusive=True,
+                     owned=True, recv=False, fanout="drop") as tx, \
+            msgq.open(name, send=False) as a, msgq.open(name, send=False) as b:
+        tx.send(b"lo", 1)
+        tx.send(b"hi", 5)
+        assert [a.recv().data, a.recv().data] == [b"hi", b"lo"]
+        assert [b.recv().data, b.recv().data] == [b"hi", b"lo"]
+        attr = tx.attr
+        assert attr.flags & msgq.ATTR_FANOUT and attr.flags & msgq.ATTR_FANOUT_DROP
+        assert (attr.subscribers, attr.max_backlog, a.attr.lost) == (2, 0, 0)
+        info = {i.name: i for i in msgq.list()}[name]
+        assert (info.owned, info.fanout, info.subscribers) == (True, "drop", 2)
+    with pytest.raises(ValueError):
+        msgq.create(name, fanout="sideways")
+
+
 def test_context_manager_and_close(name):
     with msgq.create(name) as mb:
         assert not mb.closed
