@@ -32,6 +32,7 @@ struct route_stats {
 	atomic_ullong redelivered;	/* import: messages with NumDelivered > 1 */
 	atomic_ullong duplicates;	/* export: PubAcks marked duplicate */
 	atomic_ullong recovered;	/* export: spool entries republished */
+	atomic_ullong rejected;		/* import: terminated, too long for the mailbox */
 	atomic_ullong errors;
 	pthread_mutex_t lock;		/* protects the strings below */
 	char last_error[BRIDGE_ERR_MAX];

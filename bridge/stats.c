@@ -4,11 +4,13 @@
  * (and at exit) to STATE/stats, which msgq-bridge --stats prints: one line
  * per route,
  *   export MAILBOX -> SUBJECT forwarded=N in_flight=N redelivered=N
- *          duplicates=N recovered=N errors=N last_error="..."
+ *          duplicates=N recovered=N rejected=N errors=N last_error="..."
  *   import SUBJECT -> MAILBOX ... last_origin="host=H pid=P uid=U sent_ns=T"
  * "redelivered" counts the messages an import got again after a bridge
  * died between their send and their ack; "duplicates" the publishes
- * JetStream recognised by their Msg-Id (an export's republished spool).
+ * JetStream recognised by their Msg-Id (an export's republished spool);
+ * "rejected" the messages an import terminated because its mailbox can
+ * never take them (longer than its max_msgsize).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -65,12 +67,13 @@ int stats_write(const struct bridge_config *c)
 			fprintf(f, "export %s -> %s", r->mailbox, r->subject);
 		else
 			fprintf(f, "import %s -> %s", r->subject, r->mailbox);
-		fprintf(f, " forwarded=%llu in_flight=%llu redelivered=%llu duplicates=%llu recovered=%llu errors=%llu",
+		fprintf(f, " forwarded=%llu in_flight=%llu redelivered=%llu duplicates=%llu recovered=%llu rejected=%llu errors=%llu",
 			(unsigned long long)atomic_load(&r->st.forwarded),
 			(unsigned long long)atomic_load(&r->st.in_flight),
 			(unsigned long long)atomic_load(&r->st.redelivered),
 			(unsigned long long)atomic_load(&r->st.duplicates),
 			(unsigned long long)atomic_load(&r->st.recovered),
+			(unsigned long long)atomic_load(&r->st.rejected),
 			(unsigned long long)atomic_load(&r->st.errors));
 		quoted(f, "last_error", err);
 		if (r->kind == ROUTE_IMPORT)

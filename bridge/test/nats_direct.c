@@ -3,7 +3,8 @@
  * nats-direct: the floor of msgq-bridge's benchmark. The same messages as
  * bridge-load (load_payload.h) published asynchronously to a JetStream
  * subject with the NATS C client (window 256) and consumed by a durable
- * pull consumer (fetch 64, ack each), the two in one process:
+ * consumer (at most 256 unacked, ack each: what msgq-bridge's import does,
+ * bridge/import.c), the two in one process:
  *
  *   nats-direct URL[,URL...] SUBJECT COUNT
  *
@@ -116,37 +117,36 @@ int main(int argc, char **argv)
 		jsStreamInfo_Destroy(si);
 	}
 	jsSubOptions_Init(&so);
+	so.ManualAck = true;
+	so.Config.Durable = "nats-direct";
 	so.Config.AckPolicy = js_AckExplicit;
 	so.Config.MaxAckPending = 256;
-	if (js_PullSubscribe(&sub, js, subject, "nats-direct", NULL, &so,
-			     &jerr) != NATS_OK) {
-		fprintf(stderr, "nats-direct: pull subscribe: %d\n", (int)jerr);
+	if (js_SubscribeSync(&sub, js, subject, NULL, &so, &jerr) != NATS_OK) {
+		fprintf(stderr, "nats-direct: subscribe: %d\n", (int)jerr);
 		return 1;
 	}
+	natsSubscription_SetPendingLimits(sub, -1, -1);
 	pthread_create(&t, NULL, publisher, NULL);
 	while (got < count) {
-		natsMsgList ml = { 0 };
-		natsStatus st = natsSubscription_Fetch(&ml, sub, 64, 5000, &jerr);
+		natsMsg *m = NULL;
+		natsStatus st = natsSubscription_NextMsg(&m, sub, 5000);
+		struct load_hdr h;
+		uint64_t now;
 
 		if (st == NATS_TIMEOUT)
 			continue;
 		if (st != NATS_OK) {
-			fprintf(stderr, "fetch: %s\n", natsStatus_GetText(st));
+			fprintf(stderr, "next message: %s\n", natsStatus_GetText(st));
 			return 1;
 		}
-		for (int i = 0; i < ml.Count; i++) {
-			const char *d = natsMsg_GetData(ml.Msgs[i]);
-			struct load_hdr h;
-			uint64_t now = load_now();
-
-			memcpy(&h, d, sizeof(h));
-			if (h.send_ns < t_first)
-				t_first = h.send_ns;
-			t_last = now;
-			lat[got++] = now > h.send_ns ? now - h.send_ns : 0;
-			natsMsg_Ack(ml.Msgs[i], NULL);
-		}
-		natsMsgList_Destroy(&ml);
+		now = load_now();
+		memcpy(&h, natsMsg_GetData(m), sizeof(h));
+		if (h.send_ns < t_first)
+			t_first = h.send_ns;
+		t_last = now;
+		lat[got++] = now > h.send_ns ? now - h.send_ns : 0;
+		natsMsg_Ack(m, NULL);
+		natsMsg_Destroy(m);
 	}
 	pthread_join(t, NULL);
 	qsort(lat, got, sizeof(*lat), cmp_u64);
