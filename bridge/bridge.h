@@ -28,7 +28,7 @@ enum route_kind { ROUTE_EXPORT, ROUTE_IMPORT };
 /* Counters of one route: written by its threads, read by stats.c. */
 struct route_stats {
 	atomic_ullong forwarded;	/* export: PubAck'd; import: sent + acked */
-	atomic_ullong in_flight;	/* export: published, not acked; import: fetched, not acked */
+	atomic_ullong in_flight;	/* export: published, not acked; import: delivered, not acked */
 	atomic_ullong redelivered;	/* import: messages with NumDelivered > 1 */
 	atomic_ullong duplicates;	/* export: PubAcks marked duplicate */
 	atomic_ullong recovered;	/* export: spool entries republished */
@@ -44,7 +44,7 @@ struct route {
 	unsigned int line;		/* in the configuration file */
 	char mailbox[BRIDGE_NAME_MAX];
 	char subject[BRIDGE_NAME_MAX];
-	char durable[BRIDGE_NAME_MAX];	/* import: the pull consumer */
+	char durable[BRIDGE_NAME_MAX];	/* import: the durable consumer */
 	unsigned int max_msgs;		/* mailbox created with these */
 	unsigned int max_msgsize;
 	unsigned int mode;

@@ -303,8 +303,8 @@ bridge_steps() {
 		"$bt run kimp $f kill-import"
 	step "bridge: kill -9 of a NATS node mid-stream, restart: no loss, no duplicate" \
 		"$bt run knode $f kill-node"
-	step "bridge: B's mailbox full for 10 s, A sending: nothing dropped" \
-		"$bt run full $f full-10s max_msgs=64"
+	step "bridge: B's mailbox full for 15 s (> the ack wait), A sending: nothing dropped or delivered twice" \
+		"$bt run full $f full-15s max_msgs=64"
 	step "bridge: SIGTERM mid-stream: exit 0, restart, no loss, no duplicate" \
 		"$bt run term $f sigterm"
 	step "bridge: ${BRIDGE_LOOP:-20} runs of $lc messages, a bridge killed at a random moment: no loss" \
