@@ -12,10 +12,11 @@
  * back-pressure reaches the stream. A message is delivered twice only if a
  * bridge dies between its send and its ack: the next bridge gets it again
  * with NumDelivered > 1 and counts it in "redelivered". While it lives, a
- * bridge sends nothing twice: JetStream redelivers a message it had sent
- * if the ack was lost (a node lost with it), and the bridge, which
- * remembers the stream sequences of the last SENT_WINDOW messages it sent,
- * acks such a copy again without sending it ("duplicates").
+ * bridge sends nothing twice: JetStream delivers a message it had sent
+ * again if the ack was lost (with a node), or may hold it twice after a
+ * node's failover; the bridge remembers the Nats-Msg-Id (else the stream
+ * sequence) of the last SEEN_MAX messages it sent (seen.c) and acks such a
+ * copy without sending it ("duplicates").
  *
  * A message the mailbox can never take (EMSGSIZE: longer than the
  * mailbox's max_msgsize) is terminated: counted in "rejected", logged with
@@ -38,14 +39,13 @@
 #include <msgq.h>
 
 #include "bridge.h"
+#include "seen.h"
 
 #define MAX_ACK_PENDING	256
 #define NEXT_WAIT_MS	500
 #define SEND_WAIT_MS	1000
 #define ACK_WAIT_MS	10000
 #define RETRY_MS	1000
-#define SENT_WINDOW	65536	/* stream sequences remembered as sent */
-#define BITS_PER_WORD	(8 * sizeof(unsigned long))
 
 struct importer {
 	struct bridge *b;
@@ -56,43 +56,8 @@ struct importer {
 	/* delivered, taken off the subscription, not yet sent: a FIFO */
 	natsMsg *held[MAX_ACK_PENDING];
 	unsigned int head, count;
-	/* sent[] has a bit for each of the sequences [sent_base, +SENT_WINDOW) */
-	uint64_t sent_base;
-	unsigned long sent[SENT_WINDOW / BITS_PER_WORD];
+	struct seen sent;	/* what this bridge sent, by Msg-Id */
 };
-
-static void sent_bit(struct importer *im, uint64_t seq, int set)
-{
-	unsigned long mask = 1UL << (seq % BITS_PER_WORD);
-	unsigned long *w = &im->sent[seq % SENT_WINDOW / BITS_PER_WORD];
-
-	*w = set ? *w | mask : *w & ~mask;
-}
-
-/* Remember that the message of stream sequence @seq was sent. */
-static void mark_sent(struct importer *im, uint64_t seq)
-{
-	if (seq < im->sent_base)
-		return;
-	if (seq >= im->sent_base + SENT_WINDOW) {
-		uint64_t base = seq - SENT_WINDOW + 1;
-
-		if (base - im->sent_base >= SENT_WINDOW)
-			memset(im->sent, 0, sizeof(im->sent));
-		else
-			for (uint64_t q = im->sent_base; q < base; q++)
-				sent_bit(im, q, 0);
-		im->sent_base = base;
-	}
-	sent_bit(im, seq, 1);
-}
-
-static int was_sent(const struct importer *im, uint64_t seq)
-{
-	return seq >= im->sent_base && seq < im->sent_base + SENT_WINDOW &&
-	       (im->sent[seq % SENT_WINDOW / BITS_PER_WORD] >>
-		(seq % BITS_PER_WORD) & 1);
-}
 
 static unsigned long long hdr_num(natsMsg *m, const char *k)
 {
@@ -282,22 +247,26 @@ static void teardown(struct importer *im)
 /* One message: sent and acked, rejected, or given back. 0, or -1 to retry. */
 static int forward(struct importer *im, natsMsg *m)
 {
+	const char *id = NULL;
 	jsMsgMetaData *meta = NULL;
-	uint64_t seq = 0;
+	uint64_t key;
 	natsStatus st;
 	int ret;
 
-	if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
-		seq = meta->Sequence.Stream;
-		if (meta->NumDelivered > 1) {
-			atomic_fetch_add(&im->r->st.redelivered, 1);
-			if (was_sent(im, seq)) {	/* its ack was lost */
-				atomic_fetch_add(&im->r->st.duplicates, 1);
-				goto ack;
-			}
-		}
-		jsMsgMetaData_Destroy(meta);
-		meta = NULL;
+	if (natsMsg_GetMetaData(&meta, m) != NATS_OK) {
+		route_error(im->r, "not a JetStream message: %s",
+			    natsMsg_GetReply(m) ? natsMsg_GetReply(m) : "-");
+		natsMsg_Destroy(m);
+		return 0;
+	}
+	if (meta->NumDelivered > 1)
+		atomic_fetch_add(&im->r->st.redelivered, 1);
+	natsMsgHeader_Get(m, "Nats-Msg-Id", &id);
+	key = seen_key(id, meta->Sequence.Stream);
+	jsMsgMetaData_Destroy(meta);
+	if (seen_has(&im->sent, key)) {
+		atomic_fetch_add(&im->r->st.duplicates, 1);
+		goto ack;
 	}
 	ret = deliver(im, m);
 	if (ret == -EMSGSIZE) {
@@ -312,15 +281,13 @@ static int forward(struct importer *im, natsMsg *m)
 		give_back(im, m);
 		return -1;
 	}
-	if (seq)
-		mark_sent(im, seq);
+	seen_add(&im->sent, key);
 	note_origin(im, m);
 	atomic_fetch_add(&im->r->st.forwarded, 1);
 ack:
 	st = natsMsg_Ack(m, NULL);
 	if (st != NATS_OK)	/* it comes again: counted then */
 		route_error(im->r, "ack: %s", natsStatus_GetText(st));
-	jsMsgMetaData_Destroy(meta);
 	natsMsg_Destroy(m);
 	count_in_flight(im);
 	return 0;
@@ -331,6 +298,11 @@ void *import_run(void *arg)
 	struct route_arg *ra = arg;
 	struct importer im = { .b = ra->b, .r = ra->r, .fd = -1 };
 	unsigned int backoff = 100;
+
+	if (seen_init(&im.sent)) {
+		route_error(im.r, "out of memory");
+		return NULL;
+	}
 
 	while (!atomic_load(&im.b->stop)) {
 		natsMsg *m = NULL;
@@ -363,5 +335,6 @@ void *import_run(void *arg)
 	     im.r->mailbox, (unsigned long long)atomic_load(&im.r->st.forwarded),
 	     (unsigned long long)atomic_load(&im.r->st.redelivered));
 	teardown(&im);
+	seen_free(&im.sent);
 	return NULL;
 }

@@ -127,6 +127,7 @@ wait_forwarded() {	# HOST N: until HOST forwarded N messages
 # --------------------------------------------------------------- tests
 build() {
 	make -C $top tools >/dev/null && make -C $bin && ls -l $bin/msgq-bridge &&
+		$bin/seen-test &&
 		nats-server --version
 }
 config() {	# bad lines: each named with its line, exit 2
