@@ -26,7 +26,12 @@
 #include "spool.h"
 
 #define RECV_TIMEOUT_MS	200
-#define PUB_MAX_WAIT_MS	5000
+/*
+ * How long a PubAck may take before the route recovers (republishes its
+ * window, which may reorder it): long, since a slow stream (R3 on busy
+ * nodes) is no failure, and a node lost fails the connection long before.
+ */
+#define PUB_MAX_WAIT_MS	30000
 
 struct exporter {
 	struct bridge *b;

@@ -68,7 +68,16 @@ static int create(struct spool *sp, const char *path, uint32_t slots,
 	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
-	if (ftruncate(fd, len) || map_fd(sp, fd, len))
+	/*
+	 * The blocks, reserved now: on a full tmpfs a page first touched
+	 * through the mapping would be SIGBUS, not ENOSPC.
+	 */
+	err = posix_fallocate(fd, 0, len);
+	if (err) {
+		errno = err;
+		goto err_close;
+	}
+	if (map_fd(sp, fd, len))
 		goto err_close;
 	memset(sp->hdr, 0, len);	/* every page in, once */
 	memcpy(sp->hdr, &h, sizeof(h));

@@ -9,8 +9,8 @@
 # Network namespaces are not used: the bridges reach NATS over TCP either
 # way, and the hosts' separation that matters to msgq is the IPC one.
 #
-#   bridge-test.sh build | config | up | run T COUNT FAULT | loop RUNS COUNT
-#                  | bench COUNT | down
+#   bridge-test.sh build | config | up | nospace | run T COUNT FAULT
+#                  | loop RUNS COUNT | bench COUNT | down
 # FAULT: none, kill-export, kill-import, kill-node, full-15s, sigterm.
 # A run sends COUNT messages (bridge-load, 4 senders, mixed sizes and
 # priorities) into A's T and checks B's T: none lost, none corrupt, order
@@ -22,6 +22,9 @@ set -u
 top=/root/msgq
 bin=$top/bridge
 W=/run/msgq-bridge-test
+# The nodes' stores on disk: every sub-test's messages, 3 times over, are
+# more than /run (a tmpfs of a fifth of the guest's memory) holds.
+S=/var/tmp/msgq-bridge-test
 urls=nats://127.0.0.1:14222,nats://127.0.0.1:14223,nats://127.0.0.1:14224
 
 die() { echo "bridge-test: $*"; exit 1; }
@@ -47,7 +50,7 @@ node_conf() {	# N: node N's configuration
 	# Under TCG a starved client misses the default 10 s write deadline
 	# and is cut off as a slow consumer: give it longer.
 	write_deadline: "60s"
-	jetstream { store_dir: "$W/n$1", max_memory_store: 64MB, max_file_store: 4GB }
+	jetstream { store_dir: "$S/n$1", max_memory_store: 64MB, max_file_store: 4GB }
 	cluster {
 	  name: msgqtest
 	  listen: 127.0.0.1:$((16221 + $1))
@@ -157,8 +160,8 @@ config() {	# bad lines: each named with its line, exit 2
 up() {
 	local i n
 	systemctl stop nats-server.service 2>/dev/null
-	rm -rf $W
-	mkdir -p $W/A $W/B
+	rm -rf $W $S
+	mkdir -p $W/A $W/B $S
 	for n in 1 2 3; do node_start $n; done
 	for h in A B; do
 		unshare --ipc sleep 1000000 >/dev/null 2>&1 &
@@ -184,7 +187,27 @@ down() {
 	done
 	wait
 	grep -h -i -e 'fatal' $W/n?.log | head
+	rm -rf $S
 	true
+}
+
+# nospace: an export whose spool does not fit its state directory (a
+# 256 KiB tmpfs) logs ENOSPC and retries; it neither dies (a page of a
+# mapping the tmpfs cannot back is SIGBUS) nor exports; SIGTERM: exit 0.
+nospace() {
+	local d=$W/tiny pid rc=0
+	mkdir -p $d && mount -t tmpfs -o size=256k tmpfs $d || return 1
+	{ conf A nospace; echo "state $d"; } >$W/A-nospace.conf
+	bg_host A $bin/msgq-bridge -c $W/A-nospace.conf >$W/A-nospace.log 2>&1 &
+	pid=$!
+	sleep 5
+	cat $W/A-nospace.log
+	kill -0 $pid 2>/dev/null || { echo "the bridge died"; rc=1; }
+	grep -q 'spool .*No space left on device' $W/A-nospace.log || rc=1
+	kill -TERM $pid
+	wait $pid || { echo "exit status $?"; rc=1; }
+	umount $d
+	return $rc
 }
 
 # run T COUNT FAULT [MAILBOX_OPTS]

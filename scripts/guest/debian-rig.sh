@@ -46,7 +46,7 @@ top=/root/msgq
 [ -f $top/debs/.rig-deb ] && exec /bin/sh $top/scripts/guest/debian-deb-rig.sh
 steps=$top/packaging/install-steps.sh
 state=/var/lib/msgq-rig
-PLAN=$((28 + 11))	# 11: BRIDGE_STEPS
+PLAN=$((28 + 12))	# 12: BRIDGE_STEPS
 mode=$(cat $top/.rig-mode 2>/dev/null || echo full)
 # boot_kernel (6.1) and upgrade_kernel (6.12): scripts/debian-image.sh.
 . /etc/msgq-rig.conf
@@ -283,11 +283,11 @@ quick_install() {
 # sub-test. Counts: BRIDGE_MAIN messages for the main run, BRIDGE_FAULT for
 # each fault, BRIDGE_LOOP runs of BRIDGE_LOOP_COUNT for the kill loop,
 # BRIDGE_BENCH for the benchmark. Under TCG the bridges carry 250 to 600
-# messages a second, so the defaults are sized for about 12 minutes in
-# all: the 100000 for the main run would take 5 to 7 alone.
-BRIDGE_STEPS=11
+# messages a second: the main run's 100000 take 5 to 7 minutes, the
+# whole about 18.
+BRIDGE_STEPS=12
 bridge_steps() {
-	local bt="bash scripts/guest/bridge-test.sh" main=${BRIDGE_MAIN:-20000}
+	local bt="bash scripts/guest/bridge-test.sh" main=${BRIDGE_MAIN:-100000}
 	local f=${BRIDGE_FAULT:-4000} lc=${BRIDGE_LOOP_COUNT:-2000}
 	step_must "bridge: make -C bridge (msgq-bridge, bridge-load, nats-direct)" \
 		"$bt build"
@@ -295,6 +295,8 @@ bridge_steps() {
 		"$bt config"
 	step_must "bridge: 3 nats-server nodes (JetStream, R3 stream), hosts A and B (IPC namespaces)" \
 		"$bt up"
+	step "bridge: an export spool that does not fit its state directory: ENOSPC logged, no crash" \
+		"$bt nospace"
 	step "bridge: $main messages A->B: none lost, duplicated, corrupt or out of order" \
 		"$bt run main $main none"
 	step "bridge: kill -9 of the export bridge mid-stream, restart: no loss, no duplicate" \
