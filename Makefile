@@ -5,10 +5,12 @@
 #   make demo      the demo program in a QEMU guest
 #   make bench     the benchmark in a QEMU guest (build/bench/, README)
 #   make examples  build/examples/*, static (make check runs them all)
-#   make install   module, libmsgq, headers, msgq CLI, man pages, udev rule
+#   make install   module, libmsgq, headers, msgq CLI, man pages, udev rule,
+#                  msgq-bridge and its systemd unit (with libnats-dev)
 #   make dkms-install   the module through DKMS instead (README)
 #   make install-python the msgq Python package (python/, README)
 #   make bench-python   msgq from Python against multiprocessing and sysv_ipc, in the Debian guest
+#   make bench-bridge   msgq-bridge A->B against the NATS C client directly, in the Debian guest
 KDIR ?= /lib/modules/$(shell uname -r)/build
 BUILD := $(CURDIR)/build
 DEMO_BIN := $(BUILD)/demo/bin/msgq-demo
@@ -55,10 +57,12 @@ KVER ?= $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
 	$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
 # Distribution headers carry no signing key: do not try to sign with it.
 MOD_SIGN := $(if $(wildcard $(KDIR)/certs/signing_key.x509),,CONFIG_MODULE_SIG_ALL=)
-MAN_PAGES := $(wildcard man/man[1-8]/*.[1-8])
+# BRIDGE=no: no msgq-bridge (debian/rules: no package carries it yet).
+MAN_PAGES := $(filter-out $(if $(filter no,$(BRIDGE)),man/man8/msgq-bridge.8), \
+	$(wildcard man/man[1-8]/*.[1-8]))
 INSTALL ?= install
 
-.PHONY: install install-module install-user install-modules-load uninstall \
+.PHONY: install install-module install-user install-modules-load uninstall install-bridge \
 	dkms-source dkms-build dkms-install dkms-uninstall
 
 install: install-module install-user
@@ -75,6 +79,7 @@ install-module: module
 install-user: lib tools
 	$(MAKE) -C lib install
 	$(MAKE) -C tools install
+	$(MAKE) install-bridge
 	$(INSTALL) -d $(DESTDIR)$(udevrulesdir)
 	$(INSTALL) -m 644 packaging/60-msgq.rules $(DESTDIR)$(udevrulesdir)/
 	for f in $(MAN_PAGES); do \
@@ -83,6 +88,15 @@ install-user: lib tools
 	done
 	if [ -z "$(DESTDIR)" ]; then ldconfig; \
 		udevadm control --reload-rules 2>/dev/null || true; fi
+
+# msgq-bridge (bridge/) and its systemd unit, when the NATS C client is
+# there to build it with (libnats-dev) and not BRIDGE=no; otherwise said
+# and skipped.
+install-bridge:
+	@if [ "$(BRIDGE)" = no ]; then echo "install: BRIDGE=no: msgq-bridge skipped"; \
+	elif pkg-config --exists libnats 2>/dev/null; then \
+		$(MAKE) -C bridge bridge install; \
+	else echo "install: no libnats (libnats-dev): msgq-bridge skipped"; fi
 
 # Optional: load msgq at boot (systemd-modules-load).
 install-modules-load:
@@ -93,6 +107,7 @@ install-modules-load:
 uninstall: uninstall-python
 	$(MAKE) -C lib uninstall
 	$(MAKE) -C tools uninstall
+	$(MAKE) -C bridge uninstall
 	rm -f $(DESTDIR)$(udevrulesdir)/60-msgq.rules \
 	      $(DESTDIR)$(modulesloaddir)/msgq.conf \
 	      $(foreach f,$(MAN_PAGES),$(DESTDIR)$(mandir)/man$(subst .,,$(suffix $(f)))/$(notdir $(f)))
@@ -124,6 +139,11 @@ uninstall-python:
 .PHONY: bench-python
 bench-python: deps
 	scripts/bench-python.sh
+
+# msgq-bridge's benchmark in the Debian guest (scripts/bench-bridge.sh).
+.PHONY: bench-bridge
+bench-bridge: deps
+	scripts/bench-bridge.sh
 
 # The DKMS source tree: Kbuild, VERSION, module/, uapi/, dkms.conf.
 dkms-source:

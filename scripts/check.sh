@@ -37,7 +37,9 @@
 #                NAME_test-t64 names one alone.
 #                MSGQ_DEBIAN_MODE=python: the debian target runs only the
 #                Python package's steps, on one boot (a development aid
-#                like MSGQ_TESTS: scripts/guest/debian-rig.sh).
+#                like MSGQ_TESTS: scripts/guest/debian-rig.sh);
+#                MSGQ_DEBIAN_MODE=bridge the same for msgq-bridge's steps
+#                (scripts/guest/bridge-test.sh).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)

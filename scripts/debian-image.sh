@@ -7,7 +7,8 @@
 # The image is a real Debian 12 (bookworm) system made from Debian's
 # packages with mmdebstrap: systemd as PID 1, udev, kmod, dkms,
 # build-essential, pkg-config, man-db, sudo, python3 with python3-pytest,
-# python3-dev, python3-setuptools and python3-sysv-ipc (python/), grub-pc, and the guest kernels of the other targets (scripts/guest-kernel.sh,
+# python3-dev, python3-setuptools and python3-sysv-ipc (python/), nats-server and
+# libnats-dev (bridge/), grub-pc, and the guest kernels of the other targets (scripts/guest-kernel.sh,
 # the exact releases installed on this machine): 6.1 installed with its
 # headers, 6.12's packages (image, headers and what they pull in) only
 # downloaded, into /var/cache/apt/archives, so that the guest, which has no
@@ -201,6 +202,7 @@ pkgs=systemd,systemd-sysv,udev,kmod,dbus,dkms,openssl,build-essential,pkg-config
 pkgs=$pkgs,man-db,sudo,python3,python3-pytest,initramfs-tools,zstd,e2fsprogs,grub-pc
 # The Python package (python/): its build, and sysv_ipc for make bench-python.
 pkgs=$pkgs,python3-dev,python3-setuptools,python3-sysv-ipc
+pkgs=$pkgs,nats-server,libnats-dev
 pkgs=$pkgs,linux-image-$kold,linux-headers-$kold
 mmdebstrap --variant=apt --include="$pkgs" \
 	--skip=cleanup/apt/lists,cleanup/apt/cache \

@@ -28,6 +28,8 @@ PKGS="$PKGS mmdebstrap fdisk e2fsprogs qemu-utils"
 # The Python package's install test (scripts/test-packaging.sh): Debian's
 # python3 with its headers and setuptools.
 PKGS="$PKGS python3 python3-dev python3-setuptools"
+# msgq-bridge (bridge/): the NATS C client, and nats-server for its tests.
+PKGS="$PKGS libnats-dev nats-server"
 
 missing=
 for p in $PKGS; do

@@ -17,7 +17,8 @@
 #                 boots it by default; reboot
 #   boot 3 (6.12) msgq loaded at boot and working on the new kernel; the
 #                 Python package: make install-python, import msgq and
-#                 its tests (pytest) as tester; the uninstall leaves no
+#                 its tests (pytest) as tester; msgq-bridge's tests
+#                 (scripts/guest/bridge-test.sh); the uninstall leaves no
 #                 file of msgq behind; power off
 # Quick modes, one boot each, for working on one part (scripts/debian-vm.sh
 # --mode MODE puts MODE in the checkout's .rig-mode): "python" installs
@@ -25,7 +26,10 @@
 # reboot; or the .rig-module.ko debian-vm.sh --module put in) and runs the
 # Python steps; "bench-python" the same, then (no tests) reboots with the
 # kernel's clock on the TSC, as make bench's guest, and runs
-# python/bench.py (make bench-python; it needs --module). No mode file:
+# python/bench.py (make bench-python; it needs --module); "bridge" the
+# same install, then msgq-bridge's steps (counts from .rig-bridge.env if
+# the checkout has one), "bench-bridge" only its benchmark (make
+# bench-bridge). No mode file:
 # the whole run above.
 # Prints KTAP on the console like scripts/guest/run-selftests.sh, one
 # "ok N selftests: debian: STEP" line per step (scripts/scan-log.sh counts
@@ -42,7 +46,7 @@ top=/root/msgq
 [ -f $top/debs/.rig-deb ] && exec /bin/sh $top/scripts/guest/debian-deb-rig.sh
 steps=$top/packaging/install-steps.sh
 state=/var/lib/msgq-rig
-PLAN=28
+PLAN=$((28 + 12))	# 12: BRIDGE_STEPS
 mode=$(cat $top/.rig-mode 2>/dev/null || echo full)
 # boot_kernel (6.1) and upgrade_kernel (6.12): scripts/debian-image.sh.
 . /etc/msgq-rig.conf
@@ -275,6 +279,42 @@ quick_install() {
 	[ -d /sys/module/msgq ] && mark "insmod ok (quick mode)"
 }
 
+# msgq-bridge (bridge/): scripts/guest/bridge-test.sh, one step per
+# sub-test. Counts: BRIDGE_MAIN messages for the main run, BRIDGE_FAULT for
+# each fault, BRIDGE_LOOP runs of BRIDGE_LOOP_COUNT for the kill loop,
+# BRIDGE_BENCH for the benchmark. Under TCG the bridges carry 250 to 600
+# messages a second: the main run's 100000 take 5 to 7 minutes, the
+# whole about 18.
+BRIDGE_STEPS=12
+bridge_steps() {
+	local bt="bash scripts/guest/bridge-test.sh" main=${BRIDGE_MAIN:-100000}
+	local f=${BRIDGE_FAULT:-4000} lc=${BRIDGE_LOOP_COUNT:-2000}
+	step_must "bridge: make -C bridge (msgq-bridge, bridge-load, nats-direct)" \
+		"$bt build"
+	step "bridge: bad configuration lines: errors with their line, exit 2" \
+		"$bt config"
+	step_must "bridge: 3 nats-server nodes (JetStream, R3 stream), hosts A and B (IPC namespaces)" \
+		"$bt up"
+	step "bridge: an export spool that does not fit its state directory: ENOSPC logged, no crash" \
+		"$bt nospace"
+	step "bridge: $main messages A->B: none lost, duplicated, corrupt or out of order" \
+		"$bt run main $main none"
+	step "bridge: kill -9 of the export bridge mid-stream, restart: no loss, no duplicate" \
+		"$bt run kexp $f kill-export"
+	step "bridge: kill -9 of the import bridge mid-stream, restart: no loss, duplicates only as counted" \
+		"$bt run kimp $f kill-import"
+	step "bridge: kill -9 of a NATS node mid-stream, restart: no loss, no duplicate" \
+		"$bt run knode $f kill-node"
+	step "bridge: B's mailbox full for 15 s (> the ack wait), A sending: nothing dropped or delivered twice" \
+		"$bt run full $f full-15s max_msgs=64"
+	step "bridge: SIGTERM mid-stream: exit 0, restart, no loss, no duplicate" \
+		"$bt run term $f sigterm"
+	step "bridge: ${BRIDGE_LOOP:-20} runs of $lc messages, a bridge killed at a random moment: no loss" \
+		"$bt loop ${BRIDGE_LOOP:-20} $lc"
+	step "bridge: bench: A->B through the bridges, and NATS's C client directly" \
+		"$bt bench ${BRIDGE_BENCH:-10000}; rc=\$?; $bt down; [ \$rc = 0 ]"
+}
+
 # ------------------------------------------------------------------ boots
 S="packaging/install-steps.sh"
 case $mode in
@@ -306,6 +346,22 @@ python | bench-python)
 		"sed -i 's/^GRUB_CMDLINE_LINUX_DEFAULT=.*/GRUB_CMDLINE_LINUX_DEFAULT=\"clocksource=tsc tsc=reliable\"/' /etc/default/grub &&
 		update-grub"
 	reboot_guest
+	;;
+bridge | bench-bridge)
+	[ $boot = 1 ] || finish 1
+	echo "TAP version 13"
+	if [ $mode = bridge ]; then echo "1..$((4 + BRIDGE_STEPS))"; else echo "1..7"; fi
+	step_must "boot: $(uname -r) by grub, systemd, udev (quick mode $mode)" \
+		check_boot "$(uname -r)"
+	quick_install
+	[ -f .rig-bridge.env ] && . ./.rig-bridge.env
+	[ $mode = bridge ] && { bridge_steps; finish 0; }
+	bt="bash scripts/guest/bridge-test.sh"
+	step_must "bridge: make -C bridge" "$bt build"
+	step_must "bridge: 3 nats-server nodes, hosts A and B" "$bt up"
+	step "bridge: bench: A->B through the bridges, and NATS's C client directly" \
+		"$bt bench ${BRIDGE_BENCH:-20000}; rc=\$?; $bt down; [ \$rc = 0 ]"
+	finish 0
 	;;
 full) ;;
 *) echo "debian-rig: unknown mode $mode"; finish 1 ;;
@@ -373,6 +429,7 @@ case $boot in
 		"runuser -l tester -c 'cd app && ./app'"
 	python_install
 	python_tests
+	bridge_steps
 	step_must "$S uninstall: modprobe -r msgq, make dkms-uninstall, make uninstall" \
 		sh $steps uninstall
 	step "uninstall: no file of msgq left (the system's files before the install)" \
