@@ -213,9 +213,10 @@ if [ -z "${MSGQ_VM_TIMEOUT:-}" ] && [ "${MSGQ_FI_VERBOSE:-0}" = 0 ]; then
 fi
 
 # The debian guest builds msgq twice under TCG (DKMS, for each kernel) and
-# boots three times: about 12 minutes alone, 29 (1752 s) on a host shared
-# with two other guests; MSGQ_VM_TIMEOUT overrides.
-debian_timeout=${MSGQ_VM_TIMEOUT:-2700}
+# boots three times, the third running msgq-bridge's tests too: about 12
+# minutes alone before the bridge, which adds 13 to 19 (1153 s on a host
+# at load 4); MSGQ_VM_TIMEOUT overrides.
+debian_timeout=${MSGQ_VM_TIMEOUT:-4200}
 
 # run_target NAME BZIMAGE KDIR [VM.SH OPTIONS...]: the guest runs
 # $guest_env$guest_cmd.
