@@ -30,7 +30,7 @@ struct route_stats {
 	atomic_ullong forwarded;	/* export: PubAck'd; import: sent + acked */
 	atomic_ullong in_flight;	/* export: published, not acked; import: delivered, not acked */
 	atomic_ullong redelivered;	/* import: messages with NumDelivered > 1 */
-	atomic_ullong duplicates;	/* export: PubAcks marked duplicate */
+	atomic_ullong duplicates;	/* export: PubAcks marked duplicate; import: copies not sent */
 	atomic_ullong recovered;	/* export: spool entries republished */
 	atomic_ullong rejected;		/* import: terminated, too long for the mailbox */
 	atomic_ullong errors;

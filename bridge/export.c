@@ -32,6 +32,13 @@
  * nodes) is no failure, and a node lost fails the connection long before.
  */
 #define PUB_MAX_WAIT_MS	30000
+/*
+ * A republish's wait (a timeout only retries it: same id), and how long a
+ * stop waits for the PubAcks in flight (what has none stays spooled):
+ * well within systemd's TimeoutStopSec (msgq-bridge.service).
+ */
+#define REPUBLISH_WAIT_MS	5000
+#define STOP_WAIT_MS		10000
 
 struct exporter {
 	struct bridge *b;
@@ -121,6 +128,22 @@ out:
 	natsMsg_Destroy(msg);
 }
 
+/*
+ * Wait for the PubAcks of the asynchronous publishes in flight: until all
+ * came, or @max_ms passed, or (if @stoppable) a stop request.
+ */
+static void await_pubacks(struct exporter *e, int64_t max_ms, int stoppable)
+{
+	jsPubOptions po;
+
+	jsPubOptions_Init(&po);
+	po.MaxWait = 250;
+	for (int64_t waited = 0; waited < max_ms; waited += po.MaxWait)
+		if (js_PublishAsyncComplete(e->js, &po) != NATS_TIMEOUT ||
+		    (stoppable && atomic_load(&e->b->stop)))
+			break;
+}
+
 static int cmp_seq(const void *a, const void *b)
 {
 	uint64_t x = (*(struct spool_slot * const *)a)->seq;
@@ -142,11 +165,8 @@ static int recover(struct exporter *e)
 	uint64_t next = e->sp.hdr->next_seq;
 	char id[BRIDGE_NAME_MAX * 2 + 64];
 
-	if (e->js) {
-		jsPubOptions_Init(&po);
-		po.MaxWait = PUB_MAX_WAIT_MS * 2;
-		js_PublishAsyncComplete(e->js, &po);
-	}
+	if (e->js)
+		await_pubacks(e, 2 * PUB_MAX_WAIT_MS, 1);
 	atomic_store(&e->failed, 0);
 	v = calloc(e->sp.slots, sizeof(*v));
 	if (!v)
@@ -186,7 +206,7 @@ static int recover(struct exporter *e)
 		msg_id(e, s->seq, id, sizeof(id));
 		jsPubOptions_Init(&po);
 		po.MsgId = id;
-		po.MaxWait = PUB_MAX_WAIT_MS;
+		po.MaxWait = REPUBLISH_WAIT_MS;
 		st = build(e, s, &m);
 		if (st == NATS_OK)
 			st = js_PublishMsg(&pa, e->js, m, &po, &jerr);
@@ -344,7 +364,6 @@ void *export_run(void *arg)
 {
 	struct route_arg *ra = arg;
 	struct exporter e = { .b = ra->b, .r = ra->r, .fd = -1 };
-	jsPubOptions po;
 
 	pthread_mutex_init(&e.lock, NULL);
 	pthread_cond_init(&e.cond, NULL);
@@ -368,9 +387,7 @@ void *export_run(void *arg)
 	}
 	/* SIGTERM: the PubAcks of what is in flight, then leave. */
 	if (e.js) {
-		jsPubOptions_Init(&po);
-		po.MaxWait = PUB_MAX_WAIT_MS * 2;
-		js_PublishAsyncComplete(e.js, &po);
+		await_pubacks(&e, STOP_WAIT_MS, 0);
 		jsCtx_Destroy(e.js);
 	}
 	blog(LOG_LVL_INFO, "export %s: stopped, %llu forwarded, %llu in flight",

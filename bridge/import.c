@@ -5,18 +5,20 @@
  * Each message is sent into the mailbox (priority from its Msgq-Prio
  * header) and acked only once the send has returned, so a message is
  * never dropped. JetStream pushes at most MAX_ACK_PENDING unacked messages
- * to the bridge; while a full mailbox blocks the send, the bridge takes
- * every message already delivered off the subscription and marks them all
- * in progress each second, so none is redelivered behind the bridge's
- * back, and JetStream, at its MaxAckPending, sends nothing more: the
+ * to the bridge; every PROGRESS_MS the bridge takes every message already
+ * delivered off the subscription and marks all it holds in progress, so
+ * none is redelivered behind its back however slowly the mailbox drains,
+ * and JetStream, at its MaxAckPending, sends nothing more: the
  * back-pressure reaches the stream. A message is delivered twice only if a
  * bridge dies between its send and its ack: the next bridge gets it again
  * with NumDelivered > 1 and counts it in "redelivered". While it lives, a
  * bridge sends nothing twice: JetStream delivers a message it had sent
  * again if the ack was lost (with a node), or may hold it twice after a
  * node's failover; the bridge remembers the Nats-Msg-Id (else the stream
- * sequence) of the last SEEN_MAX messages it sent (seen.c) and acks such a
- * copy without sending it ("duplicates").
+ * sequence) of what it sent in the last minute (seen.c) and acks such a
+ * copy without sending it ("duplicates"). A consumer that disappears
+ * (deleted, its stream made again) is noticed within CHECK_MS of silence
+ * and made again.
  *
  * A message the mailbox can never take (EMSGSIZE: longer than the
  * mailbox's max_msgsize) is terminated: counted in "rejected", logged with
@@ -35,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <msgq.h>
 
@@ -46,6 +49,15 @@
 #define SEND_WAIT_MS	1000
 #define ACK_WAIT_MS	10000
 #define RETRY_MS	1000
+#define PROGRESS_MS	2000	/* a fifth of the ack wait */
+#define CHECK_MS	5000
+
+/* A delivered message, with what the import needs of its metadata. */
+struct delivery {
+	natsMsg *m;
+	uint64_t seq;		/* its stream sequence */
+	uint64_t key;		/* seen.c's key: of its Msg-Id, else of seq */
+};
 
 struct importer {
 	struct bridge *b;
@@ -54,10 +66,19 @@ struct importer {
 	jsCtx *js;
 	natsSubscription *sub;
 	/* delivered, taken off the subscription, not yet sent: a FIFO */
-	natsMsg *held[MAX_ACK_PENDING];
+	struct delivery held[MAX_ACK_PENDING];
 	unsigned int head, count;
-	struct seen sent;	/* what this bridge sent, by Msg-Id */
+	int64_t progress_ms;	/* when all held was last marked in progress */
+	struct seen sent;	/* what this bridge sent, by key */
 };
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static unsigned long long hdr_num(natsMsg *m, const char *k)
 {
@@ -95,49 +116,115 @@ static void count_in_flight(struct importer *im)
 	atomic_store(&im->r->st.in_flight, im->count + (unsigned int)pending);
 }
 
-/* The next message: the oldest held one, or one from the subscription. */
-static natsStatus next_msg(struct importer *im, natsMsg **m, int64_t wait_ms)
+/*
+ * Fill @d from @m; 0, or -1 (@m is no JetStream message: dropped). A
+ * message delivered again is counted in "redelivered".
+ */
+static int describe(struct importer *im, natsMsg *m, struct delivery *d)
 {
+	jsMsgMetaData *meta = NULL;
+	const char *id = NULL;
+
+	if (natsMsg_GetMetaData(&meta, m) != NATS_OK) {
+		route_error(im->r, "not a JetStream message: %s",
+			    natsMsg_GetReply(m) ? natsMsg_GetReply(m) : "-");
+		natsMsg_Destroy(m);
+		return -1;
+	}
+	if (meta->NumDelivered > 1)
+		atomic_fetch_add(&im->r->st.redelivered, 1);
+	natsMsgHeader_Get(m, "Nats-Msg-Id", &id);
+	d->m = m;
+	d->seq = meta->Sequence.Stream;
+	d->key = seen_key(id, d->seq);
+	jsMsgMetaData_Destroy(meta);
+	return 0;
+}
+
+/* Ack and free a copy of a message this bridge has sent or holds. */
+static void drop_copy(struct importer *im, natsMsg *m, int sent)
+{
+	if (sent)
+		natsMsg_Ack(m, NULL);
+	natsMsg_Destroy(m);
+	atomic_fetch_add(&im->r->st.duplicates, 1);
+}
+
+static int holds(const struct importer *im, const struct delivery *cur,
+		 uint64_t seq)
+{
+	if (cur && cur->seq == seq)
+		return 1;
+	for (unsigned int i = 0; i < im->count; i++)
+		if (im->held[(im->head + i) % MAX_ACK_PENDING].seq == seq)
+			return 1;
+	return 0;
+}
+
+/*
+ * Take what JetStream has delivered off the subscription, but copies of
+ * what was sent (acked again) or is held (freed), and mark all held, and
+ * @cur, in progress: their ack wait starts again. MaxAckPending bounds
+ * what can be held.
+ */
+static void hold_delivered(struct importer *im, const struct delivery *cur)
+{
+	natsMsg *m;
+
+	while (im->count < MAX_ACK_PENDING &&
+	       natsSubscription_NextMsg(&m, im->sub, 0) == NATS_OK) {
+		struct delivery *d = &im->held[(im->head + im->count) %
+					       MAX_ACK_PENDING];
+
+		if (describe(im, m, d))
+			continue;
+		if (seen_has(&im->sent, d->key))
+			drop_copy(im, m, 1);
+		else if (holds(im, cur, d->seq))
+			drop_copy(im, m, 0);
+		else
+			im->count++;
+	}
+	if (cur)
+		natsMsg_InProgress(cur->m, NULL);
+	for (unsigned int i = 0; i < im->count; i++)
+		natsMsg_InProgress(im->held[(im->head + i) % MAX_ACK_PENDING].m,
+				   NULL);
+	im->progress_ms = now_ms();
+	count_in_flight(im);
+}
+
+/* The next message: the oldest held one, or one from the subscription. */
+static natsStatus next_delivery(struct importer *im, struct delivery *d,
+				int64_t wait_ms)
+{
+	natsStatus st;
+	natsMsg *m;
+
 	if (im->count) {
-		*m = im->held[im->head];
+		*d = im->held[im->head];
 		im->head = (im->head + 1) % MAX_ACK_PENDING;
 		im->count--;
 		return NATS_OK;
 	}
-	return natsSubscription_NextMsg(m, im->sub, wait_ms);
+	do
+		st = natsSubscription_NextMsg(&m, im->sub, wait_ms);
+	while (st == NATS_OK && describe(im, m, d));
+	return st;
 }
 
-/*
- * The mailbox is full and @m waits for room: take what JetStream has
- * delivered off the subscription (MaxAckPending bounds it) and mark it all
- * in progress, so that its ack wait starts again.
- */
-static void hold_delivered(struct importer *im, natsMsg *m)
+/* Nak and free every held message, and @cur: they come again, soon. */
+static void give_back(struct importer *im, struct delivery *cur)
 {
-	natsMsg *next;
+	struct delivery d;
 
-	while (im->count < MAX_ACK_PENDING &&
-	       natsSubscription_NextMsg(&next, im->sub, 0) == NATS_OK) {
-		im->held[(im->head + im->count) % MAX_ACK_PENDING] = next;
-		im->count++;
+	if (cur) {
+		natsMsg_Nak(cur->m, NULL);
+		natsMsg_Destroy(cur->m);
 	}
-	natsMsg_InProgress(m, NULL);
-	for (unsigned int i = 0; i < im->count; i++)
-		natsMsg_InProgress(im->held[(im->head + i) % MAX_ACK_PENDING],
-				   NULL);
-	count_in_flight(im);
-}
-
-/* Nak and free every held message, and @m: they come again, soon. */
-static void give_back(struct importer *im, natsMsg *m)
-{
-	if (m) {
-		natsMsg_Nak(m, NULL);
-		natsMsg_Destroy(m);
-	}
-	while (next_msg(im, &m, 0) == NATS_OK) {
-		natsMsg_Nak(m, NULL);
-		natsMsg_Destroy(m);
+	while (next_delivery(im, &d, 0) == NATS_OK) {
+		natsMsg_Nak(d.m, NULL);
+		natsMsg_Destroy(d.m);
 	}
 	atomic_store(&im->r->st.in_flight, 0);
 }
@@ -147,14 +234,17 @@ static void give_back(struct importer *im, natsMsg *m)
  * sent, 1 if stopped first, -EMSGSIZE if the mailbox can never take it,
  * -1 on another error (errno).
  */
-static int deliver(struct importer *im, natsMsg *m)
+static int deliver(struct importer *im, const struct delivery *d)
 {
+	natsMsg *m = d->m;
 	unsigned long long prio = hdr_num(m, HDR_PRIO);
 	struct msgq_send a;
 
 	if (prio >= MSGQ_PRIO_MAX)
 		prio = MSGQ_PRIO_MAX - 1;
 	for (;;) {
+		if (now_ms() - im->progress_ms >= PROGRESS_MS)
+			hold_delivered(im, d);
 		memset(&a, 0, sizeof(a));
 		a.buf = (uintptr_t)natsMsg_GetData(m);
 		a.len = (uint32_t)natsMsg_GetDataLength(m);
@@ -169,24 +259,16 @@ static int deliver(struct importer *im, natsMsg *m)
 			return -1;
 		if (atomic_load(&im->b->stop))
 			return 1;
-		hold_delivered(im, m);	/* full: hold what is delivered */
 	}
 }
 
 /* Terminate @m, which the mailbox can never take; it stays in the stream. */
-static void reject(struct importer *im, natsMsg *m)
+static void reject(struct importer *im, const struct delivery *d)
 {
-	jsMsgMetaData *meta = NULL;
-	uint64_t seq = 0;
-
-	if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
-		seq = meta->Sequence.Stream;
-		jsMsgMetaData_Destroy(meta);
-	}
-	natsMsg_Term(m, NULL);
+	natsMsg_Term(d->m, NULL);
 	atomic_fetch_add(&im->r->st.rejected, 1);
 	route_error(im->r, "stream sequence %" PRIu64 ": %d bytes, more than %s takes (EMSGSIZE): terminated",
-		    seq, natsMsg_GetDataLength(m), im->r->mailbox);
+		    d->seq, natsMsg_GetDataLength(d->m), im->r->mailbox);
 }
 
 static int setup(struct importer *im)
@@ -224,6 +306,7 @@ static int setup(struct importer *im)
 	}
 	/* MaxAckPending bounds what waits here, whatever the sizes. */
 	natsSubscription_SetPendingLimits(im->sub, -1, -1);
+	im->progress_ms = now_ms();
 	blog(LOG_LVL_INFO, "import %s -> %s: up (durable %s)", im->r->subject,
 	     im->r->mailbox, im->r->durable);
 	return 0;
@@ -245,51 +328,65 @@ static void teardown(struct importer *im)
 }
 
 /* One message: sent and acked, rejected, or given back. 0, or -1 to retry. */
-static int forward(struct importer *im, natsMsg *m)
+static int forward(struct importer *im, struct delivery *d)
 {
-	const char *id = NULL;
-	jsMsgMetaData *meta = NULL;
-	uint64_t key;
 	natsStatus st;
 	int ret;
 
-	if (natsMsg_GetMetaData(&meta, m) != NATS_OK) {
-		route_error(im->r, "not a JetStream message: %s",
-			    natsMsg_GetReply(m) ? natsMsg_GetReply(m) : "-");
-		natsMsg_Destroy(m);
+	if (seen_has(&im->sent, d->key)) {
+		drop_copy(im, d->m, 1);
 		return 0;
 	}
-	if (meta->NumDelivered > 1)
-		atomic_fetch_add(&im->r->st.redelivered, 1);
-	natsMsgHeader_Get(m, "Nats-Msg-Id", &id);
-	key = seen_key(id, meta->Sequence.Stream);
-	jsMsgMetaData_Destroy(meta);
-	if (seen_has(&im->sent, key)) {
-		atomic_fetch_add(&im->r->st.duplicates, 1);
-		goto ack;
-	}
-	ret = deliver(im, m);
+	ret = deliver(im, d);
 	if (ret == -EMSGSIZE) {
-		reject(im, m);
-		natsMsg_Destroy(m);
+		reject(im, d);
+		natsMsg_Destroy(d->m);
 		return 0;
 	}
 	if (ret) {
 		if (ret < 0)
 			route_error(im->r, "send to %s: %s", im->r->mailbox,
 				    strerror(errno));
-		give_back(im, m);
+		give_back(im, d);
 		return -1;
 	}
-	seen_add(&im->sent, key);
-	note_origin(im, m);
-	atomic_fetch_add(&im->r->st.forwarded, 1);
-ack:
-	st = natsMsg_Ack(m, NULL);
-	if (st != NATS_OK)	/* it comes again: counted then */
+	seen_add(&im->sent, d->key, now_ms());
+	if (im->sent.forgotten_early &&
+	    !(im->sent.forgotten_early & (im->sent.forgotten_early - 1)))
+		blog(LOG_LVL_WARN, "import %s: %llu sent messages forgotten before %d s (more than %u sent in that time): a copy of one would be sent again",
+		     im->r->mailbox,
+		     (unsigned long long)im->sent.forgotten_early,
+		     SEEN_KEEP_MS / 1000, SEEN_LIMIT);
+	note_origin(im, d->m);
+	st = natsMsg_Ack(d->m, NULL);
+	if (st != NATS_OK)	/* it comes again, and is known then */
 		route_error(im->r, "ack: %s", natsStatus_GetText(st));
-	natsMsg_Destroy(m);
+	natsMsg_Destroy(d->m);
+	atomic_fetch_add(&im->r->st.forwarded, 1);
 	count_in_flight(im);
+	return 0;
+}
+
+/*
+ * Nothing came for CHECK_MS: is the consumer still there? If it was
+ * deleted (or its stream made again), nothing would ever come: it is
+ * made again, and what was sent is forgotten (stream sequences restart).
+ */
+static int consumer_gone(struct importer *im)
+{
+	jsConsumerInfo *ci = NULL;
+	jsErrCode jerr = 0;
+	natsStatus st;
+
+	st = natsSubscription_GetConsumerInfo(&ci, im->sub, NULL, &jerr);
+	jsConsumerInfo_Destroy(ci);
+	if (st == NATS_NOT_FOUND || jerr == JSConsumerNotFoundErr ||
+	    jerr == JSStreamNotFoundErr) {
+		route_error(im->r, "consumer %s on %s is gone: made again",
+			    im->r->durable, im->r->subject);
+		seen_clear(&im->sent);
+		return 1;
+	}
 	return 0;
 }
 
@@ -298,14 +395,14 @@ void *import_run(void *arg)
 	struct route_arg *ra = arg;
 	struct importer im = { .b = ra->b, .r = ra->r, .fd = -1 };
 	unsigned int backoff = 100;
+	int64_t heard_ms = now_ms();
 
 	if (seen_init(&im.sent)) {
 		route_error(im.r, "out of memory");
 		return NULL;
 	}
-
 	while (!atomic_load(&im.b->stop)) {
-		natsMsg *m = NULL;
+		struct delivery d;
 		natsStatus st;
 
 		if (!im.sub && setup(&im)) {
@@ -313,9 +410,15 @@ void *import_run(void *arg)
 			bridge_sleep(im.b, 2000);
 			continue;
 		}
-		st = next_msg(&im, &m, NEXT_WAIT_MS);
-		if (st == NATS_TIMEOUT)
+		st = next_delivery(&im, &d, NEXT_WAIT_MS);
+		if (st == NATS_TIMEOUT) {
+			if (now_ms() - heard_ms >= CHECK_MS) {
+				heard_ms = now_ms();
+				if (consumer_gone(&im))
+					teardown(&im);
+			}
 			continue;
+		}
 		if (st != NATS_OK) {
 			route_error(im.r, "next message: %s",
 				    natsStatus_GetText(st));
@@ -325,7 +428,8 @@ void *import_run(void *arg)
 			continue;
 		}
 		backoff = 100;
-		if (forward(&im, m)) {
+		heard_ms = now_ms();
+		if (forward(&im, &d)) {
 			/* the mailbox failed: open it again after a pause */
 			teardown(&im);
 			bridge_sleep(im.b, RETRY_MS);

@@ -8,7 +8,8 @@
  *   import SUBJECT -> MAILBOX ... last_origin="host=H pid=P uid=U sent_ns=T"
  * "redelivered" counts the messages an import got again after a bridge
  * died between their send and their ack; "duplicates" the publishes
- * JetStream recognised by their Msg-Id (an export's republished spool);
+ * JetStream recognised by their Msg-Id (an export's republished spool),
+ * or the copies an import got of messages it had sent or held;
  * "rejected" the messages an import terminated because its mailbox can
  * never take them (longer than its max_msgsize).
  */

@@ -17,7 +17,9 @@
  *	and exits 0 only if nothing is lost, corrupt or out of order (per
  *	sender and priority) and at most MAX_DUP (default 0) came twice.
  *	Throughput is COUNT over the first send to the last receive;
- *	latency is each message's receive time less its send time.
+ *	latency is each message's receive time less its send time. With
+ *	BRIDGE_LOAD_PACE_MS=N in the environment the reader sleeps N ms
+ *	after each message: a slow reader, which keeps the mailbox full.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -92,6 +94,8 @@ static int do_check(const char *mbox, uint64_t count, unsigned int timeout_s,
 	uint64_t got = 0, dup = 0, misorder = 0, corrupt = 0, nlat = 0;
 	uint64_t t_first = UINT64_MAX, t_last = 0, deadline, quiet_until = 0;
 	char buf[LOAD_MAX + 64];
+	const char *pace = getenv("BRIDGE_LOAD_PACE_MS");
+	struct timespec pause = { 0, pace ? atol(pace) * 1000000L : 0 };
 	int fd;
 
 	if (!seen || !lat)
@@ -124,6 +128,8 @@ static int do_check(const char *mbox, uint64_t count, unsigned int timeout_s,
 			fprintf(stderr, "msgq_recv: %s\n", strerror(-r));
 			return 1;
 		}
+		if (pause.tv_nsec)
+			nanosleep(&pause, NULL);
 		if (load_verify(buf, a.len, a.prio)) {
 			corrupt++;
 			continue;

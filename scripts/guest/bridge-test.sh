@@ -11,12 +11,13 @@
 #
 #   bridge-test.sh build | config | up | nospace | run T COUNT FAULT
 #                  | loop RUNS COUNT | bench COUNT | down
-# FAULT: none, kill-export, kill-import, kill-node, full-15s, sigterm.
+# FAULT: none, kill-export, kill-import, kill-node, full-15s, slow-reader,
+# sigterm.
 # A run sends COUNT messages (bridge-load, 4 senders, mixed sizes and
 # priorities) into A's T and checks B's T: none lost, none corrupt, order
 # kept per sender and priority (but for kill-node: see run()), no duplicate
 # (kill-import: no more than the redeliveries the restarted bridge
-# counted; but for kill-node and kill-import, no redelivery at all);
+# counted; and, but after kill-node and kill-import, no redelivery at all);
 # both bridges then stop on SIGTERM with status 0.
 set -u
 top=/root/msgq
@@ -95,11 +96,14 @@ conf() {	# HOST T [OPTIONS]: HOST's configuration for test T
 	fi
 }
 bridge_start() {	# HOST T: start HOST's bridge, wait until its route is up
-	local h=$1 t=$2 i
+	local h=$1 t=$2 i n
+	# The log is appended to: only this bridge's lines count.
+	n=$(cat $W/$h-$t.log 2>/dev/null | wc -l)
 	bg_host $h $bin/msgq-bridge -c $W/$h-$t.conf >>$W/$h-$t.log 2>&1 &
 	echo $! >$W/$h.pid
 	for i in $(seq 1 600); do
-		grep -q "$t.*: up" $W/$h-$t.log 2>/dev/null && return 0
+		tail -n +$((n + 1)) $W/$h-$t.log 2>/dev/null | grep -q "$t.*: up" &&
+			return 0
 		kill -0 $(cat $W/$h.pid) 2>/dev/null || break
 		sleep 0.1
 	done
@@ -195,12 +199,17 @@ down() {
 # 256 KiB tmpfs) logs ENOSPC and retries; it neither dies (a page of a
 # mapping the tmpfs cannot back is SIGBUS) nor exports; SIGTERM: exit 0.
 nospace() {
-	local d=$W/tiny pid rc=0
+	local d=$W/tiny pid rc=0 i
 	mkdir -p $d && mount -t tmpfs -o size=256k tmpfs $d || return 1
 	{ conf A nospace; echo "state $d"; } >$W/A-nospace.conf
 	bg_host A $bin/msgq-bridge -c $W/A-nospace.conf >$W/A-nospace.log 2>&1 &
 	pid=$!
-	sleep 5
+	for i in $(seq 1 600); do
+		grep -q 'spool .*No space left on device' $W/A-nospace.log &&
+			break
+		sleep 0.1
+	done
+	sleep 3		# its retries
 	cat $W/A-nospace.log
 	kill -0 $pid 2>/dev/null || { echo "the bridge died"; rc=1; }
 	grep -q 'spool .*No space left on device' $W/A-nospace.log || rc=1
@@ -213,7 +222,7 @@ nospace() {
 # run T COUNT FAULT [MAILBOX_OPTS]
 run() {
 	local t=$1 count=$2 fault=$3 imp_opts=${4:-} exp_opts=${5:-}
-	local t0 rc=0 sender checker dup redelivered a10 n
+	local t0 rc=0 sender checker dup redelivered a10 n pace=
 	conf A $t $exp_opts >$W/A-$t.conf
 	conf B $t $imp_opts >$W/B-$t.conf
 	t0=$(now_ms)
@@ -230,7 +239,10 @@ run() {
 		a10=$(stat_of A forwarded)
 		echo "B full for 15 s: A forwarded $a10 meanwhile, B $(stat_of B forwarded)"
 	fi
-	in_host B $bin/bridge-load check $t $count ${BRIDGE_CHECK_TIMEOUT:-900} 1000000 >$W/check-$t.out 2>&1 &
+	# slow-reader: a message each 50 ms, so that messages wait in B's
+	# bridge longer than the ack wait.
+	[ $fault = slow-reader ] && pace=50
+	in_host B env BRIDGE_LOAD_PACE_MS=$pace $bin/bridge-load check $t $count ${BRIDGE_CHECK_TIMEOUT:-900} 1000000 >$W/check-$t.out 2>&1 &
 	checker=$!
 	case $fault in
 	kill-export)
@@ -323,7 +335,7 @@ loop() {
 		kill -9 $(cat $W/$h.pid)
 		sleep 0.5
 		bridge_start $h $t >/dev/null
-		wait $pid
+		wait $pid || { echo "run $r: the sender failed"; rc=1; }
 		wait $checker
 		bridge_stop A $t >/dev/null || rc=1
 		bridge_stop B $t >/dev/null || rc=1

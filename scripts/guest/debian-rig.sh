@@ -46,7 +46,7 @@ top=/root/msgq
 [ -f $top/debs/.rig-deb ] && exec /bin/sh $top/scripts/guest/debian-deb-rig.sh
 steps=$top/packaging/install-steps.sh
 state=/var/lib/msgq-rig
-PLAN=$((28 + 12))	# 12: BRIDGE_STEPS
+PLAN=$((28 + 13))	# 13: BRIDGE_STEPS
 mode=$(cat $top/.rig-mode 2>/dev/null || echo full)
 # boot_kernel (6.1) and upgrade_kernel (6.12): scripts/debian-image.sh.
 . /etc/msgq-rig.conf
@@ -285,7 +285,7 @@ quick_install() {
 # BRIDGE_BENCH for the benchmark. Under TCG the bridges carry 250 to 600
 # messages a second: the main run's 100000 take 5 to 7 minutes, the
 # whole about 18.
-BRIDGE_STEPS=12
+BRIDGE_STEPS=13
 bridge_steps() {
 	local bt="bash scripts/guest/bridge-test.sh" main=${BRIDGE_MAIN:-100000}
 	local f=${BRIDGE_FAULT:-4000} lc=${BRIDGE_LOOP_COUNT:-2000}
@@ -307,6 +307,8 @@ bridge_steps() {
 		"$bt run knode $f kill-node"
 	step "bridge: B's mailbox full for 15 s (> the ack wait), A sending: nothing dropped or delivered twice" \
 		"$bt run full $f full-15s max_msgs=64"
+	step "bridge: a slow reader in B (a message each 50 ms): nothing delivered twice" \
+		"$bt run slow 600 slow-reader max_msgs=16"
 	step "bridge: SIGTERM mid-stream: exit 0, restart, no loss, no duplicate" \
 		"$bt run term $f sigterm"
 	step "bridge: ${BRIDGE_LOOP:-20} runs of $lc messages, a bridge killed at a random moment: no loss" \
