@@ -558,8 +558,8 @@ TEST_F(msgq, peek_timeout_and_batch_on_a_subscription)
 	FANOUT_CREATE(0, 8);
 	sub = subscribe(self->dev, self->name);
 	ASSERT_LE(0, sub);
+	t0 = now_ns(CLOCK_REALTIME);	/* before the deadline is computed */
 	ts = realtime_in_ms(100);
-	t0 = now_ns(CLOCK_REALTIME);
 	ASSERT_ERRNO(ETIMEDOUT, msgq_timedrecv(sub, &v, sizeof(v), &p, &ts));
 	ASSERT_LE(ts_ns(&ts), now_ns(CLOCK_REALTIME));
 	ASSERT_LE(t0 + 100 * MS, now_ns(CLOCK_REALTIME));
