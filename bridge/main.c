@@ -204,8 +204,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (;;) {
-		struct timespec zero = { 0, 0 };
-
 		st = connect_nats(b);
 		if (st == NATS_OK && !make_streams(b))
 			break;
@@ -218,7 +216,6 @@ int main(int argc, char **argv)
 		if (sigtimedwait(&set, NULL, &(struct timespec){
 			backoff / 1000, (backoff % 1000) * 1000000L }) > 0)
 			goto out;
-		(void)zero;
 		if (backoff < 8000)
 			backoff *= 2;
 	}

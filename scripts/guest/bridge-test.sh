@@ -245,18 +245,13 @@ run() {
 	in_host B env BRIDGE_LOAD_PACE_MS=$pace $bin/bridge-load check $t $count ${BRIDGE_CHECK_TIMEOUT:-900} 1000000 >$W/check-$t.out 2>&1 &
 	checker=$!
 	case $fault in
-	kill-export)
-		wait_forwarded A $((count / 3))
-		kill -9 $(cat $W/A.pid)
-		echo "kill -9 of A's bridge at $(stat_of A forwarded) forwarded"
+	kill-export | kill-import)
+		[ $fault = kill-export ] && n=A || n=B
+		wait_forwarded $n $((count / 3))
+		kill -9 $(cat $W/$n.pid)
+		echo "kill -9 of $n's bridge at $(stat_of $n forwarded) forwarded"
 		sleep 1
-		bridge_start A $t ;;
-	kill-import)
-		wait_forwarded B $((count / 3))
-		kill -9 $(cat $W/B.pid)
-		echo "kill -9 of B's bridge at $(stat_of B forwarded) forwarded"
-		sleep 1
-		bridge_start B $t ;;
+		bridge_start $n $t ;;
 	kill-node)
 		# The node B's bridge is connected to: the acks in flight
 		# to it are lost, and JetStream delivers those messages
